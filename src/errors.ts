@@ -1,0 +1,184 @@
+// Every failure krange reports is a KrangeError with a stable code from ERROR_CODES, a `retriable`
+// flag the retry layer decides on, the cause, and details (job, topic, partition, offset, path...).
+// Errors cross worker threads as plain {code, message, details, retriable}; recognise them by code.
+
+export const ERROR_CODES = [
+  'KRANGE_CONFIG',
+  'KRANGE_JOB_NOT_FOUND',
+  'KRANGE_USAGE',
+  'KRANGE_DATA_LOSS',
+  'KRANGE_LOCKED',
+  'KRANGE_STATE_CORRUPT',
+  'KRANGE_STATE_VERSION',
+  'KRANGE_SCHEMA_CHANGED',
+  'KRANGE_BAD_RECORD',
+  'KRANGE_KAFKA',
+  'KRANGE_HDFS',
+  'KRANGE_SINK',
+  'KRANGE_TASK_FAILED',
+  'KRANGE_ABORTED',
+  'KRANGE_TIMEOUT',
+  'KRANGE_INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export type ErrorDetails = Record<string, string | number | boolean | null | undefined>;
+
+export interface SerializedError {
+  code: ErrorCode;
+  message: string;
+  retriable: boolean;
+  details: ErrorDetails;
+  stack?: string;
+}
+
+export class KrangeError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly details: ErrorDetails;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { retriable?: boolean; details?: ErrorDetails; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'KrangeError';
+    this.code = code;
+    this.retriable = opts.retriable ?? false;
+    this.details = opts.details ?? {};
+  }
+
+  toJSON(): SerializedError {
+    return {
+      code: this.code,
+      message: this.message,
+      retriable: this.retriable,
+      details: this.details,
+      ...(this.stack === undefined ? {} : { stack: this.stack }),
+    };
+  }
+}
+
+export function isKrangeError(err: unknown, code?: ErrorCode): err is KrangeError {
+  if (!(err instanceof Error) || !('code' in err)) return false;
+  const c = (err as { code: unknown }).code;
+  return typeof c === 'string' && (ERROR_CODES as readonly string[]).includes(c) && (code === undefined || c === code);
+}
+
+/** Wraps anything thrown into a KrangeError (keeps a KrangeError as it is). */
+export function toKrangeError(err: unknown, fallback: ErrorCode = 'KRANGE_INTERNAL'): KrangeError {
+  if (err instanceof KrangeError) return err;
+  if (isKrangeError(err)) {
+    const e = err as KrangeError;
+    return new KrangeError(e.code, e.message, { retriable: e.retriable, details: e.details, cause: err });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new KrangeError(fallback, message, { cause: err, retriable: false });
+}
+
+export function serializeError(err: unknown): SerializedError {
+  return toKrangeError(err).toJSON();
+}
+
+export function deserializeError(e: SerializedError): KrangeError {
+  const err = new KrangeError(e.code, e.message, { retriable: e.retriable, details: e.details });
+  if (e.stack !== undefined) err.stack = e.stack;
+  return err;
+}
+
+function where(d: ErrorDetails): string {
+  return Object.entries(d)
+    .filter(([, v]) => v !== undefined && v !== null)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ');
+}
+
+/** Named factories: one place for every message, so they stay consistent and searchable. */
+export const Errors = {
+  config(message: string, details: ErrorDetails = {}): KrangeError {
+    return new KrangeError('KRANGE_CONFIG', message, { details });
+  },
+  jobNotFound(name: string, searched: string): KrangeError {
+    return new KrangeError(
+      'KRANGE_JOB_NOT_FOUND',
+      `job '${name}' not found (looked for ${searched}); list jobs with 'krange jobs' or pass a path to a job module`,
+      { details: { job: name } },
+    );
+  },
+  usage(message: string): KrangeError {
+    return new KrangeError('KRANGE_USAGE', message);
+  },
+  dataLoss(d: { job: string; topic: string; partition: number; from: string; to: string; reason: string }): KrangeError {
+    return new KrangeError(
+      'KRANGE_DATA_LOSS',
+      `data loss in ${d.topic}[${d.partition}]: offsets [${d.from}, ${d.to}) are no longer available (${d.reason}). ` +
+        `Set failOnDataLoss: false in job '${d.job}' to skip and record the lost range, or 'krange reset ${d.job}' to start elsewhere`,
+      { details: d },
+    );
+  },
+  locked(job: string, owner: string): KrangeError {
+    return new KrangeError(
+      'KRANGE_LOCKED',
+      `job '${job}' is locked by ${owner}; wait for that run to finish (a lock whose owner is gone is taken over automatically)`,
+      { details: { job, owner } },
+    );
+  },
+  stateCorrupt(path: string, reason: string): KrangeError {
+    return new KrangeError(
+      'KRANGE_STATE_CORRUPT',
+      `state file ${path} is unreadable: ${reason}. krange never resets silently: fix or move the file, or 'krange reset <job>' to choose a new starting point`,
+      { details: { path } },
+    );
+  },
+  stateVersion(path: string, version: unknown): KrangeError {
+    return new KrangeError(
+      'KRANGE_STATE_VERSION',
+      `state file ${path} has version ${String(version)}, this krange reads version 1; use the krange release that wrote it`,
+      { details: { path } },
+    );
+  },
+  schemaChanged(job: string, was: string, now: string): KrangeError {
+    return new KrangeError(
+      'KRANGE_SCHEMA_CHANGED',
+      `job '${job}' output schema changed (hash ${was} -> ${now}) while an iteration is uncommitted; ` +
+        'finish it with the old job definition, or reset the job',
+      { details: { job, was, now } },
+    );
+  },
+  badRecord(d: { topic: string; partition: number; offset: string; field?: string; reason: string }): KrangeError {
+    const field = d.field === undefined ? '' : ` field '${d.field}'`;
+    return new KrangeError(
+      'KRANGE_BAD_RECORD',
+      `bad record at ${d.topic}[${d.partition}]@${d.offset}${field}: ${d.reason}. ` +
+        "Fix the producer or the job, or set onBadRecord: 'skip' | 'deadLetter' to route it aside",
+      { details: d },
+    );
+  },
+  kafka(message: string, details: ErrorDetails = {}, cause?: unknown, retriable = true): KrangeError {
+    return new KrangeError('KRANGE_KAFKA', `${message}${Object.keys(details).length ? ` (${where(details)})` : ''}`, {
+      details,
+      cause,
+      retriable,
+    });
+  },
+  hdfs(message: string, details: ErrorDetails = {}, cause?: unknown, retriable = false): KrangeError {
+    return new KrangeError('KRANGE_HDFS', message, { details, cause, retriable });
+  },
+  sink(sink: string, message: string, details: ErrorDetails = {}, cause?: unknown, retriable = true): KrangeError {
+    return new KrangeError('KRANGE_SINK', `${sink} sink: ${message}`, { details: { sink, ...details }, cause, retriable });
+  },
+  taskFailed(taskId: string, attempts: number, cause: KrangeError): KrangeError {
+    return new KrangeError('KRANGE_TASK_FAILED', `task ${taskId} failed after ${attempts} attempt(s): ${cause.message}`, {
+      details: { task: taskId, attempts, causeCode: cause.code, ...cause.details },
+      cause,
+    });
+  },
+  aborted(reason: string): KrangeError {
+    return new KrangeError('KRANGE_ABORTED', `aborted: ${reason}`);
+  },
+  timeout(what: string, ms: number): KrangeError {
+    return new KrangeError('KRANGE_TIMEOUT', `${what} timed out after ${ms} ms`, { retriable: true });
+  },
+};

@@ -1,0 +1,65 @@
+// Finds a job module by name (jobs/<name>.ts) or path, imports it and validates its spec.
+// Runs in the driver and again in every worker thread (the transform cannot cross threads).
+
+import { existsSync, readdirSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Errors } from '../errors.ts';
+import { type JobSpec, jobSpecSchema } from './job-spec.ts';
+
+export interface LoadedJob {
+  spec: JobSpec;
+  /** Absolute path of the module, so workers can import the same file. */
+  modulePath: string;
+}
+
+export function jobsDir(): string {
+  return resolve(process.env['KRANGE_JOBS_DIR'] ?? 'jobs');
+}
+
+export function resolveJobPath(nameOrPath: string): string {
+  const candidates = [];
+  if (nameOrPath.includes('/') || /\.(ts|mts|js|mjs)$/.test(nameOrPath)) {
+    candidates.push(isAbsolute(nameOrPath) ? nameOrPath : resolve(nameOrPath));
+  } else {
+    for (const ext of ['.ts', '.mts', '.js', '.mjs']) candidates.push(join(jobsDir(), nameOrPath + ext));
+  }
+  const found = candidates.find((c) => existsSync(c));
+  if (found === undefined) throw Errors.jobNotFound(nameOrPath, candidates.join(', '));
+  return found;
+}
+
+export function listJobFiles(): string[] {
+  const dir = jobsDir();
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /\.(ts|mts|js|mjs)$/.test(f) && !f.endsWith('.d.ts'))
+    .map((f) => join(dir, f))
+    .sort();
+}
+
+export function validateJob(raw: unknown, where: string): JobSpec {
+  const parsed = jobSpecSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(job)'}: ${i.message}`).join('\n');
+    throw Errors.config(`invalid job in ${where}:\n${issues}`, { file: where });
+  }
+  return parsed.data;
+}
+
+export async function loadJob(nameOrPath: string): Promise<LoadedJob> {
+  const modulePath = resolveJobPath(nameOrPath);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw Errors.config(`cannot import job module ${modulePath}: ${(err as Error).message}`, { file: modulePath });
+  }
+  const raw = mod['default'] ?? mod['job'];
+  if (raw === undefined) {
+    throw Errors.config(`job module ${modulePath} has no default export; write 'export default defineJob({...})'`, {
+      file: modulePath,
+    });
+  }
+  return { spec: validateJob(raw, modulePath), modulePath };
+}

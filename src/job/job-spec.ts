@@ -1,0 +1,232 @@
+// The job specification: what a job module exports through defineJob(), validated once (zod) when
+// the job is loaded, then trusted. Every option is documented here, so the editor explains it.
+
+import { z } from 'zod';
+import { type Schema, schemaSchema } from './schema.ts';
+
+/** A Kafka record after decoding, as the transform sees it. Offsets are exact decimal strings. */
+export interface DecodedRecord<V = unknown> {
+  topic: string;
+  partition: number;
+  offset: string;
+  /** Kafka record timestamp, ms since the epoch. */
+  timestamp: number;
+  key: Buffer | null;
+  value: V;
+  headers: Record<string, string>;
+}
+
+export type Row = Record<string, unknown>;
+export type TransformResult = Row | Row[] | null | undefined;
+export type Transform<V = unknown> = (record: DecodedRecord<V>) => TransformResult;
+
+export interface CustomDecoder {
+  name: string;
+  decode: (value: Buffer | null) => unknown;
+}
+
+const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { message: `${what} must be a function` });
+
+/** `30s`, `5m`, `1h`, `250ms` or a number of milliseconds. */
+export const durationSchema = z.union([
+  z.number().int().positive(),
+  z
+    .string()
+    .regex(/^\d+(ms|s|m|h|d)$/, "a duration like '250ms', '30s', '5m', '1h' or '1d'")
+    .transform((s) => {
+      const m = /^(\d+)(ms|s|m|h|d)$/.exec(s);
+      const n = Number(m?.[1]);
+      const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m?.[2] as 'ms'];
+      return n * unit;
+    }),
+]);
+
+const partitionBySchema = z.union([
+  z.object({
+    /** Hive-style directory name, e.g. `dt` gives `dt=2026-11-24/`. */
+    name: z.string().default('dt'),
+    /** Row field holding the value (a timestamp field for date/hour). */
+    field: z.string(),
+    /** `date` -> YYYY-MM-DD, `hour` -> YYYY-MM-DD-HH (UTC), `value` -> the value itself. */
+    format: z.enum(['date', 'hour', 'value']).default('date'),
+  }),
+  z.object({
+    name: z.string().default('dt'),
+    /** Partition by the Kafka record timestamp instead of a row field. */
+    kafkaTimestamp: z.literal(true),
+    format: z.enum(['date', 'hour']).default('date'),
+  }),
+]);
+
+export const parquetSinkSchema = z.object({
+  kind: z.literal('parquet'),
+  /** `webhdfs:///data/x` (the configured WebHDFS), `webhdfs://host:port/data/x`, `file:///abs/dir` or a local path. */
+  path: z.string().min(1),
+  partitionBy: partitionBySchema.optional(),
+  compression: z.enum(['snappy', 'zstd', 'gzip', 'none']).default('snappy'),
+  /** Rows per Parquet row group (also the in-memory batch size per open file). */
+  rowGroupSize: z.number().int().positive().default(65_536),
+});
+
+export const mongoSinkSchema = z.object({
+  kind: z.literal('mongo'),
+  /** Defaults to KRANGE_MONGO_URL. */
+  url: z.string().optional(),
+  database: z.string().min(1),
+  collection: z.string().min(1),
+  /** Document `_id`; default `<topic>:<partition>:<offset>` (plus `:<n>` for the n-th row of a record). */
+  id: fn<(row: Row, record: DecodedRecord) => string | number>('mongo id').optional(),
+  /** Documents per bulkWrite. */
+  batchSize: z.number().int().positive().default(1000),
+  /** Indexes created once: `{ keys: { user_id: 1 }, unique?: boolean, name?: string }`. */
+  indexes: z
+    .array(
+      z.object({
+        keys: z.record(z.string(), z.union([z.literal(1), z.literal(-1)])),
+        unique: z.boolean().optional(),
+        name: z.string().optional(),
+      }),
+    )
+    .default([]),
+  /** `majority` (default when the server replicates, else acknowledged) or a number. */
+  writeConcern: z.union([z.literal('majority'), z.number().int().min(0)]).optional(),
+  retries: z.number().int().min(0).default(5),
+});
+
+export const redisSinkSchema = z.object({
+  kind: z.literal('redis'),
+  /** Defaults to KRANGE_REDIS_URL. */
+  url: z.string().optional(),
+  /**
+   * `set`: key -> JSON of the row (or `valueField`), optional TTL; `hset`: key -> hash of the row's fields;
+   * `latest`: like set, but a replay never moves a key backwards (keeps the highest Kafka offset).
+   */
+  mode: z.enum(['set', 'hset', 'latest']),
+  /** Key template with `{field}` placeholders from the row, plus `{topic}`, `{partition}`, `{offset}`. */
+  key: z.string().min(1),
+  valueField: z.string().optional(),
+  ttlSeconds: z.number().int().positive().optional(),
+  pipelineSize: z.number().int().positive().default(1000),
+  retries: z.number().int().min(0).default(5),
+  /** Extra ioredis options (cluster/sentinel). */
+  redisOptions: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const sinkSchema = z.discriminatedUnion('kind', [parquetSinkSchema, mongoSinkSchema, redisSinkSchema]);
+
+export type ParquetSinkSpec = z.infer<typeof parquetSinkSchema>;
+export type MongoSinkSpec = z.infer<typeof mongoSinkSchema>;
+export type RedisSinkSpec = z.infer<typeof redisSinkSchema>;
+export type SinkSpec = z.infer<typeof sinkSchema>;
+
+const partitionOffsetsSchema = z.record(
+  z.string().regex(/^\d+$/),
+  z.union([z.number().int().min(-2), z.string().regex(/^-?\d+$/)]),
+);
+
+export const startingOffsetsSchema = z.union([
+  z.literal('earliest'),
+  z.literal('latest'),
+  /** `{"topic": {"0": 23, "1": -2}}`: -2 earliest, -1 latest. */
+  z.record(z.string(), partitionOffsetsSchema),
+  /** The first offset whose timestamp is >= this time (ms or ISO). */
+  z.object({ timestamp: z.union([z.number().int(), z.string().datetime({ offset: true })]) }),
+]);
+export type StartingOffsets = z.infer<typeof startingOffsetsSchema>;
+
+export const badRecordPolicySchema = z.union([
+  z.literal('fail'),
+  z.literal('skip'),
+  z.object({
+    deadLetter: z.union([z.object({ topic: z.string().min(1) }), z.object({ path: z.string().min(1) })]),
+  }),
+]);
+export type BadRecordPolicy = z.infer<typeof badRecordPolicySchema>;
+
+export const limitsSchema = z
+  .object({
+    /** Cap on offsets per iteration, shared by partitions in proportion to their backlog. */
+    maxOffsetsPerIteration: z.number().int().positive().optional(),
+    /** Ranges longer than this are split into several tasks. */
+    maxRecordsPerTask: z.number().int().positive().default(2_000_000),
+    /** At least this many tasks (ranges are split to reach it). */
+    minTasks: z.number().int().positive().optional(),
+    /** Worker threads; default: available parallelism. */
+    workers: z.number().int().positive().optional(),
+    /** Attempts per task before the iteration fails. */
+    taskAttempts: z.number().int().positive().default(3),
+    /** Bytes per Kafka fetch request. */
+    fetchMaxBytes: z.number().int().positive().default(16 * 1024 * 1024),
+  })
+  .default({ maxRecordsPerTask: 2_000_000, taskAttempts: 3, fetchMaxBytes: 16 * 1024 * 1024 });
+
+export const measureSchema = z.union([
+  z.object({ op: z.literal('count') }),
+  z.object({ op: z.enum(['sum', 'min', 'max', 'countDistinct']), field: z.string() }),
+]);
+export type MeasureSpec = z.infer<typeof measureSchema>;
+
+export const aggregateSchema = z.object({
+  /** PostgreSQL table for the window rows; default `<job>_agg`. */
+  table: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .optional(),
+  /** Row fields to group by. */
+  groupBy: z.array(z.string()).min(1),
+  /** Row field holding event time (timestamp/ms/ISO), or 'kafka' for the record timestamp. */
+  eventTime: z.union([z.literal('kafka'), z.object({ field: z.string() })]).default('kafka'),
+  /** Window size; with `slide` smaller than size the windows hop. */
+  window: z.object({ size: durationSchema, slide: durationSchema.optional() }),
+  measures: z.record(z.string().regex(/^[a-z_][a-z0-9_]*$/), measureSchema),
+  allowedLateness: durationSchema.default(60_000),
+  /** What happens to events older than the watermark. */
+  late: z.union([z.literal('drop'), z.object({ deadLetter: z.object({ topic: z.string() }) })]).default('drop'),
+  flushInterval: durationSchema.default(1000),
+  flushRecords: z.number().int().positive().default(50_000),
+  /** Consumer group id; default `krange-agg-<job>`. */
+  groupId: z.string().optional(),
+  /** Defaults to KRANGE_PG_URL. */
+  pgUrl: z.string().optional(),
+  poolSize: z.number().int().positive().default(4),
+  statementTimeout: durationSchema.default(30_000),
+});
+export type AggregateSpec = z.infer<typeof aggregateSchema>;
+
+export const jobSpecSchema = z.object({
+  /** Job name: state lives in `state/<name>/`. */
+  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'letters, digits, _ . -'),
+  description: z.string().optional(),
+  /** Topic names, or a RegExp matched against the cluster's topics at plan time. */
+  topics: z.union([z.array(z.string().min(1)).min(1), z.instanceof(RegExp)]),
+  decoder: z
+    .union([
+      z.enum(['json', 'string', 'bytes']),
+      z.object({ name: z.string(), decode: fn<(value: Buffer | null) => unknown>('decoder.decode') }),
+    ])
+    .default('json'),
+  /** Runs inside the worker: record -> row | rows | null (drop). Default: the decoded value is the row. */
+  transform: fn<Transform>('transform').optional(),
+  schema: schemaSchema,
+  sinks: z.array(sinkSchema).min(1, 'a job needs at least one sink'),
+  startingOffsets: startingOffsetsSchema.default('earliest'),
+  failOnDataLoss: z.boolean().default(true),
+  onBadRecord: badRecordPolicySchema.default('fail'),
+  limits: limitsSchema,
+  /** Cron schedule for `krange schedule`. */
+  schedule: z.object({ cron: z.string(), timezone: z.string().optional() }).optional(),
+  aggregate: aggregateSchema.optional(),
+  kafka: z
+    .object({
+      brokers: z.array(z.string()).optional(),
+      clientId: z.string().optional(),
+      /** read_committed (default) skips aborted transactional records. */
+      isolation: z.enum(['read_committed', 'read_uncommitted']).default('read_committed'),
+    })
+    .default({ isolation: 'read_committed' }),
+});
+
+/** What a job module declares (inputs: defaults may be omitted). */
+export type JobInput = z.input<typeof jobSpecSchema> & { schema: Schema };
+/** A loaded, validated job. */
+export type JobSpec = z.output<typeof jobSpecSchema>;

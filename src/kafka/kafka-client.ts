@@ -1,0 +1,72 @@
+// kafkajs clients and the admin questions the planner asks: which topics, which partitions, their
+// earliest and latest offsets (latest = last stable offset under read_committed) and offsets for a
+// timestamp. kafkajs logs go through our pino logger.
+
+import { type Admin, Kafka, logLevel, type LogEntry } from 'kafkajs';
+import type { Logger } from 'pino';
+import { serviceEndpoints } from '../config/services.ts';
+import { Errors } from '../errors.ts';
+import type { JobSpec } from '../job/job-spec.ts';
+import type { PartitionWatermarks } from '../planner.ts';
+
+export function createKafka(opts: { brokers?: string[] | undefined; clientId: string; logger?: Logger }): Kafka {
+  const brokers = opts.brokers ?? serviceEndpoints().kafkaBrokers;
+  const log = opts.logger;
+  return new Kafka({
+    clientId: opts.clientId,
+    brokers,
+    connectionTimeout: 5000,
+    requestTimeout: 30_000,
+    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }: LogEntry) => {
+        if (log === undefined) return;
+        const { message, ...rest } = entry;
+        if (level <= logLevel.ERROR) log.error({ kafkajs: rest }, message);
+        else log.warn({ kafkajs: rest }, message);
+      },
+  });
+}
+
+export function jobKafka(spec: JobSpec, logger?: Logger): Kafka {
+  return createKafka({
+    brokers: spec.kafka.brokers,
+    clientId: spec.kafka.clientId ?? `krange-${spec.name}`,
+    ...(logger ? { logger } : {}),
+  });
+}
+
+/** The job's topics: the listed ones, or every topic matching the RegExp (sorted). */
+export async function resolveTopics(admin: Admin, topics: string[] | RegExp): Promise<string[]> {
+  if (Array.isArray(topics)) return [...topics].sort();
+  const all = await admin.listTopics();
+  return all.filter((t) => !t.startsWith('__') && topics.test(t)).sort();
+}
+
+/** Earliest and latest offsets of every partition of the given (existing) topics. */
+export async function fetchWatermarks(admin: Admin, topics: string[]): Promise<PartitionWatermarks[]> {
+  const existing = new Set(await admin.listTopics());
+  const out: PartitionWatermarks[] = [];
+  await Promise.all(
+    topics
+      .filter((t) => existing.has(t))
+      .map(async (topic) => {
+        try {
+          for (const p of await admin.fetchTopicOffsets(topic)) {
+            out.push({ topic, partition: p.partition, earliest: BigInt(p.low), latest: BigInt(p.high) });
+          }
+        } catch (err) {
+          throw Errors.kafka(`cannot read offsets of topic '${topic}': ${(err as Error).message}`, { topic }, err);
+        }
+      }),
+  );
+  return out;
+}
+
+/** For each partition, the first offset whose timestamp is >= ts (the end offset when none is). */
+export async function offsetsForTimestamp(admin: Admin, topic: string, ts: number): Promise<Map<number, bigint>> {
+  const res = await admin.fetchTopicOffsetsByTimestamp(topic, ts);
+  return new Map(res.map((p) => [p.partition, BigInt(p.offset)]));
+}

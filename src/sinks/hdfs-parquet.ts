@@ -1,0 +1,167 @@
+// Parquet files on HDFS (WebHDFS) or a local disk. Per task and partition directory one file is
+// streamed to <base>/_temporary/<job>/<n>/<task>-a<attempt>/ while rows arrive (one row group per
+// rowGroupSize rows, so memory does not grow with the range), then renamed into place on commit,
+// replacing the file a previous attempt or rerun of the same range left there.
+
+import { Transform } from 'node:stream';
+import type { ParquetSinkSpec } from '../job/job-spec.ts';
+import { Errors, KrangeError } from '../errors.ts';
+import { type OutputFs, resolveLocation } from '../fs/output-fs.ts';
+import { RowBatcher } from '../parquet/arrow-columns.ts';
+import { type ParquetFileWriter, openParquetWriter } from '../parquet/parquet-encoder.ts';
+import { fileName, joinPath, partitionDir } from './parquet-paths.ts';
+import type { Sink, SinkRow, SinkTaskStats, SinkTaskWriter, TaskContext } from './sink.ts';
+
+interface OpenFile {
+  dir: string;
+  tmpPath: string;
+  batcher: RowBatcher;
+  writer: ParquetFileWriter;
+  upload: Promise<void>;
+  bytes: number;
+  rows: number;
+}
+
+export class ParquetSink implements Sink {
+  readonly name: string;
+  private readonly fs: OutputFs;
+  private readonly base: string;
+
+  constructor(readonly spec: ParquetSinkSpec) {
+    this.name = `parquet:${spec.path}`;
+    const loc = resolveLocation(spec.path);
+    this.fs = loc.fs;
+    this.base = loc.path;
+  }
+
+  async open(ctx: TaskContext): Promise<SinkTaskWriter> {
+    return new ParquetTaskWriter(this.spec, this.fs, this.base, ctx);
+  }
+
+  async close(): Promise<void> {}
+}
+
+class ParquetTaskWriter implements SinkTaskWriter {
+  private readonly files = new Map<string, OpenFile>();
+  private readonly tmpRoot: string;
+  private readonly started = performance.now();
+  private failure: unknown;
+
+  constructor(
+    private readonly spec: ParquetSinkSpec,
+    private readonly fs: OutputFs,
+    private readonly base: string,
+    private readonly ctx: TaskContext,
+  ) {
+    this.tmpRoot = joinPath(base, '_temporary', ctx.job, String(ctx.iteration), `${ctx.taskId}-a${ctx.attempt}`);
+  }
+
+  private fileFor(dir: string): OpenFile {
+    let f = this.files.get(dir);
+    if (f !== undefined) return f;
+    const name = fileName(this.ctx.topic, this.ctx.partition, this.ctx.begin, this.ctx.end);
+    const tmpPath = joinPath(this.tmpRoot, dir, name);
+    const writer = openParquetWriter({
+      compression: this.spec.compression,
+      rowGroupSize: this.spec.rowGroupSize,
+      metadata: {
+        'krange.job': this.ctx.job,
+        'krange.range': `${this.ctx.topic}:${this.ctx.partition}:${this.ctx.begin}-${this.ctx.end}`,
+      },
+    });
+    const file: OpenFile = {
+      dir,
+      tmpPath,
+      batcher: new RowBatcher(this.ctx.schema),
+      writer,
+      upload: Promise.resolve(),
+      bytes: 0,
+      rows: 0,
+    };
+    // Count bytes on the way to the file system; the stream stays paused until the upload reads it.
+    const counted = writer.output.pipe(
+      new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          file.bytes += chunk.length;
+          cb(null, chunk);
+        },
+      }),
+    );
+    writer.output.on('error', (err) => counted.destroy(err));
+    file.upload = this.fs.writeStream(tmpPath, counted).catch((err: unknown) => {
+      this.failure ??= err;
+      writer.output.destroy();
+      throw err;
+    });
+    // Surfaced by commit(); keep an early failure from being reported as unhandled.
+    file.upload.catch(() => undefined);
+    this.files.set(dir, file);
+    f = file;
+    return f;
+  }
+
+  private check(): void {
+    if (this.failure !== undefined) {
+      throw this.failure instanceof KrangeError
+        ? this.failure
+        : Errors.sink(this.name(), `upload failed: ${(this.failure as Error).message}`, {}, this.failure);
+    }
+  }
+
+  private name(): string {
+    return `parquet:${this.fs.description}${this.base}`;
+  }
+
+  /** Hands a full batch to the encoder, failing fast if the upload under it broke. */
+  private async emit(f: OpenFile): Promise<void> {
+    const batch = f.batcher.flush();
+    await Promise.race([f.writer.write(batch), f.upload]);
+    this.check();
+  }
+
+  async write(batch: SinkRow[]): Promise<void> {
+    this.check();
+    for (const r of batch) {
+      const f = this.fileFor(partitionDir(this.spec.partitionBy, r));
+      f.batcher.push(r.values);
+      f.rows++;
+      if (f.batcher.rows >= this.spec.rowGroupSize) await this.emit(f);
+    }
+  }
+
+  async commit(): Promise<SinkTaskStats> {
+    const finals: string[] = [];
+    for (const f of this.files.values()) {
+      if (f.batcher.rows > 0) await this.emit(f);
+      f.writer.close();
+    }
+    try {
+      await Promise.all([...this.files.values()].map((f) => f.upload));
+    } catch (err) {
+      throw Errors.sink(this.name(), `writing ${this.ctx.taskId} failed: ${(err as Error).message}`, {}, err);
+    }
+    // Rename into place only when every file of the task is complete.
+    for (const f of this.files.values()) {
+      const finalPath = joinPath(this.base, f.dir, fileName(this.ctx.topic, this.ctx.partition, this.ctx.begin, this.ctx.end));
+      await this.fs.rename(f.tmpPath, finalPath);
+      finals.push(finalPath);
+    }
+    await this.fs.delete(this.tmpRoot, true).catch(() => undefined);
+    let rows = 0;
+    let bytes = 0;
+    for (const f of this.files.values()) {
+      rows += f.rows;
+      bytes += f.bytes;
+    }
+    return { rows, bytes, durationMs: Math.round(performance.now() - this.started), files: finals };
+  }
+
+  async abort(): Promise<void> {
+    for (const f of this.files.values()) {
+      f.writer.close();
+      f.writer.output.destroy();
+    }
+    await Promise.allSettled([...this.files.values()].map((f) => f.upload));
+    await this.fs.delete(this.tmpRoot, true).catch(() => undefined);
+  }
+}

@@ -1,0 +1,11 @@
+// Sink constructors for job modules: `sinks: [hdfsParquet({...}), mongo({...}), redis({...})]`.
+// They only fill in `kind`; options are validated with the job.
+
+import type { z } from 'zod';
+import type { mongoSinkSchema, parquetSinkSchema, redisSinkSchema } from '../job/job-spec.ts';
+
+type Input<S extends z.ZodType> = Omit<z.input<S>, 'kind'>;
+
+export const hdfsParquet = (o: Input<typeof parquetSinkSchema>) => ({ kind: 'parquet' as const, ...o });
+export const mongo = (o: Input<typeof mongoSinkSchema>) => ({ kind: 'mongo' as const, ...o });
+export const redis = (o: Input<typeof redisSinkSchema>) => ({ kind: 'redis' as const, ...o });

@@ -1,0 +1,59 @@
+// The one interface every sink implements: per task, open -> write batches -> commit | abort.
+// A task succeeds only when every sink's commit succeeded; commit makes the task's output visible
+// (Parquet: rename into place; Mongo/Redis: writes are idempotent upserts, commit flushes them).
+// Adding a sink is one new module plus a line in sink-factory.ts.
+
+import type { Logger } from 'pino';
+import type { Schema } from '../job/schema.ts';
+
+/** A row on its way to the sinks, with the Kafka coordinates of the record it came from. */
+export interface SinkRow {
+  /** The transform's output, as the user wrote it. */
+  row: Record<string, unknown>;
+  /** The same row checked against the schema: values in schema field order. */
+  values: unknown[];
+  topic: string;
+  partition: number;
+  offset: bigint;
+  /** Kafka record timestamp (ms). */
+  timestamp: number;
+  /** n-th row produced by this record (a transform may return several). */
+  seq: number;
+}
+
+export interface TaskContext {
+  job: string;
+  iteration: number;
+  taskId: string;
+  topic: string;
+  partition: number;
+  begin: bigint;
+  end: bigint;
+  attempt: number;
+  schema: Schema;
+  logger: Logger;
+}
+
+export interface SinkTaskStats {
+  rows: number;
+  bytes: number;
+  durationMs: number;
+  /** Final locations written (files) or targets (collection, key prefix), for the commit file. */
+  files: string[];
+}
+
+export interface SinkTaskWriter {
+  write(batch: SinkRow[]): Promise<void>;
+  /** Flushes and makes the output visible; after it the task's output is durable. */
+  commit(): Promise<SinkTaskStats>;
+  /** Drops what was not committed (best effort; output must stay safe to redo). */
+  abort(): Promise<void>;
+}
+
+export interface Sink {
+  /** Stable name used in commit files, e.g. `parquet:webhdfs:///data/clickstream`. */
+  readonly name: string;
+  open(ctx: TaskContext): Promise<SinkTaskWriter>;
+  /** Releases connections when the worker shuts down. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,116 @@
+// One task: read exactly [begin, end) of one partition, process each record, stream the rows to
+// every sink in bounded batches, then commit all sinks (or abort all). Runs inside a worker thread;
+// memory depends on the fetch size, the row batch and the row-group size, never on the range size.
+
+import type { Logger } from 'pino';
+import { badRecordError, type DeadLetterTarget } from './bad-records.ts';
+import { Errors, toKrangeError } from './errors.ts';
+import type { JobSpec } from './job/job-spec.ts';
+import type { RangeReader } from './kafka/range-reader.ts';
+import type { OffsetRange } from './offset-range.ts';
+import type { BadRecord, RecordProcessor } from './record-processor.ts';
+import type { Sink, SinkRow, SinkTaskWriter } from './sinks/sink.ts';
+import type { TaskResultJson } from './state-store.ts';
+
+export interface TaskRun {
+  job: JobSpec;
+  iteration: number;
+  taskId: string;
+  range: OffsetRange;
+  attempt: number;
+  reader: RangeReader;
+  processor: RecordProcessor;
+  sinks: Sink[];
+  deadLetter: DeadLetterTarget | undefined;
+  logger: Logger;
+  /** Called now and then with the number of records read so far. */
+  onProgress?: (records: number) => void;
+  signal?: AbortSignal;
+}
+
+/** Rows handed to the sinks at a time. */
+const SINK_BATCH = 8192;
+/** Bad records kept in memory per task before the task fails regardless of policy. */
+const MAX_BAD_RECORDS_BUFFERED = 100_000;
+
+export async function runTask(t: TaskRun): Promise<TaskResultJson> {
+  const started = performance.now();
+  const { range } = t;
+  const ctx = {
+    job: t.job.name,
+    iteration: t.iteration,
+    taskId: t.taskId,
+    topic: range.topic,
+    partition: range.partition,
+    begin: range.begin,
+    end: range.end,
+    attempt: t.attempt,
+    schema: t.job.schema,
+    logger: t.logger,
+  };
+  const writers: SinkTaskWriter[] = [];
+  const policy = t.job.onBadRecord;
+  const bad: BadRecord[] = [];
+  let records = 0;
+  let rows = 0;
+  let pending: SinkRow[] = [];
+
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    await Promise.all(writers.map((w) => w.write(batch)));
+  };
+
+  try {
+    for (const sink of t.sinks) writers.push(await sink.open(ctx));
+    for await (const batch of t.reader.read(range, t.signal)) {
+      if (t.signal?.aborted) throw Errors.aborted(`task ${t.taskId} cancelled`);
+      for (const rec of batch) {
+        records++;
+        const res = t.processor.process(rec);
+        if (!res.ok) {
+          if (policy === 'fail') throw badRecordError(res.bad);
+          bad.push(res.bad);
+          if (bad.length > MAX_BAD_RECORDS_BUFFERED) {
+            throw Errors.sink('dead-letter', `more than ${MAX_BAD_RECORDS_BUFFERED} bad records in task ${t.taskId}; fix the input or the job`, {}, undefined, false);
+          }
+          continue;
+        }
+        for (const r of res.rows) pending.push(r);
+        rows += res.rows.length;
+        if (pending.length >= SINK_BATCH) await flush();
+      }
+      t.onProgress?.(records);
+    }
+    await flush();
+    if (t.deadLetter !== undefined) await t.deadLetter.write(t.job.name, t.iteration, t.taskId, bad);
+    const stats = await Promise.all(writers.map((w) => w.commit()));
+    const sinks: TaskResultJson['sinks'] = {};
+    let bytes = 0;
+    const files: string[] = [];
+    stats.forEach((s, i) => {
+      sinks[t.sinks[i]!.name] = { rows: s.rows, bytes: s.bytes, durationMs: s.durationMs };
+      bytes += s.bytes;
+      files.push(...s.files);
+    });
+    return {
+      id: t.taskId,
+      topic: range.topic,
+      partition: range.partition,
+      begin: range.begin.toString(),
+      end: range.end.toString(),
+      records,
+      rows,
+      bytes,
+      badRecords: bad.length,
+      files,
+      durationMs: Math.round(performance.now() - started),
+      attempts: t.attempt,
+      sinks,
+    };
+  } catch (err) {
+    await Promise.allSettled(writers.map((w) => w.abort()));
+    throw toKrangeError(err, 'KRANGE_TASK_FAILED');
+  }
+}

@@ -1,0 +1,226 @@
+// The driver side of the worker-thread pool: starts N workers (each loads the job), hands out
+// tasks, retries failed attempts with exponential backoff, replaces a worker that died, and on a
+// permanent failure cancels the rest and waits for them to stop before reporting it.
+
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { deserializeError, Errors, type ErrorCode, type KrangeError } from '../errors.ts';
+import { LogEvents } from '../log-events.ts';
+import { type OffsetRange, rangeToJson } from '../offset-range.ts';
+import type { TaskResultJson } from '../state-store.ts';
+import type { DriverMessage, WorkerInit, WorkerMessage } from './messages.ts';
+
+export interface PoolTask {
+  taskId: string;
+  range: OffsetRange;
+}
+
+export interface PoolOptions {
+  modulePath: string;
+  size: number;
+  /** Attempts per task (>= 1). */
+  attempts: number;
+  logger: Logger;
+  backoffMs?: number;
+  onProgress?: (taskId: string, records: number) => void;
+  onTaskDone?: (result: TaskResultJson) => void;
+}
+
+/** Failures a retry cannot fix. */
+const PERMANENT: ReadonlySet<ErrorCode> = new Set([
+  'KRANGE_BAD_RECORD',
+  'KRANGE_CONFIG',
+  'KRANGE_DATA_LOSS',
+  'KRANGE_SCHEMA_CHANGED',
+  'KRANGE_ABORTED',
+]);
+
+const ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
+
+interface Slot {
+  index: number;
+  worker: Worker;
+  busy: { task: PoolTask; attempt: number } | undefined;
+}
+
+type Listener = (slot: Slot, msg: WorkerMessage | { type: 'exit'; code: number }) => void;
+
+export class WorkerPool {
+  private slots: Slot[] = [];
+  private listener: Listener | undefined;
+  private closing = false;
+
+  private constructor(private readonly opts: PoolOptions) {}
+
+  static async start(opts: PoolOptions): Promise<WorkerPool> {
+    const pool = new WorkerPool(opts);
+    try {
+      await Promise.all(Array.from({ length: opts.size }, (_, i) => pool.spawn(i)));
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    return pool;
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  private spawn(index: number): Promise<Slot> {
+    const init: WorkerInit = { modulePath: this.opts.modulePath, workerIndex: index };
+    const worker = new Worker(ENTRY, { workerData: init, stderr: false, stdout: false });
+    const slot: Slot = { index, worker, busy: undefined };
+    return new Promise<Slot>((resolve, reject) => {
+      let ready = false;
+      worker.on('message', (msg: WorkerMessage) => {
+        if (!ready) {
+          if (msg.type === 'ready') {
+            ready = true;
+            this.slots[index] = slot;
+            resolve(slot);
+          } else if (msg.type === 'init-failed') reject(deserializeError(msg.error));
+          return;
+        }
+        this.listener?.(slot, msg);
+      });
+      worker.on('error', (err) => {
+        if (!ready) reject(err);
+        else this.opts.logger.error({ worker: index, err }, 'worker thread error');
+      });
+      worker.on('exit', (code) => {
+        if (!ready) reject(Errors.config(`worker ${index} exited during start-up (code ${code})`));
+        else if (this.slots[index] === slot) this.listener?.(slot, { type: 'exit', code });
+      });
+    });
+  }
+
+  private send(slot: Slot, msg: DriverMessage): void {
+    slot.worker.postMessage(msg);
+  }
+
+  /** Runs every task; resolves with all results or rejects with the first permanent failure. */
+  run(iteration: number, tasks: PoolTask[]): Promise<TaskResultJson[]> {
+    const { logger } = this.opts;
+    const queue = tasks.map((task) => ({ task, attempt: 1 }));
+    const results = new Map<string, TaskResultJson>();
+    const timers = new Set<NodeJS.Timeout>();
+    let failure: KrangeError | undefined;
+
+    return new Promise<TaskResultJson[]>((resolve, reject) => {
+      const inFlight = (): number => this.slots.filter((s) => s.busy !== undefined).length;
+      const settle = (): void => {
+        if (failure !== undefined) {
+          if (inFlight() === 0) {
+            for (const t of timers) clearTimeout(t);
+            this.listener = undefined;
+            reject(failure);
+          }
+          return;
+        }
+        if (results.size === tasks.length) {
+          this.listener = undefined;
+          resolve(tasks.map((t) => results.get(t.taskId)!));
+          return;
+        }
+        for (const slot of this.slots) {
+          if (slot.busy !== undefined) continue;
+          const next = queue.shift();
+          if (next === undefined) break;
+          slot.busy = next;
+          logger.debug({ event: LogEvents.taskStarted, task: next.task.taskId, attempt: next.attempt, worker: slot.index });
+          this.send(slot, {
+            type: 'task',
+            iteration,
+            taskId: next.task.taskId,
+            range: rangeToJson(next.task.range),
+            attempt: next.attempt,
+          });
+        }
+      };
+
+      const fail = (err: KrangeError): void => {
+        if (failure === undefined) {
+          failure = err;
+          queue.length = 0;
+          for (const s of this.slots) if (s.busy) this.send(s, { type: 'cancel', taskId: s.busy.task.taskId });
+        }
+      };
+
+      const attemptFailed = (job: { task: PoolTask; attempt: number }, err: KrangeError): void => {
+        const permanent = PERMANENT.has(err.code) || err.retriable === false && err.code === 'KRANGE_KAFKA';
+        if (failure !== undefined) return;
+        if (permanent || job.attempt >= this.opts.attempts) {
+          logger.error({ event: LogEvents.taskFailed, task: job.task.taskId, attempt: job.attempt, code: err.code }, err.message);
+          fail(err.code === 'KRANGE_TASK_FAILED' || permanent ? err : Errors.taskFailed(job.task.taskId, job.attempt, err));
+          return;
+        }
+        const delay = Math.min(10_000, (this.opts.backoffMs ?? 500) * 2 ** (job.attempt - 1));
+        logger.warn(
+          { event: LogEvents.taskRetry, task: job.task.taskId, attempt: job.attempt, code: err.code, retryInMs: delay },
+          `task failed, retrying: ${err.message}`,
+        );
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          queue.unshift({ task: job.task, attempt: job.attempt + 1 });
+          settle();
+        }, delay);
+        timers.add(timer);
+      };
+
+      this.listener = (slot, msg) => {
+        const job = slot.busy;
+        switch (msg.type) {
+          case 'progress':
+            this.opts.onProgress?.(msg.taskId, msg.records);
+            return;
+          case 'done':
+            slot.busy = undefined;
+            results.set(msg.taskId, msg.result);
+            logger.debug({ event: LogEvents.taskDone, task: msg.taskId, records: msg.result.records });
+            this.opts.onTaskDone?.(msg.result);
+            break;
+          case 'failed':
+            slot.busy = undefined;
+            if (job) attemptFailed(job, deserializeError(msg.error));
+            break;
+          case 'exit':
+            // The thread died (e.g. out of memory): its task is retried on a fresh worker.
+            slot.busy = undefined;
+            if (job) attemptFailed(job, Errors.kafka(`worker ${slot.index} exited with code ${msg.code}`, {}, undefined, true));
+            if (!this.closing) {
+              void this.spawn(slot.index).then(settle, (err: unknown) => {
+                fail(Errors.config(`cannot restart worker ${slot.index}: ${(err as Error).message}`));
+                settle();
+              });
+              return;
+            }
+            break;
+          default:
+            return;
+        }
+        settle();
+      };
+      settle();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(
+      this.slots.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            const t = setTimeout(() => void s.worker.terminate().then(() => resolve()), 5000);
+            s.worker.once('exit', () => {
+              clearTimeout(t);
+              resolve();
+            });
+            this.send(s, { type: 'shutdown' });
+          }),
+      ),
+    );
+    this.slots = [];
+  }
+}
