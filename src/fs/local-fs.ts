@@ -1,7 +1,7 @@
 // OutputFs on the local disk: writes fsync'ed, rename(2) replaces atomically.
 
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -42,7 +42,9 @@ export class LocalFs implements OutputFs {
 
   async delete(path: string, recursive: boolean): Promise<boolean> {
     if (!existsSync(path)) return false;
-    await rm(path, { recursive, force: true });
+    // Like HDFS: a non-recursive delete removes a file or an empty directory, and fails otherwise.
+    if (!recursive && (await stat(path)).isDirectory()) await rmdir(path);
+    else await rm(path, { recursive, force: true });
     return true;
   }
 

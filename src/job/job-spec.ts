@@ -17,6 +17,18 @@ export interface DecodedRecord<V = unknown> {
 }
 
 export type Row = Record<string, unknown>;
+
+/** Where a row came from, as sink functions (the Mongo sink's `id`) see it. */
+export interface RecordCoordinates {
+  topic: string;
+  partition: number;
+  /** Exact decimal string. */
+  offset: string;
+  /** Kafka record timestamp, ms since the epoch. */
+  timestamp: number;
+  /** n-th row the transform returned for this record (0 for the first). */
+  seq: number;
+}
 export type TransformResult = Row | Row[] | null | undefined;
 export type Transform<V = unknown> = (record: DecodedRecord<V>) => TransformResult;
 
@@ -74,8 +86,12 @@ export const mongoSinkSchema = z.object({
   url: z.string().optional(),
   database: z.string().min(1),
   collection: z.string().min(1),
-  /** Document `_id`; default `<topic>:<partition>:<offset>` (plus `:<n>` for the n-th row of a record). */
-  id: fn<(row: Row, record: DecodedRecord) => string | number>('mongo id').optional(),
+  /**
+   * Document `_id`; default `<topic>:<partition>:<offset>` (plus `:<n>` for the n-th row of a record),
+   * or the row's `_id` when the schema declares one. Several records may map to one `_id`: within a
+   * partition the highest offset wins; across partitions the order is not defined.
+   */
+  id: fn<(row: Row, record: RecordCoordinates) => string | number>('mongo id').optional(),
   /** Documents per bulkWrite. */
   batchSize: z.number().int().positive().default(1000),
   /** Indexes created once: `{ keys: { user_id: 1 }, unique?: boolean, name?: string }`. */

@@ -146,7 +146,7 @@ class ParquetTaskWriter implements SinkTaskWriter {
       await this.fs.rename(f.tmpPath, finalPath);
       finals.push(finalPath);
     }
-    await this.fs.delete(this.tmpRoot, true).catch(() => undefined);
+    await this.cleanupTemp();
     let rows = 0;
     let bytes = 0;
     for (const f of this.files.values()) {
@@ -162,6 +162,17 @@ class ParquetTaskWriter implements SinkTaskWriter {
       f.writer.output.destroy();
     }
     await Promise.allSettled([...this.files.values()].map((f) => f.upload));
+    await this.cleanupTemp();
+  }
+
+  /** Removes this attempt's temporary directory, then the iteration's and job's if now empty. */
+  private async cleanupTemp(): Promise<void> {
     await this.fs.delete(this.tmpRoot, true).catch(() => undefined);
+    const iterDir = joinPath(this.base, '_temporary', this.ctx.job, String(this.ctx.iteration));
+    for (const dir of [iterDir, joinPath(this.base, '_temporary', this.ctx.job), joinPath(this.base, '_temporary')]) {
+      // A non-recursive delete fails on a directory other tasks still use: that is expected.
+      const gone = await this.fs.delete(dir, false).catch(() => false);
+      if (!gone) break;
+    }
   }
 }

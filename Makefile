@@ -1,0 +1,73 @@
+# krange: the two commands that matter are `make run-job` and `make test`.
+SHELL := /bin/bash
+JOB ?= clickstream
+DEMO_RECORDS ?= 100000
+SERVICES := bash scripts/services/services.sh
+KRANGE := node bin/krange.mjs
+export KAFKAJS_NO_PARTITIONER_WARNING := 1
+
+.PHONY: help install build lint format typecheck test test-unit test-integration run-job demo \
+        services-up services-down services-status services-logs services-env services-docker \
+        bench bench-quick clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+node_modules/.installed: package.json package-lock.json
+	@command -v node >/dev/null || { echo "node not found: install Node.js 20 (apt-get install nodejs, or nodesource)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: node_modules/.installed ## install npm dependencies (cached in ~/.npm)
+
+lint: install ## biome (lint + format check) and the TypeScript compiler
+	npx biome check .
+	npx tsc --noEmit
+
+format: install ## format the code with biome
+	npx biome check --write .
+
+typecheck: install
+	npx tsc --noEmit
+
+test: install ## unit tests, then integration tests against real servers (started if needed)
+	npx vitest run --project unit
+	npx vitest run --project integration
+
+test-unit: install ## unit tests only (no servers)
+	npx vitest run --project unit
+
+test-integration: install ## integration tests only
+	npx vitest run --project integration
+
+run-job: install services-up ## run one iteration of JOB (default clickstream), seeding demo data if its topic is empty
+	@if [ "$(JOB)" = "clickstream" ]; then $(KRANGE) produce-demo --if-empty --records $(DEMO_RECORDS) --topic $${KRANGE_CLICKSTREAM_TOPIC:-clickstream}; fi
+	$(KRANGE) run $(JOB)
+
+services-up: ## start Kafka, HDFS, MongoDB-wire, Redis, PostgreSQL on 127.0.0.1 (installs on first use)
+	$(SERVICES) up
+
+services-down: ## stop every service of ours
+	$(SERVICES) down
+
+services-status: ## one line per service
+	$(SERVICES) status
+
+services-logs: ## the tail of each service log
+	$(SERVICES) logs
+
+services-env: ## print the KRANGE_* variables for the local stack
+	@$(SERVICES) env
+
+services-docker: ## the same services from official images, for machines with Docker
+	docker compose -f docker/docker-compose.yml up -d --wait
+
+bench: install services-up ## full benchmarks (see BENCHMARKS.md); takes a while
+	node --import tsx bench/run.ts
+
+bench-quick: install services-up ## a small version of the benchmarks (CI smoke test; no time assertions)
+	node --import tsx bench/run.ts --quick
+
+clean: ## remove service data and local state (keeps download caches)
+	$(SERVICES) down || true
+	rm -rf .services state/* node_modules/.installed

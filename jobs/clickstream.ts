@@ -1,0 +1,50 @@
+// The demo job: JSON click events from the `clickstream` topic to Parquet on HDFS, partitioned by
+// event date (dt=YYYY-MM-DD). `make run-job` produces demo data first when the topic is empty.
+
+import { defineJob, hdfsParquet, t } from '../src/index.ts';
+
+interface Click {
+  event_id: string;
+  user_id: number;
+  session_id: string;
+  ts: string;
+  url: string;
+  referrer: string | null;
+  country: string;
+  device: string;
+  price: number | null;
+  tags: string[];
+}
+
+export default defineJob({
+  name: 'clickstream',
+  description: 'Click events -> Parquet on HDFS by event date',
+  topics: [process.env['KRANGE_CLICKSTREAM_TOPIC'] ?? 'clickstream'],
+  decoder: 'json',
+  schema: {
+    event_id: t.utf8(),
+    user_id: t.int64(),
+    session_id: t.utf8(),
+    ts: t.timestamp('ms'),
+    url: t.utf8(),
+    referrer: t.nullable(t.utf8()),
+    country: t.utf8(),
+    device: t.utf8(),
+    price: t.nullable(t.float64()),
+    tags: t.list(t.utf8()),
+    kafka_partition: t.int32(),
+    kafka_offset: t.int64(),
+  },
+  transform: (r) => {
+    const c = r.value as Click;
+    return { ...c, kafka_partition: r.partition, kafka_offset: r.offset };
+  },
+  sinks: [
+    hdfsParquet({
+      path: process.env['KRANGE_CLICKSTREAM_PATH'] ?? 'webhdfs:///data/clickstream',
+      partitionBy: { name: 'dt', field: 'ts', format: 'date' },
+      compression: 'snappy',
+    }),
+  ],
+  schedule: { cron: '*/5 * * * *', timezone: 'UTC' },
+});

@@ -1,0 +1,171 @@
+// The `krange` command line (commander). Exit codes: 0 done, 1 failed, 2 usage or config error,
+// 3 the job is locked by another runner.
+
+import { basename } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Errors, isKrangeError, type KrangeError } from '../errors.ts';
+import { listJobFiles, loadJob } from '../job/job-loader.ts';
+import { createLogger } from '../logger.ts';
+import { produceDemo } from '../demo/produce-demo.ts';
+import { planCommand, rerunCommand, resetCommand, runCommand } from './run-commands.ts';
+import { stateCommand } from './state-command.ts';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
+
+function int(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number`);
+    return n;
+  };
+}
+
+export function exitCodeFor(err: KrangeError): number {
+  switch (err.code) {
+    case 'KRANGE_LOCKED':
+      return EXIT.locked;
+    case 'KRANGE_USAGE':
+    case 'KRANGE_CONFIG':
+    case 'KRANGE_JOB_NOT_FOUND':
+      return EXIT.usage;
+    default:
+      return EXIT.failed;
+  }
+}
+
+export function buildProgram(): Command {
+  const logger = createLogger();
+  const program = new Command('krange')
+    .description(
+      'Spark-style batch offset-range jobs for Kafka: each run reads exactly the new [begin, end) of every\n' +
+        'partition, writes Parquet on HDFS / MongoDB / Redis, and commits offsets only after every sink succeeded.\n' +
+        'Services default to the local stack (make services-up); override with KRANGE_KAFKA_BROKERS,\n' +
+        'KRANGE_WEBHDFS_URL, KRANGE_MONGO_URL, KRANGE_REDIS_URL, KRANGE_PG_URL. State lives in ./state\n' +
+        '(KRANGE_STATE_DIR), jobs in ./jobs (KRANGE_JOBS_DIR).',
+    )
+    .showHelpAfterError()
+    .addHelpText('after', '\nExit codes: 0 done, 1 failed, 2 usage or config error, 3 job locked by another runner.');
+
+  program
+    .command('jobs')
+    .description('list the jobs in ./jobs with their topics, sinks and schedule')
+    .action(async () => {
+      for (const file of listJobFiles()) {
+        try {
+          const { spec } = await loadJob(file);
+          const topics = Array.isArray(spec.topics) ? spec.topics.join(',') : String(spec.topics);
+          const sinks = spec.sinks.map((s) => s.kind).join('+');
+          const sched = spec.schedule ? `  schedule '${spec.schedule.cron}'` : '';
+          process.stdout.write(`${spec.name.padEnd(20)} topics ${topics}  sinks ${sinks}${sched}${spec.aggregate ? '  +aggregate' : ''}\n`);
+        } catch (err) {
+          process.stdout.write(`${basename(file).padEnd(20)} INVALID: ${(err as Error).message}\n`);
+        }
+      }
+    });
+
+  program
+    .command('run <job>')
+    .description('run one iteration (an uncommitted plan is re-run first); <job> is a name in ./jobs or a path')
+    .option('--until-caught-up', 'repeat iterations until there is no lag')
+    .option('-w, --workers <n>', 'worker threads (default: the job\'s limits.workers or available parallelism)', int('--workers'))
+    .option('--json', 'print the outcome as JSON')
+    .action((job: string, flags: { untilCaughtUp?: boolean; workers?: number; json?: boolean }) => runCommand(job, flags, logger));
+
+  program
+    .command('plan <job>')
+    .description('dry run: show the ranges and record estimates of the next iteration; changes nothing')
+    .option('--json', 'print the plan as JSON')
+    .action((job: string, flags: { json?: boolean }) => planCommand(job, flags, logger));
+
+  program
+    .command('state <job>')
+    .description('show the iterations in the job\'s state directory')
+    .option('--json', 'print as JSON')
+    .action((job: string, flags: { json?: boolean }) => stateCommand(job, flags));
+
+  program
+    .command('rerun <job>')
+    .description('re-process the saved plan of an iteration idempotently (the committed position does not move)')
+    .requiredOption('-i, --iteration <n>', 'iteration number (see krange state)', int('--iteration'))
+    .option('-w, --workers <n>', 'worker threads', int('--workers'))
+    .option('--json', 'print the outcome as JSON')
+    .action((job: string, flags: { iteration: number; workers?: number; json?: boolean }) =>
+      rerunCommand(job, flags.iteration, flags, logger),
+    );
+
+  program
+    .command('reset <job>')
+    .description('set where the next iteration begins (refused while the job is locked)')
+    .option('--to <target>', "earliest | latest | JSON like '{\"topic\":{\"0\":23,\"1\":-2}}' (-2 earliest, -1 latest)")
+    .option('--to-datetime <iso>', 'the first offsets at or after this time')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action((job: string, flags: { to?: string; toDatetime?: string; yes?: boolean }) => resetCommand(job, flags, logger));
+
+  program
+    .command('produce-demo')
+    .description('produce deterministic demo click events to a topic (created with --partitions if missing)')
+    .option('-n, --records <n>', 'number of events', int('--records'), 10_000)
+    .option('-t, --topic <topic>', 'topic', 'clickstream')
+    .option('-p, --partitions <n>', 'partitions when creating the topic', int('--partitions'), 8)
+    .option('--if-empty', 'produce only when the topic holds no records')
+    .action(async (flags: { records: number; topic: string; partitions: number; ifEmpty?: boolean }) => {
+      const r = await produceDemo({
+        topic: flags.topic,
+        records: flags.records,
+        partitions: flags.partitions,
+        ifEmpty: flags.ifEmpty === true,
+        logger,
+      });
+      process.stdout.write(
+        r.produced === 0
+          ? `${r.topic}: already holds ${r.firstEvent} records; nothing produced\n`
+          : `${r.topic}: produced ${r.produced} events (from event ${r.firstEvent}) in ${r.seconds.toFixed(1)} s\n`,
+      );
+    });
+
+  program
+    .command('schedule [jobs...]')
+    .description('daemon: run each job on its cron schedule (all scheduled jobs in ./jobs when none given)')
+    .option('--once', 'run every scheduled job once and exit (for system cron / Kubernetes CronJob)')
+    .option('--grace <seconds>', 'on SIGTERM, how long running iterations may finish', int('--grace'), 30)
+    .action(async (names: string[], flags: { once?: boolean; grace: number }) => {
+      const { runScheduler } = await import('../scheduler.ts');
+      const files = names.length > 0 ? names : listJobFiles();
+      const jobs = [];
+      for (const f of files) jobs.push(await loadJob(f));
+      const scheduled = jobs.filter((j) => j.spec.schedule !== undefined);
+      if (scheduled.length === 0) throw Errors.usage('no job has a schedule; add schedule: { cron: "..." } to a job');
+      await runScheduler({ jobs: scheduled, logger, once: flags.once === true, graceMs: flags.grace * 1000 });
+    });
+
+  program
+    .command('aggregate <job>')
+    .description("stream the job's topics into windowed aggregates in PostgreSQL, exactly once")
+    .option('--status', 'print stored offsets against Kafka high watermarks and exit')
+    .action(async (name: string, flags: { status?: boolean }) => {
+      const { aggregateCommand } = await import('../aggregator/aggregate-command.ts');
+      await aggregateCommand(name, flags, logger);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : EXIT.usage;
+      return;
+    }
+    if (isKrangeError(err)) {
+      process.stderr.write(`krange: ${err.message}\n`);
+      process.exitCode = exitCodeFor(err);
+      return;
+    }
+    process.stderr.write(`krange: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = EXIT.failed;
+  }
+}

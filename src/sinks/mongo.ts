@@ -1,0 +1,268 @@
+// MongoDB sink: per task, rows become documents that are upserted with unordered bulkWrite
+// (replaceOne, upsert) keyed by `_id`, `batchSize` at a time, so a replayed range overwrites what it
+// wrote before instead of duplicating it. commit() returns once every bulk write was acknowledged.
+// One MongoClient per sink (so per worker thread), connected at the first write; the job's indexes
+// are created once per client. Only commands MongoDB and FerretDB 1.24 both support are used (no
+// client.bulkWrite, no transactions).
+//
+// Errors: whole-command failures that a retry may fix (network, server selection, NotWritablePrimary,
+// 11600-class shutdowns, 'interrupted', RetryableWriteError) are retried with exponential backoff up
+// to `retries` times, then fail the task with KRANGE_SINK (retriable: the pool tries the task again).
+// A document the server rejects (too large, invalid field name, a duplicate on a unique index the
+// job declared) fails the task with KRANGE_BAD_RECORD naming topic, partition and offset: the job's
+// onBadRecord policy covers decode/transform/schema failures only, so a sink-level rejection always
+// stops the iteration, uncommitted.
+
+import { BSON, type Collection, MongoBulkWriteError, MongoClient, type WriteConcernSettings } from 'mongodb';
+import { serviceEndpoints } from '../config/services.ts';
+import { Errors, KrangeError } from '../errors.ts';
+import type { MongoSinkSpec } from '../job/job-spec.ts';
+import { LogEvents } from '../log-events.ts';
+import { documentBuilder, isTransientMongoError, isTransientWriteError, type MongoDoc, mongoTarget } from './mongo-docs.ts';
+import { RetriesExhausted, withRetries } from './retry.ts';
+import type { Sink, SinkRow, SinkTaskStats, SinkTaskWriter, TaskContext } from './sink.ts';
+
+/** BSON's document limit on every MongoDB release and on FerretDB; the server's hello may say more. */
+const DEFAULT_MAX_BSON = 16 * 1024 * 1024;
+
+interface Connection {
+  collection: Collection<MongoDoc>;
+  maxBsonObjectSize: number;
+  writeConcern: WriteConcernSettings;
+}
+
+interface Pending {
+  doc: MongoDoc;
+  bytes: number;
+  row: SinkRow;
+}
+
+/** Some documents of a bulk write failed transiently; retry those. */
+class PartialFailure extends Error {
+  constructor(
+    readonly failed: Pending[],
+    cause: unknown,
+  ) {
+    super(`${failed.length} document(s) failed transiently: ${(cause as Error).message}`, { cause });
+  }
+}
+
+export class MongoSink implements Sink {
+  readonly name: string;
+  /** Where the documents go, for commit files: `mongodb://host:port/<db>.<collection>`. */
+  readonly target: string;
+  private readonly url: string;
+  private client: MongoClient | undefined;
+  private conn: Promise<Connection> | undefined;
+
+  constructor(
+    readonly spec: MongoSinkSpec,
+    mongoUrl: string = serviceEndpoints().mongoUrl,
+  ) {
+    this.url = spec.url ?? mongoUrl;
+    this.name = `mongo:${spec.database}.${spec.collection}`;
+    this.target = mongoTarget(this.url, spec.database, spec.collection);
+  }
+
+  async open(ctx: TaskContext): Promise<SinkTaskWriter> {
+    return new MongoTaskWriter(this, ctx);
+  }
+
+  /** Connects and creates the indexes once; a failed attempt is forgotten so the next call retries. */
+  connection(): Promise<Connection> {
+    this.conn ??= this.connect().catch(async (err: unknown) => {
+      this.conn = undefined;
+      const c = this.client;
+      this.client = undefined;
+      await c?.close().catch(() => undefined);
+      throw err;
+    });
+    return this.conn;
+  }
+
+  private async connect(): Promise<Connection> {
+    // Fail fast while the server is down: our retry loop waits between attempts instead.
+    const fast = /[?&]serverSelectionTimeoutMS=/i.test(this.url) ? {} : { serverSelectionTimeoutMS: 5000 };
+    const client = new MongoClient(this.url, { appName: 'krange', ...fast });
+    this.client = client;
+    await client.connect();
+    const hello = await client.db('admin').command({ hello: 1 });
+    const replicated = typeof hello['setName'] === 'string' || hello['msg'] === 'isdbgrid';
+    const w = this.spec.writeConcern ?? (replicated ? 'majority' : 1);
+    const writeConcern: WriteConcernSettings = { w };
+    const collection = client.db(this.spec.database).collection<MongoDoc>(this.spec.collection, { writeConcern });
+    if (this.spec.indexes.length > 0) await this.createIndexes(collection);
+    const max = hello['maxBsonObjectSize'];
+    return { collection, writeConcern, maxBsonObjectSize: typeof max === 'number' ? max : DEFAULT_MAX_BSON };
+  }
+
+  private async createIndexes(collection: Collection<MongoDoc>): Promise<void> {
+    try {
+      await collection.createIndexes(
+        this.spec.indexes.map((ix) => ({
+          key: ix.keys,
+          ...(ix.unique === undefined ? {} : { unique: ix.unique }),
+          ...(ix.name === undefined ? {} : { name: ix.name }),
+        })),
+      );
+    } catch (err) {
+      if (isTransientMongoError(err)) throw err;
+      throw Errors.sink(
+        this.name,
+        `cannot create the job's indexes on ${this.target}: ${(err as Error).message}. ` +
+          'An index of the same name with other keys or options, or duplicates under a unique index, must be fixed in the database or the job',
+        {},
+        err,
+        false,
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    this.conn = undefined;
+    await c?.close();
+  }
+}
+
+class MongoTaskWriter implements SinkTaskWriter {
+  /** Documents not yet written, by `_id`: a later row with the same `_id` replaces an earlier one. */
+  private readonly pending = new Map<string, Pending>();
+  private readonly build: (r: SinkRow) => MongoDoc;
+  private readonly started = performance.now();
+  private maxBson = DEFAULT_MAX_BSON;
+  private rows = 0;
+  private bytes = 0;
+
+  constructor(
+    private readonly sink: MongoSink,
+    private readonly ctx: TaskContext,
+  ) {
+    this.build = documentBuilder(ctx.schema, sink.spec.id);
+  }
+
+  private badRecord(r: SinkRow, reason: string): KrangeError {
+    return Errors.badRecord({ topic: r.topic, partition: r.partition, offset: r.offset.toString(), reason });
+  }
+
+  async write(batch: SinkRow[]): Promise<void> {
+    for (const r of batch) {
+      let doc: MongoDoc;
+      try {
+        doc = this.build(r);
+      } catch (err) {
+        throw this.badRecord(r, `cannot build the Mongo document: ${(err as Error).message}`);
+      }
+      const bytes = BSON.calculateObjectSize(doc);
+      if (bytes > this.maxBson) {
+        throw this.badRecord(r, `the Mongo document is ${bytes} bytes, over the server's limit of ${this.maxBson} bytes`);
+      }
+      this.pending.set(`${typeof doc._id}:${doc._id}`, { doc, bytes, row: r });
+      this.rows++;
+      if (this.pending.size >= this.sink.spec.batchSize) await this.flush();
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const batch = [...this.pending.values()];
+    this.pending.clear();
+    const started = performance.now();
+    let todo = batch;
+    try {
+      await withRetries(
+        async () => {
+          const conn = await this.sink.connection();
+          this.maxBson = conn.maxBsonObjectSize;
+          todo = await this.bulkWrite(conn, todo);
+        },
+        {
+          retries: this.sink.spec.retries,
+          isTransient: (err) => err instanceof PartialFailure || isTransientMongoError(err),
+          onRetry: (err, attempt, delayMs) => {
+            if (err instanceof PartialFailure) todo = err.failed;
+            this.ctx.logger.warn(
+              { event: LogEvents.sinkRetry, sink: this.sink.name, task: this.ctx.taskId, attempt, delayMs, documents: todo.length },
+              `mongo write failed, retrying: ${(err as Error).message}`,
+            );
+          },
+        },
+      );
+    } catch (err) {
+      throw this.failure(err, todo.length);
+    }
+    for (const p of batch) this.bytes += p.bytes;
+    this.ctx.logger.debug({
+      event: LogEvents.sinkFlushed,
+      sink: this.sink.name,
+      task: this.ctx.taskId,
+      documents: batch.length,
+      ms: Math.round(performance.now() - started),
+    });
+  }
+
+  /** One unordered bulk upsert; resolves with nothing left to do, or throws. */
+  private async bulkWrite(conn: Connection, docs: Pending[]): Promise<Pending[]> {
+    try {
+      await conn.collection.bulkWrite(
+        docs.map((p) => ({ replaceOne: { filter: { _id: p.doc._id }, replacement: p.doc, upsert: true } })),
+        { ordered: false },
+      );
+      return [];
+    } catch (err) {
+      if (!(err instanceof MongoBulkWriteError)) throw err;
+      const errors = Array.isArray(err.writeErrors) ? err.writeErrors : err.writeErrors ? [err.writeErrors] : [];
+      if (errors.length === 0) throw err; // a write concern error: every document is retried
+      for (const e of errors) {
+        const msg = e.errmsg ?? '';
+        const p = docs[e.index];
+        if (p !== undefined && !isTransientWriteError(e.code, msg)) {
+          throw this.badRecord(p.row, `MongoDB rejected document _id ${JSON.stringify(p.doc._id)}: ${msg} (code ${e.code})`);
+        }
+      }
+      // _ids are unique within a batch, so retrying only the failed documents keeps the outcome.
+      throw new PartialFailure(
+        errors.map((e) => docs[e.index]).filter((p): p is Pending => p !== undefined),
+        err,
+      );
+    }
+  }
+
+  private failure(err: unknown, documents: number): KrangeError {
+    if (err instanceof KrangeError) return err;
+    const where = { task: this.ctx.taskId, topic: this.ctx.topic, partition: this.ctx.partition };
+    if (err instanceof RetriesExhausted) {
+      return Errors.sink(
+        this.sink.name,
+        `cannot write ${documents} document(s) to ${this.sink.target} after ${err.attempts} attempts: ${err.message}. ` +
+          'Check that the server is up and reachable (url, KRANGE_MONGO_URL); the iteration can be run again safely',
+        where,
+        err.last,
+        true,
+      );
+    }
+    return Errors.sink(
+      this.sink.name,
+      `writing to ${this.sink.target} failed: ${(err as Error).message}`,
+      where,
+      err,
+      false,
+    );
+  }
+
+  async commit(): Promise<SinkTaskStats> {
+    await this.flush();
+    return {
+      rows: this.rows,
+      bytes: this.bytes,
+      durationMs: Math.round(performance.now() - this.started),
+      files: [this.sink.target],
+    };
+  }
+
+  async abort(): Promise<void> {
+    // Documents already written stay: they are upserts, the redo overwrites them.
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { validateJob } from '../../src/job/job-loader.ts';
+import { t } from '../../src/job/schema.ts';
+import { RecordProcessor } from '../../src/record-processor.ts';
+import { hdfsParquet } from '../../src/sinks/sink-specs.ts';
+
+const job = validateJob(
+  {
+    name: 'j',
+    topics: ['t'],
+    schema: { id: t.int64(), tag: t.utf8() },
+    transform: (r: { value: { id: number; tag?: string; many?: number } }) => {
+      if (r.value.id < 0) throw new Error('negative id');
+      if (r.value.many) return Array.from({ length: r.value.many }, (_, i) => ({ id: i, tag: 'm' }));
+      return { id: r.value.id, tag: r.value.tag };
+    },
+    sinks: [hdfsParquet({ path: '/tmp/x' })],
+  },
+  'test',
+);
+const rec = (value: string | null, offset = 5n) => ({
+  topic: 't',
+  partition: 2,
+  offset,
+  timestamp: 0,
+  key: null,
+  value: value === null ? null : Buffer.from(value),
+  headers: {},
+});
+
+describe('RecordProcessor', () => {
+  const p = new RecordProcessor(job);
+
+  it('turns a record into rows with their coordinates', () => {
+    const res = p.process(rec('{"id":1,"tag":"a"}'));
+    expect(res.ok).toBe(true);
+    if (res.ok) expect(res.rows.map((r) => [r.offset, r.seq, r.values])).toEqual([[5n, 0, [1n, 'a']]]);
+    const many = p.process(rec('{"id":1,"many":3}'));
+    expect(many.ok && many.rows.map((r) => r.seq)).toEqual([0, 1, 2]);
+  });
+
+  it('names the stage, offset, field and reason of a bad record', () => {
+    const undecodable = p.process(rec('{nope', 7n));
+    expect(undecodable).toMatchObject({ ok: false, bad: { stage: 'decode', offset: '7', partition: 2 } });
+    const threw = p.process(rec('{"id":-1,"tag":"a"}'));
+    expect(threw).toMatchObject({ ok: false, bad: { stage: 'transform', reason: 'transform threw: negative id' } });
+    const misfit = p.process(rec('{"id":1}'));
+    expect(misfit).toMatchObject({ ok: false, bad: { stage: 'schema', field: 'tag' } });
+  });
+});
+
+describe('validateJob', () => {
+  it('lists every problem with its path', () => {
+    expect(() => validateJob({ name: 'bad name', topics: [], schema: {}, sinks: [] }, 'jobs/x.ts')).toThrowError(
+      /invalid job in jobs\/x.ts:[\s\S]*name[\s\S]*topics[\s\S]*sinks/,
+    );
+  });
+});
