@@ -42,7 +42,8 @@ export async function produceDemo(o: ProduceDemoOptions): Promise<ProduceDemoRes
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   try {
-    const batch = 5000;
+    // One send is one record batch per partition; stay well under the broker's 1 MiB message.max.bytes.
+    const batch = 2000;
     const inFlight: Promise<unknown>[] = [];
     for (let i = 0; i < o.records; i += batch) {
       const messages = [];

@@ -172,9 +172,9 @@ export const limitsSchema = z
     /** Attempts per task before the iteration fails. */
     taskAttempts: z.number().int().positive().default(3),
     /** Bytes per Kafka fetch request. */
-    fetchMaxBytes: z.number().int().positive().default(16 * 1024 * 1024),
+    fetchMaxBytes: z.number().int().positive().default(4 * 1024 * 1024),
   })
-  .default({ maxRecordsPerTask: 2_000_000, taskAttempts: 3, fetchMaxBytes: 16 * 1024 * 1024 });
+  .default({ maxRecordsPerTask: 2_000_000, taskAttempts: 3, fetchMaxBytes: 4 * 1024 * 1024 });
 
 export const measureSchema = z.union([
   z.object({ op: z.literal('count') }),
