@@ -37,14 +37,16 @@ export function buildProgram(): Command {
   const logger = createLogger();
   const program = new Command('krange')
     .description(
-      'Spark-style batch offset-range jobs for Kafka: each run reads exactly the new [begin, end) of every\n' +
-        'partition, writes Parquet on HDFS / MongoDB / Redis, and commits offsets only after every sink succeeded.\n' +
-        'Services default to the local stack (make services-up); override with KRANGE_KAFKA_BROKERS,\n' +
-        'KRANGE_WEBHDFS_URL, KRANGE_MONGO_URL, KRANGE_REDIS_URL, KRANGE_PG_URL. State lives in ./state\n' +
-        '(KRANGE_STATE_DIR), jobs in ./jobs (KRANGE_JOBS_DIR).',
+      'Spark-style batch offset-range jobs for Kafka: each run reads exactly the new [begin, end) of every ' +
+        'partition, writes Parquet on HDFS, MongoDB and Redis, and commits offsets only after every sink succeeded.',
     )
     .showHelpAfterError()
-    .addHelpText('after', '\nExit codes: 0 done, 1 failed, 2 usage or config error, 3 job locked by another runner.');
+    .addHelpText(
+      'after',
+      '\nServices default to the local stack (make services-up); override with KRANGE_KAFKA_BROKERS, KRANGE_WEBHDFS_URL,\n' +
+        'KRANGE_MONGO_URL, KRANGE_REDIS_URL, KRANGE_PG_URL. State lives in ./state (KRANGE_STATE_DIR), jobs in ./jobs\n' +
+        '(KRANGE_JOBS_DIR).\n\nExit codes: 0 done, 1 failed, 2 usage or config error, 3 job locked by another runner.',
+    );
 
   program
     .command('jobs')
