@@ -15,6 +15,7 @@ import { LogEvents } from './log-events.ts';
 import { rangeFromJson, rangeToJson } from './offset-range.ts';
 import { buildPlan, currentWatermarks, isNoop, resolvePositions } from './plan-builder.ts';
 import { type OffsetsFile, StateStore, type TaskResultJson } from './state-store.ts';
+import { removeTemporary } from './sinks/parquet-temporary.ts';
 import { WorkerPool } from './worker/worker-pool.ts';
 
 export interface RunOptions {
@@ -61,6 +62,12 @@ async function withAdmin<T>(job: LoadedJob, logger: Logger, fn: (admin: Admin) =
   }
 }
 
+/** Crash tests set this to hold the process between the last rename and the commit. */
+async function debugPause(variable: string): Promise<void> {
+  const ms = Number(process.env[variable] ?? '0');
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+}
+
 function lockFor(store: StateStore): JobLock {
   return new JobLock(store.job, store.path('lock.json'));
 }
@@ -72,6 +79,7 @@ async function executeTasks(
   opts: RunOptions,
 ): Promise<TaskResultJson[]> {
   if (plan.tasks.length === 0) return [];
+  await clearTemporary(job, plan.iteration);
   const size = Math.max(1, Math.min(opts.workers ?? job.spec.limits.workers ?? availableParallelism(), plan.tasks.length));
   const planned = plannedRecords(plan);
   const progress = new Map<string, number>();
@@ -101,6 +109,13 @@ async function executeTasks(
     );
   } finally {
     await pool.close();
+  }
+}
+
+/** Clears leftovers of killed attempts of this iteration from every Parquet sink's _temporary. */
+async function clearTemporary(job: LoadedJob, iteration: number): Promise<void> {
+  for (const s of job.spec.sinks) {
+    if (s.kind === 'parquet') await removeTemporary(s, job.spec.name, iteration);
   }
 }
 
@@ -167,6 +182,7 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
     }
     opts.onPlanned?.(plan, resumed);
     const results = await executeTasks(job, plan, opts);
+    await debugPause('KRANGE_DEBUG_PAUSE_BEFORE_COMMIT_MS');
     const t = totals(results);
     const durationMs = Math.round(performance.now() - started);
     store.writeCommit({

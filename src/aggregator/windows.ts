@@ -11,8 +11,10 @@ export interface WindowSpec {
 
 /** Checks a window spec: positive integers, slide no longer than size (else events could fall between windows). */
 export function checkWindowSpec(w: WindowSpec): string | undefined {
-  if (!Number.isSafeInteger(w.size) || w.size <= 0) return `window size must be a positive number of ms, got ${w.size}`;
-  if (!Number.isSafeInteger(w.slide) || w.slide <= 0) return `window slide must be a positive number of ms, got ${w.slide}`;
+  if (!Number.isSafeInteger(w.size) || w.size <= 0)
+    return `window size must be a positive number of ms, got ${w.size}`;
+  if (!Number.isSafeInteger(w.slide) || w.slide <= 0)
+    return `window slide must be a positive number of ms, got ${w.slide}`;
   if (w.slide > w.size) return `window slide (${w.slide} ms) must not exceed its size (${w.size} ms)`;
   return undefined;
 }

@@ -10,6 +10,7 @@ import { type OutputFs, resolveLocation } from '../fs/output-fs.ts';
 import { RowBatcher } from '../parquet/arrow-columns.ts';
 import { type ParquetFileWriter, openParquetWriter } from '../parquet/parquet-encoder.ts';
 import { fileName, joinPath, partitionDir } from './parquet-paths.ts';
+import { temporaryDir } from './parquet-temporary.ts';
 import type { Sink, SinkRow, SinkTaskStats, SinkTaskWriter, TaskContext } from './sink.ts';
 
 interface OpenFile {
@@ -53,7 +54,7 @@ class ParquetTaskWriter implements SinkTaskWriter {
     private readonly base: string,
     private readonly ctx: TaskContext,
   ) {
-    this.tmpRoot = joinPath(base, '_temporary', ctx.job, String(ctx.iteration), `${ctx.taskId}-a${ctx.attempt}`);
+    this.tmpRoot = joinPath(temporaryDir(base, ctx.job, ctx.iteration), `${ctx.taskId}-a${ctx.attempt}`);
   }
 
   private fileFor(dir: string): OpenFile {
@@ -168,7 +169,7 @@ class ParquetTaskWriter implements SinkTaskWriter {
   /** Removes this attempt's temporary directory, then the iteration's and job's if now empty. */
   private async cleanupTemp(): Promise<void> {
     await this.fs.delete(this.tmpRoot, true).catch(() => undefined);
-    const iterDir = joinPath(this.base, '_temporary', this.ctx.job, String(this.ctx.iteration));
+    const iterDir = temporaryDir(this.base, this.ctx.job, this.ctx.iteration);
     for (const dir of [iterDir, joinPath(this.base, '_temporary', this.ctx.job), joinPath(this.base, '_temporary')]) {
       // A non-recursive delete fails on a directory other tasks still use: that is expected.
       const gone = await this.fs.delete(dir, false).catch(() => false);

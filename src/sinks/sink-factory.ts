@@ -1,13 +1,15 @@
-// Builds the sinks a job declares. Drivers for Mongo and Redis load only when a job uses them.
+// Builds the sinks a job declares. Each sink's module (Arrow and the Parquet encoder, the Mongo and
+// Redis drivers) loads only when a job uses it, and only in the worker threads.
 
 import type { SinkSpec } from '../job/job-spec.ts';
-import { ParquetSink } from './hdfs-parquet.ts';
 import type { Sink } from './sink.ts';
 
 export async function createSink(spec: SinkSpec): Promise<Sink> {
   switch (spec.kind) {
-    case 'parquet':
+    case 'parquet': {
+      const { ParquetSink } = await import('./hdfs-parquet.ts');
       return new ParquetSink(spec);
+    }
     case 'mongo': {
       const { MongoSink } = await import('./mongo.ts');
       return new MongoSink(spec);

@@ -248,7 +248,15 @@ export interface RunnerHandle {
 
 export function startAggregator(f: AggFixture, env: Record<string, string> = {}): RunnerHandle {
   const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, AGG_JOB], {
-    env: { ...process.env, KRANGE_LOG_FORMAT: 'json', KAFKAJS_NO_PARTITIONER_WARNING: '1', ...f.env, ...env },
+    env: {
+      ...process.env,
+      // Tests wait for info lines (assignment, resumption), whatever level the test run logs at.
+      KRANGE_LOG_LEVEL: 'info',
+      KRANGE_LOG_FORMAT: 'json',
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      ...f.env,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -21,7 +21,8 @@ async function until(
 
 describe('crash recovery', () => {
   it('re-runs the same plan after SIGKILL at each stage, leaving every record exactly once', async () => {
-    const f = await batchFixture(3, { KRANGE_TEST_MAX_PER_TASK: '1500' });
+    // Small row groups, so temporary files receive data while a task is still running.
+    const f = await batchFixture(3, { KRANGE_TEST_MAX_PER_TASK: '1500', KRANGE_TEST_ROW_GROUP: '200' });
     const state = join(f.stateDir, f.job);
     const hdfs = hdfsClient();
     const finalFiles = async () =>

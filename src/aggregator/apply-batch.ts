@@ -1,0 +1,102 @@
+// One fetched batch of one partition applied to that partition's in-memory state: records below
+// the state's position are skipped (a replay or a fetch from before a seek), each record goes
+// through the job's RecordProcessor (the batch job's decode, transform and schema check) and the
+// onBadRecord policy, and the position advances record by record. No I/O: the caller resolves
+// offsets and seeks.
+
+import type { KafkaMessage } from 'kafkajs';
+import type { BadRecordPolicy } from '../job/job-spec.ts';
+import type { BadRecord, RawRecord, RecordProcessor } from '../record-processor.ts';
+import type { AggregatePlan } from './aggregate-plan.ts';
+import type { PartitionState } from './partition-state.ts';
+
+/** What the aggregator reads of a kafkajs batch (`fetchedOffset` is there at runtime, not in its types). */
+export interface BatchLike {
+  topic: string;
+  partition: number;
+  highWatermark: string;
+  messages: Pick<KafkaMessage, 'offset' | 'timestamp' | 'key' | 'value' | 'headers'>[];
+  lastOffset(): string;
+  fetchedOffset?: string;
+}
+
+export interface ApplyContext {
+  plan: AggregatePlan;
+  processor: RecordProcessor;
+  policy: BadRecordPolicy;
+  /** Keep bad records for a dead-letter target (else only counted). */
+  keepBad: boolean;
+}
+
+export interface ApplyResult {
+  /** Offset to resolve in kafkajs (the last record consumed), if any was. */
+  resolve?: string;
+  /** Records consumed (good or bad). */
+  records: number;
+  /** Under onBadRecord 'fail': the bad record; the position stays on it. */
+  failed?: BadRecord;
+}
+
+function headersOf(h: KafkaMessage['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h ?? {})) {
+    if (v === undefined) continue;
+    out[k] = Array.isArray(v) ? v.map((b) => b.toString()).join(',') : v.toString();
+  }
+  return out;
+}
+
+export function applyBatch(st: PartitionState, batch: BatchLike, ctx: ApplyContext): ApplyResult {
+  // kafkajs resolves batches made only of aborted-transaction or control records without handing
+  // them to us: a fetch that starts past our position (no seek pending) skipped only such records.
+  if (batch.fetchedOffset !== undefined && BigInt(batch.fetchedOffset) > st.position)
+    st.position = BigInt(batch.fetchedOffset);
+  st.highWatermark = BigInt(batch.highWatermark);
+  let resolve: string | undefined;
+  let records = 0;
+  for (const m of batch.messages) {
+    const offset = BigInt(m.offset);
+    if (offset < st.position) continue;
+    const raw: RawRecord = {
+      topic: batch.topic,
+      partition: batch.partition,
+      offset,
+      timestamp: Number(m.timestamp),
+      key: m.key ?? null,
+      value: m.value ?? null,
+      headers: headersOf(m.headers),
+    };
+    const res = ctx.processor.process(raw);
+    let bad: BadRecord | undefined;
+    if (res.ok) {
+      const reason = st.addRecord(ctx.plan, res.rows, raw);
+      if (reason !== undefined) {
+        const et = ctx.plan.eventTime;
+        bad = {
+          topic: raw.topic,
+          partition: raw.partition,
+          offset: m.offset,
+          stage: 'schema',
+          reason,
+          key: raw.key,
+          value: raw.value,
+        };
+        if (et.kind === 'field') bad.field = et.field;
+      }
+    } else bad = res.bad;
+    if (bad !== undefined) {
+      if (ctx.policy === 'fail')
+        return { records, failed: bad, ...(resolve === undefined ? {} : { resolve }) };
+      st.addBad(bad, ctx.keepBad);
+    }
+    st.position = offset + 1n;
+    resolve = m.offset;
+    records++;
+  }
+  // Resolving a batch's last record resolves its trailing control records too (kafkajs does the same).
+  if (resolve !== undefined && resolve === batch.messages[batch.messages.length - 1]?.offset) {
+    const end = BigInt(batch.lastOffset()) + 1n;
+    if (end > st.position) st.position = end;
+  }
+  return { records, ...(resolve === undefined ? {} : { resolve }) };
+}

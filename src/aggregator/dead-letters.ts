@@ -1,0 +1,63 @@
+// Records the aggregator sets aside, sent before the flush transaction that advances past them:
+// bad records through the job's onBadRecord target (as the batch job does), late rows to the
+// `late.deadLetter` topic. A crash between the two replays them, so dead letters are at least once,
+// keyed by their coordinates (a compacted topic keeps one copy).
+
+import type { Producer } from 'kafkajs';
+import { type DeadLetterTarget, deadLetterTarget } from '../bad-records.ts';
+import type { JobSpec } from '../job/job-spec.ts';
+import type { LateRow, PartitionSnapshot } from './partition-state.ts';
+
+export class DeadLetters {
+  private readonly bad: DeadLetterTarget | undefined;
+  private readonly lateTopic: string | undefined;
+
+  constructor(
+    private readonly spec: JobSpec,
+    private readonly producer: () => Promise<Producer>,
+  ) {
+    this.bad = deadLetterTarget(spec.onBadRecord, producer);
+    const late = spec.aggregate?.late;
+    this.lateTopic = typeof late === 'object' ? late.deadLetter.topic : undefined;
+  }
+
+  /** Whether late rows are kept for a topic (else they are only counted). */
+  get keepsLate(): boolean {
+    return this.lateTopic !== undefined;
+  }
+
+  /** Whether bad records are kept for a target (else skipped, or fatal under 'fail'). */
+  get keepsBad(): boolean {
+    return this.bad !== undefined;
+  }
+
+  async send(snaps: readonly PartitionSnapshot[]): Promise<void> {
+    for (const s of snaps) {
+      const first = s.bad[0];
+      if (this.bad !== undefined && first !== undefined) {
+        // The batch job's target names a file per task; here one per partition and first offset.
+        await this.bad.write(this.spec.name, 0, `aggregate-${s.topic}-${s.partition}-${first.offset}`, s.bad);
+      }
+    }
+    const late = snaps.flatMap((s) => s.late);
+    if (this.lateTopic === undefined || late.length === 0) return;
+    const p = await this.producer();
+    await p.send({ topic: this.lateTopic, messages: late.map((l) => lateMessage(this.spec.name, l)) });
+  }
+}
+
+function lateMessage(job: string, l: LateRow) {
+  return {
+    key: `${l.topic}:${l.partition}:${l.offset}:${l.seq}`,
+    value: l.value,
+    headers: {
+      'krange.job': job,
+      'krange.topic': l.topic,
+      'krange.partition': String(l.partition),
+      'krange.offset': l.offset,
+      'krange.stage': 'late',
+      'krange.event-time': new Date(l.eventTime).toISOString(),
+      'krange.watermark': new Date(l.watermark).toISOString(),
+    },
+  };
+}

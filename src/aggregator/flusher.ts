@@ -1,0 +1,174 @@
+// The flusher: every flushInterval, or as soon as flushRecords records wait in memory, it takes a
+// snapshot of every dirty partition, sends their dead letters, and writes everything in ONE
+// PostgreSQL transaction (pg-store.ts). A failed flush gives the snapshot back to the partitions and
+// is retried with backoff; while it fails `failing` is true and the consumer takes no batch. A
+// partition whose stored offset was moved by someone else (fenced) is dropped and re-read.
+
+import type { Logger } from 'pino';
+import { Errors, isKrangeError, type KrangeError, toKrangeError } from '../errors.ts';
+import { LogEvents } from '../log-events.ts';
+import type { AggregatePlan } from './aggregate-plan.ts';
+import type { DeadLetters } from './dead-letters.ts';
+import { type PartitionSnapshot, type PartitionState, tpKey } from './partition-state.ts';
+import { type AggregateStore, pgError } from './pg-store.ts';
+
+export interface FlushInfo {
+  partitions: number;
+  records: number;
+  windowRows: number;
+  durationMs: number;
+}
+
+export interface FlusherDeps {
+  plan: AggregatePlan;
+  store: AggregateStore;
+  deadLetters: DeadLetters;
+  /** The owned partitions; the flusher removes fenced ones. */
+  states: Map<string, PartitionState>;
+  log: Logger;
+  flushInterval: number;
+  flushRecords: number;
+  /** Re-read the stored positions of these (fenced) partitions if still owned. */
+  reload: (keys: string[]) => void;
+  /** A flush failed in a way retrying cannot fix. */
+  fatal: (err: KrangeError) => void;
+  onFlush?: ((f: FlushInfo) => void) | undefined;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Exponential backoff with jitter: 100 ms doubling to 5 s. */
+export const backoff = (failures: number) =>
+  Math.min(100 * 2 ** Math.min(failures, 6), 5000) * (0.8 + Math.random() * 0.4);
+
+/** Classifies a failure of a PostgreSQL or Kafka call: a KrangeError as it is, else by its origin. */
+export function classify(plan: AggregatePlan, what: string, err: unknown): KrangeError {
+  if (isKrangeError(err)) return toKrangeError(err);
+  if ((err as { name?: unknown }).name?.toString().startsWith('KafkaJS'))
+    return Errors.kafka(`${what}: ${(err as Error).message}`, {}, err);
+  return pgError(plan, what, err);
+}
+
+export class Flusher {
+  /** The last flush failed; consumption waits until one succeeds. */
+  failing = false;
+  /** Records written to PostgreSQL since start. */
+  flushed = 0;
+  private stop = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly d: FlusherDeps) {}
+
+  /** Records in memory not yet handed to a flush. */
+  pendingRecords(): number {
+    let n = 0;
+    for (const st of this.d.states.values()) n += st.counts.records;
+    return n;
+  }
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  /** Stops the loop, then flushes what is left, retrying until the deadline. */
+  async close(deadline: number): Promise<void> {
+    this.stop = true;
+    if (this.loop === undefined) return;
+    await this.loop;
+    for (let failures = 0; Date.now() < deadline; failures++) {
+      try {
+        await this.flushOnce();
+        return;
+      } catch (err) {
+        if (!classify(this.d.plan, 'final flush', err).retriable) break;
+        await sleep(Math.min(backoff(failures), Math.max(deadline - Date.now(), 0)));
+      }
+    }
+    this.d.log.warn(
+      { unflushedRecords: this.pendingRecords() },
+      'final flush did not complete; those records are replayed on restart',
+    );
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    let nextAt = Date.now() + this.d.flushInterval;
+    while (!this.stop) {
+      await sleep(20);
+      if (Date.now() < nextAt && (failures > 0 || this.pendingRecords() < this.d.flushRecords)) continue;
+      try {
+        await this.flushOnce();
+        if (failures > 0) this.d.log.info({ failures }, 'flush succeeded again; consuming');
+        failures = 0;
+        this.failing = false;
+        nextAt = Date.now() + this.d.flushInterval;
+      } catch (err) {
+        const e = classify(this.d.plan, 'flush', err);
+        if (!e.retriable) {
+          this.d.fatal(e);
+          return;
+        }
+        const delayMs = Math.round(backoff(failures++));
+        this.failing = true;
+        nextAt = Date.now() + delayMs;
+        this.d.log.warn(
+          { attempt: failures, delayMs, err: e.message },
+          'flush failed; consumption paused, retrying',
+        );
+      }
+    }
+  }
+
+  /** One flush: dead letters, then one PostgreSQL transaction for every dirty partition. */
+  private async flushOnce(): Promise<void> {
+    const { plan, states, log } = this.d;
+    const started = performance.now();
+    const taken: { st: PartitionState; s: PartitionSnapshot }[] = [];
+    for (const st of states.values()) if (st.dirty) taken.push({ st, s: st.snapshot() });
+    if (taken.length === 0) return;
+    // A partition revoked meanwhile is gone from `states`: whatever happened to its snapshot, drop it.
+    const current = (x: { st: PartitionState }) => states.get(tpKey(x.st.topic, x.st.partition)) === x.st;
+    let sent = false;
+    let fenced: PartitionSnapshot[];
+    let windowRows: number;
+    try {
+      await this.d.deadLetters.send(taken.map((x) => x.s));
+      sent = true;
+      ({ fenced, windowRows } = await this.d.store.flush(taken.map((x) => x.s)));
+    } catch (err) {
+      for (const x of taken) if (current(x)) x.st.restore(plan, x.s, sent);
+      throw err;
+    }
+    if (fenced.length > 0) {
+      // Someone moved these partitions' offsets (a new owner, or our own commit whose answer was
+      // lost): our deltas for them are stale. Drop them, re-read the stored offsets, flush the rest.
+      const lost = new Set(fenced);
+      for (const x of taken) {
+        if (!current(x)) continue;
+        if (lost.has(x.s)) {
+          states.delete(tpKey(x.st.topic, x.st.partition));
+          log.warn(
+            { topic: x.s.topic, partition: x.s.partition, expected: x.s.expected.toString() },
+            'stored offset moved by another member; re-reading it',
+          );
+        } else x.st.restore(plan, x.s, true);
+      }
+      this.d.reload(fenced.map((s) => tpKey(s.topic, s.partition)));
+      return this.flushOnce();
+    }
+    let records = 0;
+    let late = 0;
+    for (const x of taken) {
+      records += x.s.counts.records;
+      late += x.s.counts.late;
+      if (current(x)) x.st.committed(x.s);
+    }
+    this.flushed += records;
+    const durationMs = Math.round(performance.now() - started);
+    if (late > 0) log.info({ event: LogEvents.aggregateLate, late }, 'late events counted, not merged');
+    log.debug(
+      { event: LogEvents.aggregateFlushed, partitions: taken.length, records, windowRows, durationMs },
+      'flushed',
+    );
+    this.d.onFlush?.({ partitions: taken.length, records, windowRows, durationMs });
+  }
+}
