@@ -47,4 +47,18 @@ export default defineJob({
     }),
   ],
   schedule: { cron: '*/5 * * * *', timezone: 'UTC' },
+  // `krange aggregate clickstream`: per-minute clicks and revenue by country and device in
+  // PostgreSQL table clickstream_agg, by event time, exactly once.
+  aggregate: {
+    groupBy: ['country', 'device'],
+    eventTime: { field: 'ts' },
+    window: { size: '1m' },
+    measures: {
+      clicks: { op: 'count' },
+      revenue: { op: 'sum', field: 'price' },
+      max_price: { op: 'max', field: 'price' },
+      users: { op: 'countDistinct', field: 'user_id' },
+    },
+    allowedLateness: '5m',
+  },
 });

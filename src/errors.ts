@@ -64,7 +64,11 @@ export class KrangeError extends Error {
 export function isKrangeError(err: unknown, code?: ErrorCode): err is KrangeError {
   if (!(err instanceof Error) || !('code' in err)) return false;
   const c = (err as { code: unknown }).code;
-  return typeof c === 'string' && (ERROR_CODES as readonly string[]).includes(c) && (code === undefined || c === code);
+  return (
+    typeof c === 'string' &&
+    (ERROR_CODES as readonly string[]).includes(c) &&
+    (code === undefined || c === code)
+  );
 }
 
 /** Wraps anything thrown into a KrangeError (keeps a KrangeError as it is). */
@@ -110,7 +114,14 @@ export const Errors = {
   usage(message: string): KrangeError {
     return new KrangeError('KRANGE_USAGE', message);
   },
-  dataLoss(d: { job: string; topic: string; partition: number; from: string; to: string; reason: string }): KrangeError {
+  dataLoss(d: {
+    job: string;
+    topic: string;
+    partition: number;
+    from: string;
+    to: string;
+    reason: string;
+  }): KrangeError {
     return new KrangeError(
       'KRANGE_DATA_LOSS',
       `data loss in ${d.topic}[${d.partition}]: offsets [${d.from}, ${d.to}) are no longer available (${d.reason}). ` +
@@ -147,7 +158,13 @@ export const Errors = {
       { details: { job, was, now } },
     );
   },
-  badRecord(d: { topic: string; partition: number; offset: string; field?: string; reason: string }): KrangeError {
+  badRecord(d: {
+    topic: string;
+    partition: number;
+    offset: string;
+    field?: string;
+    reason: string;
+  }): KrangeError {
     const field = d.field === undefined ? '' : ` field '${d.field}'`;
     return new KrangeError(
       'KRANGE_BAD_RECORD',
@@ -157,23 +174,41 @@ export const Errors = {
     );
   },
   kafka(message: string, details: ErrorDetails = {}, cause?: unknown, retriable = true): KrangeError {
-    return new KrangeError('KRANGE_KAFKA', `${message}${Object.keys(details).length ? ` (${where(details)})` : ''}`, {
-      details,
-      cause,
-      retriable,
-    });
+    return new KrangeError(
+      'KRANGE_KAFKA',
+      `${message}${Object.keys(details).length ? ` (${where(details)})` : ''}`,
+      {
+        details,
+        cause,
+        retriable,
+      },
+    );
   },
   hdfs(message: string, details: ErrorDetails = {}, cause?: unknown, retriable = false): KrangeError {
     return new KrangeError('KRANGE_HDFS', message, { details, cause, retriable });
   },
-  sink(sink: string, message: string, details: ErrorDetails = {}, cause?: unknown, retriable = true): KrangeError {
-    return new KrangeError('KRANGE_SINK', `${sink} sink: ${message}`, { details: { sink, ...details }, cause, retriable });
+  sink(
+    sink: string,
+    message: string,
+    details: ErrorDetails = {},
+    cause?: unknown,
+    retriable = true,
+  ): KrangeError {
+    return new KrangeError('KRANGE_SINK', `${sink} sink: ${message}`, {
+      details: { sink, ...details },
+      cause,
+      retriable,
+    });
   },
   taskFailed(taskId: string, attempts: number, cause: KrangeError): KrangeError {
-    return new KrangeError('KRANGE_TASK_FAILED', `task ${taskId} failed after ${attempts} attempt(s): ${cause.message}`, {
-      details: { task: taskId, attempts, causeCode: cause.code, ...cause.details },
-      cause,
-    });
+    return new KrangeError(
+      'KRANGE_TASK_FAILED',
+      `task ${taskId} failed after ${attempts} attempt(s): ${cause.message}`,
+      {
+        details: { task: taskId, attempts, causeCode: cause.code, ...cause.details },
+        cause,
+      },
+    );
   },
   aborted(reason: string): KrangeError {
     return new KrangeError('KRANGE_ABORTED', `aborted: ${reason}`);

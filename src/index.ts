@@ -22,6 +22,6 @@ export type {
 } from './job/job-spec.ts';
 export type { FieldType, Schema } from './job/schema.ts';
 export { t } from './job/schema.ts';
-export { hdfsParquet, mongo, redis } from './sinks/sink-specs.ts';
 export type { OffsetRange } from './offset-range.ts';
+export { hdfsParquet, mongo, redis } from './sinks/sink-specs.ts';
 export { StateStore } from './state-store.ts';

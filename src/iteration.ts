@@ -14,8 +14,8 @@ import { jobKafka } from './kafka/kafka-client.ts';
 import { LogEvents } from './log-events.ts';
 import { rangeFromJson, rangeToJson } from './offset-range.ts';
 import { buildPlan, currentWatermarks, isNoop, resolvePositions } from './plan-builder.ts';
-import { type OffsetsFile, StateStore, type TaskResultJson } from './state-store.ts';
 import { removeTemporary } from './sinks/parquet-temporary.ts';
+import { type OffsetsFile, StateStore, type TaskResultJson } from './state-store.ts';
 import { WorkerPool } from './worker/worker-pool.ts';
 
 export interface RunOptions {
@@ -80,7 +80,10 @@ async function executeTasks(
 ): Promise<TaskResultJson[]> {
   if (plan.tasks.length === 0) return [];
   await clearTemporary(job, plan.iteration);
-  const size = Math.max(1, Math.min(opts.workers ?? job.spec.limits.workers ?? availableParallelism(), plan.tasks.length));
+  const size = Math.max(
+    1,
+    Math.min(opts.workers ?? job.spec.limits.workers ?? availableParallelism(), plan.tasks.length),
+  );
   const planned = plannedRecords(plan);
   const progress = new Map<string, number>();
   let done = 0;
@@ -149,7 +152,10 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
     if (pending !== undefined) {
       plan = store.readOffsets(pending);
       if (plan.schemaHash !== hash) throw Errors.schemaChanged(spec.name, plan.schemaHash, hash);
-      log.warn({ event: LogEvents.iterationResumed, iteration: pending }, `re-running uncommitted iteration ${pending}`);
+      log.warn(
+        { event: LogEvents.iterationResumed, iteration: pending },
+        `re-running uncommitted iteration ${pending}`,
+      );
     } else {
       const n = (store.latestIteration() ?? -1) + 1;
       plan = await withAdmin(job, log, (admin) => buildPlan(admin, spec, store, n));
@@ -174,9 +180,15 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
       // Write-ahead: the plan is durable before any task runs.
       store.writeOffsets(plan);
       store.updateSchemaHash(hash);
-      for (const s of plan.skipped) log.warn({ event: LogEvents.dataLossSkipped, ...s }, 'data loss: range skipped');
+      for (const s of plan.skipped)
+        log.warn({ event: LogEvents.dataLossSkipped, ...s }, 'data loss: range skipped');
       log.info(
-        { event: LogEvents.iterationPlanned, iteration: plan.iteration, tasks: plan.tasks.length, records: plannedRecords(plan) },
+        {
+          event: LogEvents.iterationPlanned,
+          iteration: plan.iteration,
+          tasks: plan.tasks.length,
+          records: plannedRecords(plan),
+        },
         'planned',
       );
     }
@@ -197,7 +209,10 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
       tasks: results,
       skipped: plan.skipped,
     });
-    log.info({ event: LogEvents.iterationCommitted, iteration: plan.iteration, ...t, durationMs }, 'committed');
+    log.info(
+      { event: LogEvents.iterationCommitted, iteration: plan.iteration, ...t, durationMs },
+      'committed',
+    );
     return {
       job: spec.name,
       iteration: plan.iteration,
@@ -220,7 +235,8 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
 export async function rerunIteration(job: LoadedJob, n: number, opts: RunOptions): Promise<IterationOutcome> {
   const started = performance.now();
   const store = new StateStore(job.spec.name, opts.stateRoot);
-  if (!store.hasOffsets(n)) throw Errors.usage(`job '${job.spec.name}' has no iteration ${n} (see 'krange state ${job.spec.name}')`);
+  if (!store.hasOffsets(n))
+    throw Errors.usage(`job '${job.spec.name}' has no iteration ${n} (see 'krange state ${job.spec.name}')`);
   const lock = lockFor(store);
   lock.acquire(opts.command ?? `krange rerun --iteration ${n}`);
   try {

@@ -4,10 +4,9 @@
 // another host, its heartbeat is older than staleAfterMs (it refreshes every heartbeatMs).
 
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { Errors } from './errors.ts';
 import { writeFileAtomic } from './state-store.ts';
 
@@ -140,7 +139,8 @@ export class JobLock {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     if (this.owner === undefined) return;
-    if (existsSync(this.path) && this.readOwner()?.token === this.owner.token) rmSync(this.path, { force: true });
+    if (existsSync(this.path) && this.readOwner()?.token === this.owner.token)
+      rmSync(this.path, { force: true });
     this.owner = undefined;
   }
 }

@@ -13,7 +13,13 @@ export function createLogger(name = 'krange', opts: { destinationFd?: number } =
       level,
       transport: {
         target: 'pino-pretty',
-        options: { destination: fd, colorize: true, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l' },
+        options: {
+          destination: fd,
+          colorize: true,
+          singleLine: true,
+          ignore: 'pid,hostname,name',
+          translateTime: 'SYS:HH:MM:ss.l',
+        },
       },
     });
   }

@@ -46,9 +46,12 @@ export async function currentWatermarks(admin: Admin, spec: JobSpec): Promise<Pa
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
     if (missing.length > 0 && missing.length === topics.length) {
-      throw Errors.config(`topic(s) ${missing.join(', ')} of job '${spec.name}' do not exist; create them first`, {
-        job: spec.name,
-      });
+      throw Errors.config(
+        `topic(s) ${missing.join(', ')} of job '${spec.name}' do not exist; create them first`,
+        {
+          job: spec.name,
+        },
+      );
     }
   }
   return fetchWatermarks(admin, topics);
@@ -63,7 +66,8 @@ export async function buildPlan(
 ): Promise<Omit<OffsetsFile, 'version'>> {
   const marks = await currentWatermarks(admin, spec);
   const committed = store.committedPositions();
-  const starting = committed === undefined ? await resolvePositions(admin, spec.startingOffsets, marks) : new Map();
+  const starting =
+    committed === undefined ? await resolvePositions(admin, spec.startingOffsets, marks) : new Map();
   const plan = planRanges({
     job: spec.name,
     partitions: marks,
@@ -86,7 +90,10 @@ export async function buildPlan(
 }
 
 /** True when a plan would change nothing: no records, no new positions, nothing skipped. */
-export function isNoop(plan: Omit<OffsetsFile, 'version'>, committed: Map<string, bigint> | undefined): boolean {
+export function isNoop(
+  plan: Omit<OffsetsFile, 'version'>,
+  committed: Map<string, bigint> | undefined,
+): boolean {
   if (plan.tasks.length > 0 || plan.skipped.length > 0) return false;
   if (committed === undefined) return plan.ranges.length === 0;
   return (

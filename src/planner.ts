@@ -123,7 +123,11 @@ export function capRanges(ranges: OffsetRange[], maxOffsets: number | undefined)
  * are cut into equal parts; then, while there are fewer than minTasks tasks, large ranges are cut
  * in proportion to their size. Empty ranges produce no task. Deterministic for a given plan.
  */
-export function splitIntoTasks(ranges: OffsetRange[], maxRecordsPerTask: number, minTasks?: number): OffsetRange[] {
+export function splitIntoTasks(
+  ranges: OffsetRange[],
+  maxRecordsPerTask: number,
+  minTasks?: number,
+): OffsetRange[] {
   const max = BigInt(maxRecordsPerTask);
   let tasks = ranges
     .filter((r) => rangeSize(r) > 0n)

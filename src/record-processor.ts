@@ -84,7 +84,10 @@ export class RecordProcessor {
     for (let seq = 0; seq < list.length; seq++) {
       const row = list[seq];
       if (typeof row !== 'object' || row === null || Array.isArray(row)) {
-        return bad('transform', `transform returned ${row === null ? 'null' : typeof row} instead of a row object`);
+        return bad(
+          'transform',
+          `transform returned ${row === null ? 'null' : typeof row} instead of a row object`,
+        );
       }
       try {
         rows.push({
@@ -97,7 +100,8 @@ export class RecordProcessor {
           seq,
         });
       } catch (err) {
-        if (err instanceof FieldError) return bad('schema', `value does not fit the schema: '${err.field}' ${err.message}`, err.field);
+        if (err instanceof FieldError)
+          return bad('schema', `value does not fit the schema: '${err.field}' ${err.message}`, err.field);
         throw err;
       }
     }

@@ -73,7 +73,13 @@ export async function runTask(t: TaskRun): Promise<TaskResultJson> {
           if (policy === 'fail') throw badRecordError(res.bad);
           bad.push(res.bad);
           if (bad.length > MAX_BAD_RECORDS_BUFFERED) {
-            throw Errors.sink('dead-letter', `more than ${MAX_BAD_RECORDS_BUFFERED} bad records in task ${t.taskId}; fix the input or the job`, {}, undefined, false);
+            throw Errors.sink(
+              'dead-letter',
+              `more than ${MAX_BAD_RECORDS_BUFFERED} bad records in task ${t.taskId}; fix the input or the job`,
+              {},
+              undefined,
+              false,
+            );
           }
           continue;
         }

@@ -3,10 +3,10 @@
 
 import { basename } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { produceDemo } from '../demo/produce-demo.ts';
 import { Errors, isKrangeError, type KrangeError } from '../errors.ts';
 import { listJobFiles, loadJob } from '../job/job-loader.ts';
 import { createLogger } from '../logger.ts';
-import { produceDemo } from '../demo/produce-demo.ts';
 import { planCommand, rerunCommand, resetCommand, runCommand } from './run-commands.ts';
 import { stateCommand } from './state-command.ts';
 
@@ -58,7 +58,9 @@ export function buildProgram(): Command {
           const topics = Array.isArray(spec.topics) ? spec.topics.join(',') : String(spec.topics);
           const sinks = spec.sinks.map((s) => s.kind).join('+');
           const sched = spec.schedule ? `  schedule '${spec.schedule.cron}'` : '';
-          process.stdout.write(`${spec.name.padEnd(20)} topics ${topics}  sinks ${sinks}${sched}${spec.aggregate ? '  +aggregate' : ''}\n`);
+          process.stdout.write(
+            `${spec.name.padEnd(20)} topics ${topics}  sinks ${sinks}${sched}${spec.aggregate ? '  +aggregate' : ''}\n`,
+          );
         } catch (err) {
           process.stdout.write(`${basename(file).padEnd(20)} INVALID: ${(err as Error).message}\n`);
         }
@@ -67,11 +69,19 @@ export function buildProgram(): Command {
 
   program
     .command('run <job>')
-    .description('run one iteration (an uncommitted plan is re-run first); <job> is a name in ./jobs or a path')
+    .description(
+      'run one iteration (an uncommitted plan is re-run first); <job> is a name in ./jobs or a path',
+    )
     .option('--until-caught-up', 'repeat iterations until there is no lag')
-    .option('-w, --workers <n>', 'worker threads (default: the job\'s limits.workers or available parallelism)', int('--workers'))
+    .option(
+      '-w, --workers <n>',
+      "worker threads (default: the job's limits.workers or available parallelism)",
+      int('--workers'),
+    )
     .option('--json', 'print the outcome as JSON')
-    .action((job: string, flags: { untilCaughtUp?: boolean; workers?: number; json?: boolean }) => runCommand(job, flags, logger));
+    .action((job: string, flags: { untilCaughtUp?: boolean; workers?: number; json?: boolean }) =>
+      runCommand(job, flags, logger),
+    );
 
   program
     .command('plan <job>')
@@ -81,13 +91,15 @@ export function buildProgram(): Command {
 
   program
     .command('state <job>')
-    .description('show the iterations in the job\'s state directory')
+    .description("show the iterations in the job's state directory")
     .option('--json', 'print as JSON')
     .action((job: string, flags: { json?: boolean }) => stateCommand(job, flags));
 
   program
     .command('rerun <job>')
-    .description('re-process the saved plan of an iteration idempotently (the committed position does not move)')
+    .description(
+      're-process the saved plan of an iteration idempotently (the committed position does not move)',
+    )
     .requiredOption('-i, --iteration <n>', 'iteration number (see krange state)', int('--iteration'))
     .option('-w, --workers <n>', 'worker threads', int('--workers'))
     .option('--json', 'print the outcome as JSON')
@@ -98,10 +110,15 @@ export function buildProgram(): Command {
   program
     .command('reset <job>')
     .description('set where the next iteration begins (refused while the job is locked)')
-    .option('--to <target>', "earliest | latest | JSON like '{\"topic\":{\"0\":23,\"1\":-2}}' (-2 earliest, -1 latest)")
+    .option(
+      '--to <target>',
+      'earliest | latest | JSON like \'{"topic":{"0":23,"1":-2}}\' (-2 earliest, -1 latest)',
+    )
     .option('--to-datetime <iso>', 'the first offsets at or after this time')
     .option('-y, --yes', 'do not ask for confirmation')
-    .action((job: string, flags: { to?: string; toDatetime?: string; yes?: boolean }) => resetCommand(job, flags, logger));
+    .action((job: string, flags: { to?: string; toDatetime?: string; yes?: boolean }) =>
+      resetCommand(job, flags, logger),
+    );
 
   program
     .command('produce-demo')
@@ -136,7 +153,8 @@ export function buildProgram(): Command {
       const jobs = [];
       for (const f of files) jobs.push(await loadJob(f));
       const scheduled = jobs.filter((j) => j.spec.schedule !== undefined);
-      if (scheduled.length === 0) throw Errors.usage('no job has a schedule; add schedule: { cron: "..." } to a job');
+      if (scheduled.length === 0)
+        throw Errors.usage('no job has a schedule; add schedule: { cron: "..." } to a job');
       await runScheduler({ jobs: scheduled, logger, once: flags.once === true, graceMs: flags.grace * 1000 });
     });
 

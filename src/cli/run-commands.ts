@@ -94,7 +94,12 @@ export async function planCommand(jobName: string, flags: { json?: boolean }, lo
   );
 }
 
-export async function rerunCommand(jobName: string, iteration: number, flags: RunFlags, logger: Logger): Promise<void> {
+export async function rerunCommand(
+  jobName: string,
+  iteration: number,
+  flags: RunFlags,
+  logger: Logger,
+): Promise<void> {
   const job = await loadJob(jobName);
   const bar = new ProgressBar();
   try {
@@ -115,7 +120,8 @@ export function parseResetTarget(to: string | undefined, toDatetime: string | un
     throw Errors.usage('give exactly one of --to earliest|latest|<json> or --to-datetime <iso>');
   }
   if (toDatetime !== undefined) {
-    if (Number.isNaN(Date.parse(toDatetime))) throw Errors.usage(`--to-datetime '${toDatetime}' is not an ISO date-time`);
+    if (Number.isNaN(Date.parse(toDatetime)))
+      throw Errors.usage(`--to-datetime '${toDatetime}' is not an ISO date-time`);
     return { timestamp: toDatetime };
   }
   if (to === 'earliest' || to === 'latest') return to;
@@ -138,7 +144,8 @@ export async function resetCommand(
   const target = parseResetTarget(flags.to, flags.toDatetime);
   const job = await loadJob(jobName);
   if (!flags.yes) {
-    if (!process.stdin.isTTY) throw Errors.usage('reset changes where the next run begins; confirm with --yes');
+    if (!process.stdin.isTTY)
+      throw Errors.usage('reset changes where the next run begins; confirm with --yes');
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     const answer = await rl.question(`Reset '${job.spec.name}' to ${JSON.stringify(target)}? [y/N] `);
     rl.close();

@@ -56,7 +56,9 @@ export async function stateCommand(jobName: string, flags: { json?: boolean }): 
   const state = readState(store);
   const meta = store.readMetadata();
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ job: job.spec.name, dir: store.dir, metadata: meta ?? null, iterations: state }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ job: job.spec.name, dir: store.dir, metadata: meta ?? null, iterations: state }, null, 2)}\n`,
+    );
     return;
   }
   if (state.length === 0) {

@@ -31,7 +31,10 @@ export async function produceDemo(o: ProduceDemoOptions): Promise<ProduceDemoRes
   let existing = 0;
   try {
     if (!(await admin.listTopics()).includes(o.topic)) {
-      await admin.createTopics({ topics: [{ topic: o.topic, numPartitions: o.partitions }], waitForLeaders: true });
+      await admin.createTopics({
+        topics: [{ topic: o.topic, numPartitions: o.partitions }],
+        waitForLeaders: true,
+      });
     } else {
       for (const p of await admin.fetchTopicOffsets(o.topic)) existing += Number(p.high) - Number(p.low);
     }
@@ -51,7 +54,9 @@ export async function produceDemo(o: ProduceDemoOptions): Promise<ProduceDemoRes
         const ev = clickEvent(existing + j);
         messages.push({ key: String(ev.user_id), value: JSON.stringify(ev) });
       }
-      inFlight.push(producer.send({ topic: o.topic, messages, acks: -1, compression: CompressionTypes.None }));
+      inFlight.push(
+        producer.send({ topic: o.topic, messages, acks: -1, compression: CompressionTypes.None }),
+      );
       if (inFlight.length >= 8) await inFlight.shift();
     }
     await Promise.all(inFlight);

@@ -59,7 +59,12 @@ export class WebHdfsClient {
     return u;
   }
 
-  private send(method: string, url: URL, body?: Buffer | Readable, timeoutMs = this.timeoutMs): Promise<HttpResult> {
+  private send(
+    method: string,
+    url: URL,
+    body?: Buffer | Readable,
+    timeoutMs = this.timeoutMs,
+  ): Promise<HttpResult> {
     return new Promise((resolve, reject) => {
       const headers: http.OutgoingHttpHeaders = {};
       if (Buffer.isBuffer(body)) {
@@ -72,7 +77,9 @@ export class WebHdfsClient {
       const req = http.request(url, { method, headers, agent, timeout: timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
         res.on('error', reject);
       });
       req.on('timeout', () => req.destroy(Errors.timeout(`WebHDFS ${method} ${url.pathname}`, timeoutMs)));
@@ -95,9 +102,17 @@ export class WebHdfsClient {
         return res;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? '';
-        if (attempt >= this.retries || !(RETRIABLE_NET.has(code) || (err as KrangeError).code === 'KRANGE_TIMEOUT')) {
+        if (
+          attempt >= this.retries ||
+          !(RETRIABLE_NET.has(code) || (err as KrangeError).code === 'KRANGE_TIMEOUT')
+        ) {
           if (err instanceof KrangeError) throw err;
-          throw Errors.hdfs(`WebHDFS ${method} ${path} failed: ${(err as Error).message}`, { path }, err, true);
+          throw Errors.hdfs(
+            `WebHDFS ${method} ${path} failed: ${(err as Error).message}`,
+            { path },
+            err,
+            true,
+          );
         }
         await sleep(200 * 2 ** attempt);
       }
@@ -108,7 +123,9 @@ export class WebHdfsClient {
     let cls = `HTTP ${res.status}`;
     let msg = res.body.toString('utf8').slice(0, 500);
     try {
-      const j = JSON.parse(msg) as { RemoteException?: { javaClassName?: string; exception?: string; message?: string } };
+      const j = JSON.parse(msg) as {
+        RemoteException?: { javaClassName?: string; exception?: string; message?: string };
+      };
       if (j.RemoteException) {
         cls = j.RemoteException.javaClassName ?? j.RemoteException.exception ?? cls;
         msg = j.RemoteException.message ?? msg;
@@ -117,7 +134,12 @@ export class WebHdfsClient {
       // not JSON: keep the raw text
     }
     const retriable = res.status >= 500 || /SafeModeException|RetriableException|StandbyException/.test(cls);
-    const err = Errors.hdfs(`WebHDFS ${method} ${path}: ${cls}: ${msg}`, { path, status: res.status, remoteClass: cls }, undefined, retriable);
+    const err = Errors.hdfs(
+      `WebHDFS ${method} ${path}: ${cls}: ${msg}`,
+      { path, status: res.status, remoteClass: cls },
+      undefined,
+      retriable,
+    );
     return err;
   }
 
@@ -144,7 +166,12 @@ export class WebHdfsClient {
     try {
       res = await this.send('PUT', new URL(location), body);
     } catch (err) {
-      throw Errors.hdfs(`WebHDFS CREATE ${path}: upload to DataNode failed: ${(err as Error).message}`, { path }, err, true);
+      throw Errors.hdfs(
+        `WebHDFS CREATE ${path}: upload to DataNode failed: ${(err as Error).message}`,
+        { path },
+        err,
+        true,
+      );
     }
     if (res.status >= 400) throw this.remoteError(res, 'CREATE', path);
   }
@@ -160,13 +187,21 @@ export class WebHdfsClient {
             const chunks: Buffer[] = [];
             res.on('data', (c: Buffer) => chunks.push(c));
             res.on('end', () =>
-              reject(this.remoteError({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }, 'OPEN', path)),
+              reject(
+                this.remoteError(
+                  { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) },
+                  'OPEN',
+                  path,
+                ),
+              ),
             );
             return;
           }
           resolve(res);
         })
-        .on('error', (err) => reject(Errors.hdfs(`WebHDFS OPEN ${path}: ${err.message}`, { path }, err, true)));
+        .on('error', (err) =>
+          reject(Errors.hdfs(`WebHDFS OPEN ${path}: ${err.message}`, { path }, err, true)),
+        );
     });
   }
 
@@ -191,7 +226,11 @@ export class WebHdfsClient {
 
   /** Deletes; returns false when nothing was there. */
   async delete(path: string, opts: { recursive?: boolean } = {}): Promise<boolean> {
-    const res = await this.call('DELETE', this.url(path, 'DELETE', { recursive: String(opts.recursive ?? false) }), path);
+    const res = await this.call(
+      'DELETE',
+      this.url(path, 'DELETE', { recursive: String(opts.recursive ?? false) }),
+      path,
+    );
     return this.json<{ boolean: boolean }>(res).boolean;
   }
 

@@ -41,7 +41,9 @@ export function listJobFiles(): string[] {
 export function validateJob(raw: unknown, where: string): JobSpec {
   const parsed = jobSpecSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(job)'}: ${i.message}`).join('\n');
+    const issues = parsed.error.issues
+      .map((i) => `  - ${i.path.join('.') || '(job)'}: ${i.message}`)
+      .join('\n');
     throw Errors.config(`invalid job in ${where}:\n${issues}`, { file: where });
   }
   return parsed.data;
@@ -53,13 +55,18 @@ export async function loadJob(nameOrPath: string): Promise<LoadedJob> {
   try {
     mod = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
   } catch (err) {
-    throw Errors.config(`cannot import job module ${modulePath}: ${(err as Error).message}`, { file: modulePath });
+    throw Errors.config(`cannot import job module ${modulePath}: ${(err as Error).message}`, {
+      file: modulePath,
+    });
   }
   const raw = mod['default'] ?? mod['job'];
   if (raw === undefined) {
-    throw Errors.config(`job module ${modulePath} has no default export; write 'export default defineJob({...})'`, {
-      file: modulePath,
-    });
+    throw Errors.config(
+      `job module ${modulePath} has no default export; write 'export default defineJob({...})'`,
+      {
+        file: modulePath,
+      },
+    );
   }
   return { spec: validateJob(raw, modulePath), modulePath };
 }

@@ -37,7 +37,8 @@ export interface CustomDecoder {
   decode: (value: Buffer | null) => unknown;
 }
 
-const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { message: `${what} must be a function` });
+const fn = <T>(what: string) =>
+  z.custom<T>((v) => typeof v === 'function', { message: `${what} must be a function` });
 
 /** `30s`, `5m`, `1h`, `250ms` or a number of milliseconds. */
 export const durationSchema = z.union([
@@ -172,7 +173,11 @@ export const limitsSchema = z
     /** Attempts per task before the iteration fails. */
     taskAttempts: z.number().int().positive().default(3),
     /** Bytes per Kafka fetch request. */
-    fetchMaxBytes: z.number().int().positive().default(4 * 1024 * 1024),
+    fetchMaxBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024),
   })
   .default({ maxRecordsPerTask: 2_000_000, taskAttempts: 3, fetchMaxBytes: 4 * 1024 * 1024 });
 
@@ -197,7 +202,9 @@ export const aggregateSchema = z.object({
   measures: z.record(z.string().regex(/^[a-z_][a-z0-9_]*$/), measureSchema),
   allowedLateness: durationSchema.default(60_000),
   /** What happens to events older than the watermark. */
-  late: z.union([z.literal('drop'), z.object({ deadLetter: z.object({ topic: z.string() }) })]).default('drop'),
+  late: z
+    .union([z.literal('drop'), z.object({ deadLetter: z.object({ topic: z.string() }) })])
+    .default('drop'),
   flushInterval: durationSchema.default(1000),
   flushRecords: z.number().int().positive().default(50_000),
   /** Consumer group id; default `krange-agg-<job>`. */

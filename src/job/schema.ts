@@ -48,7 +48,10 @@ const fieldTypeSchema: z.ZodType<FieldType> = z.lazy(() =>
 ) as z.ZodType<FieldType>;
 
 export const schemaSchema = z
-  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'field names are letters, digits and _'), fieldTypeSchema)
+  .record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'field names are letters, digits and _'),
+    fieldTypeSchema,
+  )
   .refine((s) => Object.keys(s).length > 0, 'the schema needs at least one field');
 
 export function describeType(ft: FieldType): string {

@@ -2,14 +2,18 @@
 // earliest and latest offsets (latest = last stable offset under read_committed) and offsets for a
 // timestamp. kafkajs logs go through our pino logger.
 
-import { type Admin, Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { type Admin, Kafka, type LogEntry, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { serviceEndpoints } from '../config/services.ts';
 import { Errors } from '../errors.ts';
 import type { JobSpec } from '../job/job-spec.ts';
 import type { PartitionWatermarks } from '../planner.ts';
 
-export function createKafka(opts: { brokers?: string[] | undefined; clientId: string; logger?: Logger }): Kafka {
+export function createKafka(opts: {
+  brokers?: string[] | undefined;
+  clientId: string;
+  logger?: Logger;
+}): Kafka {
   const brokers = opts.brokers ?? serviceEndpoints().kafkaBrokers;
   const log = opts.logger;
   return new Kafka({
@@ -58,7 +62,11 @@ export async function fetchWatermarks(admin: Admin, topics: string[]): Promise<P
             out.push({ topic, partition: p.partition, earliest: BigInt(p.low), latest: BigInt(p.high) });
           }
         } catch (err) {
-          throw Errors.kafka(`cannot read offsets of topic '${topic}': ${(err as Error).message}`, { topic }, err);
+          throw Errors.kafka(
+            `cannot read offsets of topic '${topic}': ${(err as Error).message}`,
+            { topic },
+            err,
+          );
         }
       }),
   );
@@ -66,7 +74,11 @@ export async function fetchWatermarks(admin: Admin, topics: string[]): Promise<P
 }
 
 /** For each partition, the first offset whose timestamp is >= ts (the end offset when none is). */
-export async function offsetsForTimestamp(admin: Admin, topic: string, ts: number): Promise<Map<number, bigint>> {
+export async function offsetsForTimestamp(
+  admin: Admin,
+  topic: string,
+  ts: number,
+): Promise<Map<number, bigint>> {
   const res = await admin.fetchTopicOffsetsByTimestamp(topic, ts);
   return new Map(res.map((p) => [p.partition, BigInt(p.offset)]));
 }

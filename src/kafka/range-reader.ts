@@ -147,14 +147,20 @@ export class FetchRangeReader implements RangeReader {
           maxWaitTime: 100,
           minBytes: 1,
           maxBytes: this.opts.fetchMaxBytes,
-          topics: [{ topic, partitions: [{ partition, fetchOffset: next.toString(), maxBytes: this.opts.fetchMaxBytes }] }],
+          topics: [
+            {
+              topic,
+              partitions: [{ partition, fetchOffset: next.toString(), maxBytes: this.opts.fetchMaxBytes }],
+            },
+          ],
         });
         p = res.responses[0]?.partitions[0];
       } catch (err) {
         broker = undefined;
         throw this.fetchError(err, range, next);
       }
-      if (p === undefined) throw Errors.kafka('empty fetch response', { topic, partition, offset: next.toString() });
+      if (p === undefined)
+        throw Errors.kafka('empty fetch response', { topic, partition, offset: next.toString() });
       if (p.messages.length === 0) {
         if (BigInt(p.highWatermark) <= next && BigInt(p.lastStableOffset) <= next) {
           throw Errors.kafka(
@@ -165,7 +171,11 @@ export class FetchRangeReader implements RangeReader {
           );
         }
         if (++empty > MAX_EMPTY_FETCHES) {
-          throw Errors.kafka('no records returned for 100 fetches', { topic, partition, offset: next.toString() });
+          throw Errors.kafka('no records returned for 100 fetches', {
+            topic,
+            partition,
+            offset: next.toString(),
+          });
         }
         continue;
       }

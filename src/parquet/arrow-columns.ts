@@ -3,7 +3,10 @@
 // the declared type; a value that does not fit throws FieldError naming the field.
 
 import {
+  Schema as ArrowSchema,
+  TimeUnit as ArrowTimeUnit,
   Bool,
+  type Data,
   type DataType,
   Field,
   Float64,
@@ -12,12 +15,9 @@ import {
   List,
   makeData,
   RecordBatch,
-  Schema as ArrowSchema,
   Struct,
   Timestamp,
-  TimeUnit as ArrowTimeUnit,
   Utf8,
-  type Data,
 } from 'apache-arrow';
 import { describeType, type FieldType, type Schema, type TimeUnit } from '../job/schema.ts';
 
@@ -57,7 +57,9 @@ export function arrowType(ft: FieldType): DataType {
 }
 
 export function arrowSchema(schema: Schema): ArrowSchema {
-  return new ArrowSchema(Object.entries(schema).map(([name, ft]) => new Field(name, arrowType(ft), ft.nullable)));
+  return new ArrowSchema(
+    Object.entries(schema).map(([name, ft]) => new Field(name, arrowType(ft), ft.nullable)),
+  );
 }
 
 /** A growable validity bitmap. */
@@ -121,7 +123,8 @@ function typeName(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'array';
   if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
-  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return `${typeof v} ${String(v)}`;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean')
+    return `${typeof v} ${String(v)}`;
   return typeof v;
 }
 
@@ -141,7 +144,8 @@ function makeBuilder(name: string, ft: FieldType): ColumnBuilder {
   /** Shared null handling: returns true for a (permitted) null. */
   const nullCheck = (v: unknown): boolean => {
     if (v === null || v === undefined) {
-      if (!ft.nullable) throw new FieldError(name, `is missing or null but the schema says ${describeType(ft)}`);
+      if (!ft.nullable)
+        throw new FieldError(name, `is missing or null but the schema says ${describeType(ft)}`);
       return true;
     }
     return false;
@@ -151,7 +155,11 @@ function makeBuilder(name: string, ft: FieldType): ColumnBuilder {
     validity.set(i, valid);
     return valid;
   };
-  const finishMeta = (length: number) => ({ length, nullCount: validity.nulls, nullBitmap: validity.finish(length) });
+  const finishMeta = (length: number) => ({
+    length,
+    nullCount: validity.nulls,
+    nullBitmap: validity.finish(length),
+  });
 
   switch (ft.kind) {
     case 'utf8': {
@@ -192,7 +200,9 @@ function makeBuilder(name: string, ft: FieldType): ColumnBuilder {
         if (nullCheck(v)) return null;
         switch (ft.kind) {
           case 'int32':
-            return typeof v === 'number' && Number.isInteger(v) && v <= 2147483647 && v >= -2147483648 ? v : bad(v);
+            return typeof v === 'number' && Number.isInteger(v) && v <= 2147483647 && v >= -2147483648
+              ? v
+              : bad(v);
           case 'float64':
             return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : bad(v);
           case 'int64':
@@ -229,7 +239,11 @@ function makeBuilder(name: string, ft: FieldType): ColumnBuilder {
           if (base(i, v) && v) bits[i >> 3]! |= 1 << (i & 7);
         },
         finish() {
-          return makeData({ type: type as Bool, ...finishMeta(this.length), data: bits.slice(0, (this.length + 7) >> 3) });
+          return makeData({
+            type: type as Bool,
+            ...finishMeta(this.length),
+            data: bits.slice(0, (this.length + 7) >> 3),
+          });
         },
       };
     }

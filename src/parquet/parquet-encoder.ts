@@ -4,7 +4,7 @@
 // BENCHMARKS.md (bench/parquet-encoders.ts compares it with hyparquet-writer and parquetjs-lite).
 
 import { Readable } from 'node:stream';
-import { type RecordBatch, Table as ArrowTable, tableToIPC } from 'apache-arrow';
+import { Table as ArrowTable, type RecordBatch, tableToIPC } from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
 
 export type ParquetCompression = 'snappy' | 'zstd' | 'gzip' | 'none';
@@ -61,7 +61,9 @@ export function openParquetWriter(opts: ParquetWriteOptions): ParquetFileWriter 
   const output = Readable.fromWeb(
     new ReadableStream<Uint8Array>({
       async pull(controller) {
-        reader ??= ((await pw.transformParquetStream(source, props)) as ReadableStream<Uint8Array>).getReader();
+        reader ??= (
+          (await pw.transformParquetStream(source, props)) as ReadableStream<Uint8Array>
+        ).getReader();
         const { done, value } = await reader.read();
         if (done) controller.close();
         else controller.enqueue(value);

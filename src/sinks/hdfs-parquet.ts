@@ -4,11 +4,11 @@
 // replacing the file a previous attempt or rerun of the same range left there.
 
 import { Transform } from 'node:stream';
-import type { ParquetSinkSpec } from '../job/job-spec.ts';
 import { Errors, KrangeError } from '../errors.ts';
 import { type OutputFs, resolveLocation } from '../fs/output-fs.ts';
+import type { ParquetSinkSpec } from '../job/job-spec.ts';
 import { RowBatcher } from '../parquet/arrow-columns.ts';
-import { type ParquetFileWriter, openParquetWriter } from '../parquet/parquet-encoder.ts';
+import { openParquetWriter, type ParquetFileWriter } from '../parquet/parquet-encoder.ts';
 import { fileName, joinPath, partitionDir } from './parquet-paths.ts';
 import { temporaryDir } from './parquet-temporary.ts';
 import type { Sink, SinkRow, SinkTaskStats, SinkTaskWriter, TaskContext } from './sink.ts';
@@ -143,7 +143,11 @@ class ParquetTaskWriter implements SinkTaskWriter {
     }
     // Rename into place only when every file of the task is complete.
     for (const f of this.files.values()) {
-      const finalPath = joinPath(this.base, f.dir, fileName(this.ctx.topic, this.ctx.partition, this.ctx.begin, this.ctx.end));
+      const finalPath = joinPath(
+        this.base,
+        f.dir,
+        fileName(this.ctx.topic, this.ctx.partition, this.ctx.begin, this.ctx.end),
+      );
       await this.fs.rename(f.tmpPath, finalPath);
       finals.push(finalPath);
     }
@@ -170,7 +174,11 @@ class ParquetTaskWriter implements SinkTaskWriter {
   private async cleanupTemp(): Promise<void> {
     await this.fs.delete(this.tmpRoot, true).catch(() => undefined);
     const iterDir = temporaryDir(this.base, this.ctx.job, this.ctx.iteration);
-    for (const dir of [iterDir, joinPath(this.base, '_temporary', this.ctx.job), joinPath(this.base, '_temporary')]) {
+    for (const dir of [
+      iterDir,
+      joinPath(this.base, '_temporary', this.ctx.job),
+      joinPath(this.base, '_temporary'),
+    ]) {
       // A non-recursive delete fails on a directory other tasks still use: that is expected.
       const gone = await this.fs.delete(dir, false).catch(() => false);
       if (!gone) break;

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { deserializeError, Errors, type ErrorCode, type KrangeError } from '../errors.ts';
+import { deserializeError, type ErrorCode, Errors, type KrangeError } from '../errors.ts';
 import { LogEvents } from '../log-events.ts';
 import { type OffsetRange, rangeToJson } from '../offset-range.ts';
 import type { TaskResultJson } from '../state-store.ts';
@@ -129,7 +129,12 @@ export class WorkerPool {
           const next = queue.shift();
           if (next === undefined) break;
           slot.busy = next;
-          logger.debug({ event: LogEvents.taskStarted, task: next.task.taskId, attempt: next.attempt, worker: slot.index });
+          logger.debug({
+            event: LogEvents.taskStarted,
+            task: next.task.taskId,
+            attempt: next.attempt,
+            worker: slot.index,
+          });
           this.send(slot, {
             type: 'task',
             iteration,
@@ -144,21 +149,35 @@ export class WorkerPool {
         if (failure === undefined) {
           failure = err;
           queue.length = 0;
-          for (const s of this.slots) if (s.busy) this.send(s, { type: 'cancel', taskId: s.busy.task.taskId });
+          for (const s of this.slots)
+            if (s.busy) this.send(s, { type: 'cancel', taskId: s.busy.task.taskId });
         }
       };
 
       const attemptFailed = (job: { task: PoolTask; attempt: number }, err: KrangeError): void => {
-        const permanent = PERMANENT.has(err.code) || err.retriable === false && err.code === 'KRANGE_KAFKA';
+        const permanent = PERMANENT.has(err.code) || (err.retriable === false && err.code === 'KRANGE_KAFKA');
         if (failure !== undefined) return;
         if (permanent || job.attempt >= this.opts.attempts) {
-          logger.error({ event: LogEvents.taskFailed, task: job.task.taskId, attempt: job.attempt, code: err.code }, err.message);
-          fail(err.code === 'KRANGE_TASK_FAILED' || permanent ? err : Errors.taskFailed(job.task.taskId, job.attempt, err));
+          logger.error(
+            { event: LogEvents.taskFailed, task: job.task.taskId, attempt: job.attempt, code: err.code },
+            err.message,
+          );
+          fail(
+            err.code === 'KRANGE_TASK_FAILED' || permanent
+              ? err
+              : Errors.taskFailed(job.task.taskId, job.attempt, err),
+          );
           return;
         }
         const delay = Math.min(10_000, (this.opts.backoffMs ?? 500) * 2 ** (job.attempt - 1));
         logger.warn(
-          { event: LogEvents.taskRetry, task: job.task.taskId, attempt: job.attempt, code: err.code, retryInMs: delay },
+          {
+            event: LogEvents.taskRetry,
+            task: job.task.taskId,
+            attempt: job.attempt,
+            code: err.code,
+            retryInMs: delay,
+          },
           `task failed, retrying: ${err.message}`,
         );
         const timer = setTimeout(() => {
@@ -188,7 +207,11 @@ export class WorkerPool {
           case 'exit':
             // The thread died (e.g. out of memory): its task is retried on a fresh worker.
             slot.busy = undefined;
-            if (job) attemptFailed(job, Errors.kafka(`worker ${slot.index} exited with code ${msg.code}`, {}, undefined, true));
+            if (job)
+              attemptFailed(
+                job,
+                Errors.kafka(`worker ${slot.index} exited with code ${msg.code}`, {}, undefined, true),
+              );
             if (!this.closing) {
               void this.spawn(slot.index).then(settle, (err: unknown) => {
                 fail(Errors.config(`cannot restart worker ${slot.index}: ${(err as Error).message}`));

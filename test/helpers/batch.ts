@@ -21,7 +21,10 @@ export interface BatchFixture {
   next: number;
 }
 
-export async function batchFixture(partitions = 3, extraEnv: Record<string, string> = {}): Promise<BatchFixture> {
+export async function batchFixture(
+  partitions = 3,
+  extraEnv: Record<string, string> = {},
+): Promise<BatchFixture> {
   const topic = uniqueName('t');
   const job = uniqueName('job');
   const hdfsDir = `/krange-test/${job}`;

@@ -18,7 +18,10 @@ export async function query(sql: string): Promise<Record<string, unknown>[]> {
 }
 
 export function hdfsClient(): WebHdfsClient {
-  return new WebHdfsClient({ url: process.env['KRANGE_WEBHDFS_URL'] ?? 'http://127.0.0.1:19870', user: 'krange' });
+  return new WebHdfsClient({
+    url: process.env['KRANGE_WEBHDFS_URL'] ?? 'http://127.0.0.1:19870',
+    user: 'krange',
+  });
 }
 
 /** Lists every file under an HDFS directory (recursively), relative to it. */
@@ -38,7 +41,9 @@ export async function listHdfs(client: WebHdfsClient, dir: string, prefix = ''):
 export async function downloadParquet(dir: string): Promise<{ local: string; files: string[] }> {
   const client = hdfsClient();
   const local = mkdtempSync(join(tmpdir(), 'krange-hdfs-'));
-  const files = (await listHdfs(client, dir)).filter((f) => f.endsWith('.parquet') && !f.startsWith('_temporary'));
+  const files = (await listHdfs(client, dir)).filter(
+    (f) => f.endsWith('.parquet') && !f.startsWith('_temporary'),
+  );
   for (const f of files) {
     const target = join(local, f);
     mkdirSync(dirname(target), { recursive: true });

@@ -24,15 +24,26 @@ export async function withAdmin<T>(fn: (a: Admin) => Promise<T>): Promise<T> {
   }
 }
 
-export async function createTopic(topic: string, partitions: number, configEntries: { name: string; value: string }[] = []): Promise<void> {
-  await withAdmin((a) => a.createTopics({ topics: [{ topic, numPartitions: partitions, configEntries }], waitForLeaders: true }));
+export async function createTopic(
+  topic: string,
+  partitions: number,
+  configEntries: { name: string; value: string }[] = [],
+): Promise<void> {
+  await withAdmin((a) =>
+    a.createTopics({ topics: [{ topic, numPartitions: partitions, configEntries }], waitForLeaders: true }),
+  );
 }
 
-export async function withProducer<T>(fn: (p: Producer) => Promise<T>, opts: { idempotent?: boolean; transactionalId?: string } = {}): Promise<T> {
+export async function withProducer<T>(
+  fn: (p: Producer) => Promise<T>,
+  opts: { idempotent?: boolean; transactionalId?: string } = {},
+): Promise<T> {
   const p = testKafka().producer({
     allowAutoTopicCreation: false,
     ...(opts.idempotent ? { idempotent: true, maxInFlightRequests: 1 } : {}),
-    ...(opts.transactionalId ? { transactionalId: opts.transactionalId, idempotent: true, maxInFlightRequests: 1 } : {}),
+    ...(opts.transactionalId
+      ? { transactionalId: opts.transactionalId, idempotent: true, maxInFlightRequests: 1 }
+      : {}),
   });
   await p.connect();
   try {
@@ -48,7 +59,11 @@ export interface TestMessage {
   partition?: number;
 }
 
-export async function produce(topic: string, messages: TestMessage[], compression = CompressionTypes.None): Promise<void> {
+export async function produce(
+  topic: string,
+  messages: TestMessage[],
+  compression = CompressionTypes.None,
+): Promise<void> {
   await withProducer(async (p) => {
     for (let i = 0; i < messages.length; i += 2000) {
       await p.send({ topic, acks: -1, compression, messages: messages.slice(i, i + 2000) });
@@ -58,6 +73,10 @@ export async function produce(topic: string, messages: TestMessage[], compressio
 
 export async function watermarks(topic: string): Promise<{ partition: number; low: bigint; high: bigint }[]> {
   return withAdmin(async (a) =>
-    (await a.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) })),
+    (await a.fetchTopicOffsets(topic)).map((p) => ({
+      partition: p.partition,
+      low: BigInt(p.low),
+      high: BigInt(p.high),
+    })),
   );
 }

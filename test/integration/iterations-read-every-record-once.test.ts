@@ -30,7 +30,9 @@ describe('iterations', () => {
     }
     const marks = await watermarks(f.topic);
     for (const m of marks) {
-      expect(plans[2].ranges.find((r: { partition: number }) => r.partition === m.partition).end).toBe(m.high.toString());
+      expect(plans[2].ranges.find((r: { partition: number }) => r.partition === m.partition).end).toBe(
+        m.high.toString(),
+      );
     }
     for (const n of [0, 1, 2]) {
       const commit = JSON.parse(readFileSync(join(dir, 'commits', `${n}.json`), 'utf8'));

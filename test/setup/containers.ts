@@ -52,10 +52,27 @@ export async function startContainers(): Promise<StartedServers> {
       .withEnvironment(hadoopEnv)
       .withCommand(['hdfs', 'datanode'])
       .withWaitStrategy(Wait.forLogMessage(/Successfully sent block report/)),
-    host(new GenericContainer('mongo:7')).withCommand(['mongod', '--port', '27117', '--bind_ip', '127.0.0.1']),
-    host(new GenericContainer('redis:7')).withCommand(['redis-server', '--port', '16379', '--bind', '127.0.0.1']),
+    host(new GenericContainer('mongo:7')).withCommand([
+      'mongod',
+      '--port',
+      '27117',
+      '--bind_ip',
+      '127.0.0.1',
+    ]),
+    host(new GenericContainer('redis:7')).withCommand([
+      'redis-server',
+      '--port',
+      '16379',
+      '--bind',
+      '127.0.0.1',
+    ]),
     host(new GenericContainer('postgres:16'))
-      .withEnvironment({ POSTGRES_USER: 'krange', POSTGRES_DB: 'krange', POSTGRES_HOST_AUTH_METHOD: 'trust', PGPORT: '15432' })
+      .withEnvironment({
+        POSTGRES_USER: 'krange',
+        POSTGRES_DB: 'krange',
+        POSTGRES_HOST_AUTH_METHOD: 'trust',
+        PGPORT: '15432',
+      })
       .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2)),
   ];
   try {

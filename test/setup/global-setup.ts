@@ -7,7 +7,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
 
-const VARS = ['KRANGE_KAFKA_BROKERS', 'KRANGE_WEBHDFS_URL', 'KRANGE_MONGO_URL', 'KRANGE_REDIS_URL', 'KRANGE_PG_URL'] as const;
+const VARS = [
+  'KRANGE_KAFKA_BROKERS',
+  'KRANGE_WEBHDFS_URL',
+  'KRANGE_MONGO_URL',
+  'KRANGE_REDIS_URL',
+  'KRANGE_PG_URL',
+] as const;
 
 function dockerAnswers(): boolean {
   if (process.env['KRANGE_NO_DOCKER'] === '1') return false;
@@ -36,7 +42,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     Object.assign(process.env, started.env);
     teardown = started.stop;
   } else {
-    process.stderr.write('[krange tests] no Docker engine: starting the local service stack (make services-up)\n');
+    process.stderr.write(
+      '[krange tests] no Docker engine: starting the local service stack (make services-up)\n',
+    );
     const r = spawnSync('bash', ['scripts/services/services.sh', 'up'], { stdio: 'inherit' });
     if (r.status !== 0) throw new Error('the local service stack did not start; see `make services-logs`');
     Object.assign(process.env, localStackEnv());

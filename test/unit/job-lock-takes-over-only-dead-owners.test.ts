@@ -33,7 +33,15 @@ describe('JobLock', () => {
     const now = new Date().toISOString();
     writeFileSync(
       p,
-      JSON.stringify({ host: hostname(), pid, pidStart: null, token: 'x', acquiredAt: now, heartbeatAt: now, command: 'old' }),
+      JSON.stringify({
+        host: hostname(),
+        pid,
+        pidStart: null,
+        token: 'x',
+        acquiredAt: now,
+        heartbeatAt: now,
+        command: 'old',
+      }),
     );
     const l = new JobLock('j', p);
     l.acquire('new');
@@ -44,7 +52,15 @@ describe('JobLock', () => {
   it('does not take over a live lock on another host until its heartbeat is stale', () => {
     const p = lockPath();
     const fresh = new Date().toISOString();
-    const owner = { host: 'elsewhere', pid: 1, pidStart: null, token: 'x', acquiredAt: fresh, heartbeatAt: fresh, command: 'old' };
+    const owner = {
+      host: 'elsewhere',
+      pid: 1,
+      pidStart: null,
+      token: 'x',
+      acquiredAt: fresh,
+      heartbeatAt: fresh,
+      command: 'old',
+    };
     writeFileSync(p, JSON.stringify(owner));
     expect(() => new JobLock('j', p, { staleAfterMs: 60_000 }).acquire('new')).toThrowError(/locked/);
     writeFileSync(p, JSON.stringify({ ...owner, heartbeatAt: new Date(Date.now() - 120_000).toISOString() }));

@@ -43,7 +43,10 @@ describe('RecordProcessor', () => {
     const undecodable = p.process(rec('{nope', 7n));
     expect(undecodable).toMatchObject({ ok: false, bad: { stage: 'decode', offset: '7', partition: 2 } });
     const threw = p.process(rec('{"id":-1,"tag":"a"}'));
-    expect(threw).toMatchObject({ ok: false, bad: { stage: 'transform', reason: 'transform threw: negative id' } });
+    expect(threw).toMatchObject({
+      ok: false,
+      bad: { stage: 'transform', reason: 'transform threw: negative id' },
+    });
     const misfit = p.process(rec('{"id":1}'));
     expect(misfit).toMatchObject({ ok: false, bad: { stage: 'schema', field: 'tag' } });
   });
@@ -51,8 +54,8 @@ describe('RecordProcessor', () => {
 
 describe('validateJob', () => {
   it('lists every problem with its path', () => {
-    expect(() => validateJob({ name: 'bad name', topics: [], schema: {}, sinks: [] }, 'jobs/x.ts')).toThrowError(
-      /invalid job in jobs\/x.ts:[\s\S]*name[\s\S]*topics[\s\S]*sinks/,
-    );
+    expect(() =>
+      validateJob({ name: 'bad name', topics: [], schema: {}, sinks: [] }, 'jobs/x.ts'),
+    ).toThrowError(/invalid job in jobs\/x.ts:[\s\S]*name[\s\S]*topics[\s\S]*sinks/);
   });
 });
