@@ -84,13 +84,16 @@ export interface RangeReader {
 /** Consecutive empty fetches tolerated below `end` before the task fails (retriably). */
 const MAX_EMPTY_FETCHES = 100;
 
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 function headersOf(h: FetchMessage['headers']): Record<string, string> {
-  const out: Record<string, string> = {};
+  let out: Record<string, string> | undefined;
   for (const [k, v] of Object.entries(h)) {
     if (v === undefined) continue;
+    out ??= {};
     out[k] = Array.isArray(v) ? v.map((b) => b.toString('utf8')).join(',') : v.toString('utf8');
   }
-  return out;
+  return out ?? NO_HEADERS;
 }
 
 export class FetchRangeReader implements RangeReader {
@@ -131,37 +134,43 @@ export class FetchRangeReader implements RangeReader {
     return this.cluster.findBroker({ nodeId });
   }
 
+  private async fetchOnce(broker: Broker, topic: string, partition: number, offset: bigint): Promise<FetchPartition | undefined> {
+    const res = await broker.fetch({
+      replicaId: -1,
+      isolationLevel: this.isolationLevel,
+      maxWaitTime: 100,
+      minBytes: 1,
+      maxBytes: this.opts.fetchMaxBytes,
+      topics: [{ topic, partitions: [{ partition, fetchOffset: offset.toString(), maxBytes: this.opts.fetchMaxBytes }] }],
+    });
+    return res.responses[0]?.partitions[0];
+  }
+
   async *read(range: OffsetRange, signal?: AbortSignal): AsyncIterable<RawRecord[]> {
     const { topic, partition, end } = range;
     let next = range.begin;
     let empty = 0;
-    let broker: Broker | undefined;
-    while (next < end) {
+    let broker: Broker;
+    try {
+      broker = await this.leader(topic, partition);
+    } catch (err) {
+      throw this.fetchError(err, range, next);
+    }
+    // The next fetch is sent before the current batch is handed on, so the broker round trip and
+    // the decoding overlap with the caller's processing (one fetch in flight at most).
+    let inFlight: Promise<FetchPartition | undefined> | undefined = this.fetchOnce(broker, topic, partition, next);
+    while (next < end && inFlight !== undefined) {
       if (signal?.aborted) return;
       let p: FetchPartition | undefined;
       try {
-        broker ??= await this.leader(topic, partition);
-        const res = await broker.fetch({
-          replicaId: -1,
-          isolationLevel: this.isolationLevel,
-          maxWaitTime: 100,
-          minBytes: 1,
-          maxBytes: this.opts.fetchMaxBytes,
-          topics: [
-            {
-              topic,
-              partitions: [{ partition, fetchOffset: next.toString(), maxBytes: this.opts.fetchMaxBytes }],
-            },
-          ],
-        });
-        p = res.responses[0]?.partitions[0];
+        p = await inFlight;
       } catch (err) {
-        broker = undefined;
         throw this.fetchError(err, range, next);
       }
-      if (p === undefined)
-        throw Errors.kafka('empty fetch response', { topic, partition, offset: next.toString() });
-      if (p.messages.length === 0) {
+      inFlight = undefined;
+      if (p === undefined) throw Errors.kafka('empty fetch response', { topic, partition, offset: next.toString() });
+      const last = p.messages.at(-1);
+      if (last === undefined) {
         if (BigInt(p.highWatermark) <= next && BigInt(p.lastStableOffset) <= next) {
           throw Errors.kafka(
             `the log ends at ${p.highWatermark}, before the planned end ${end} (was the topic recreated?)`,
@@ -171,21 +180,20 @@ export class FetchRangeReader implements RangeReader {
           );
         }
         if (++empty > MAX_EMPTY_FETCHES) {
-          throw Errors.kafka('no records returned for 100 fetches', {
-            topic,
-            partition,
-            offset: next.toString(),
-          });
+          throw Errors.kafka('no records returned for 100 fetches', { topic, partition, offset: next.toString() });
         }
+        inFlight = this.fetchOnce(broker, topic, partition, next);
         continue;
       }
       empty = 0;
-      let batchEnd = next;
-      for (const m of p.messages) {
-        const bc = m.batchContext;
-        const last = bc ? BigInt(bc.firstOffset) + BigInt(bc.lastOffsetDelta) : BigInt(m.offset);
-        if (last + 1n > batchEnd) batchEnd = last + 1n;
-      }
+      // Advance past the whole last batch received: compaction may have removed its last records
+      // and transaction markers hold offsets of their own.
+      const bc = last.batchContext;
+      const batchEnd = (bc ? BigInt(bc.firstOffset) + BigInt(bc.lastOffsetDelta) : BigInt(last.offset)) + 1n;
+      const from = next;
+      next = batchEnd > next ? batchEnd : next + 1n;
+      if (next < end) inFlight = this.fetchOnce(broker, topic, partition, next);
+      inFlight?.catch(() => undefined);
       const messages =
         this.isolationLevel === 1 && p.abortedTransactions.length > 0
           ? filterAbortedMessages({ messages: p.messages, abortedTransactions: p.abortedTransactions })
@@ -194,7 +202,7 @@ export class FetchRangeReader implements RangeReader {
       for (const m of messages) {
         if (m.isControlRecord) continue;
         const o = BigInt(m.offset);
-        if (o < next || o >= end) continue;
+        if (o < from || o >= end) continue;
         out.push({
           topic,
           partition,
@@ -205,7 +213,6 @@ export class FetchRangeReader implements RangeReader {
           headers: headersOf(m.headers),
         });
       }
-      next = batchEnd;
       if (out.length > 0) yield out;
     }
   }

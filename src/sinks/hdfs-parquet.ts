@@ -9,7 +9,7 @@ import { type OutputFs, resolveLocation } from '../fs/output-fs.ts';
 import type { ParquetSinkSpec } from '../job/job-spec.ts';
 import { RowBatcher } from '../parquet/arrow-columns.ts';
 import { openParquetWriter, type ParquetFileWriter } from '../parquet/parquet-encoder.ts';
-import { fileName, joinPath, partitionDir } from './parquet-paths.ts';
+import { fileName, joinPath, partitioner } from './parquet-paths.ts';
 import { temporaryDir } from './parquet-temporary.ts';
 import type { Sink, SinkRow, SinkTaskStats, SinkTaskWriter, TaskContext } from './sink.ts';
 
@@ -46,6 +46,7 @@ class ParquetTaskWriter implements SinkTaskWriter {
   private readonly files = new Map<string, OpenFile>();
   private readonly tmpRoot: string;
   private readonly started = performance.now();
+  private readonly dirOf: (r: SinkRow) => string;
   private failure: unknown;
 
   constructor(
@@ -54,6 +55,7 @@ class ParquetTaskWriter implements SinkTaskWriter {
     private readonly base: string,
     private readonly ctx: TaskContext,
   ) {
+    this.dirOf = partitioner(spec.partitionBy, ctx.schema);
     this.tmpRoot = joinPath(temporaryDir(base, ctx.job, ctx.iteration), `${ctx.taskId}-a${ctx.attempt}`);
   }
 
@@ -123,7 +125,7 @@ class ParquetTaskWriter implements SinkTaskWriter {
   async write(batch: SinkRow[]): Promise<void> {
     this.check();
     for (const r of batch) {
-      const f = this.fileFor(partitionDir(this.spec.partitionBy, r));
+      const f = this.fileFor(this.dirOf(r));
       f.batcher.push(r.values);
       f.rows++;
       if (f.batcher.rows >= this.spec.rowGroupSize) await this.emit(f);

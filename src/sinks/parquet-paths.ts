@@ -2,6 +2,7 @@
 // partition and zero-padded [begin, end) offsets, so a rerun of a range replaces its own files.
 
 import type { ParquetSinkSpec } from '../job/job-spec.ts';
+import type { Schema, TimeUnit } from '../job/schema.ts';
 import { padOffset } from '../offset-range.ts';
 import type { SinkRow } from './sink.ts';
 
@@ -20,9 +21,24 @@ export function parseFileName(
   return { topic: m[1]!, partition: Number(m[2]), begin: BigInt(m[3]!), end: BigInt(m[4]!) };
 }
 
-function formatTime(ms: number, format: 'date' | 'hour'): string {
-  const iso = new Date(ms).toISOString();
-  return format === 'date' ? iso.slice(0, 10) : `${iso.slice(0, 10)}-${iso.slice(11, 13)}`;
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/** Formats epoch ms as YYYY-MM-DD or YYYY-MM-DD-HH (UTC), caching the last bucket: rows of a task
+ * mostly share a day, and toISOString per row showed up in profiles. */
+function timeFormatter(format: 'date' | 'hour'): (ms: number) => string {
+  const unit = format === 'date' ? DAY_MS : HOUR_MS;
+  let lastBucket = Number.NaN;
+  let last = '';
+  return (ms) => {
+    const bucket = Math.floor(ms / unit);
+    if (bucket !== lastBucket) {
+      const iso = new Date(bucket * unit).toISOString();
+      last = format === 'date' ? iso.slice(0, 10) : `${iso.slice(0, 10)}-${iso.slice(11, 13)}`;
+      lastBucket = bucket;
+    }
+    return last;
+  };
 }
 
 function toMillis(v: unknown): number | undefined {
@@ -36,18 +52,40 @@ function toMillis(v: unknown): number | undefined {
   return undefined;
 }
 
-/** The partition directory of a row (`dt=2026-11-24`), '' without partitioning. */
-export function partitionDir(spec: ParquetSinkSpec['partitionBy'], r: SinkRow): string {
-  if (spec === undefined) return '';
-  if ('kafkaTimestamp' in spec) return `${spec.name}=${formatTime(r.timestamp, spec.format)}`;
-  const v = r.row[spec.field];
-  if (spec.format === 'value') {
-    const s = v === null || v === undefined ? '__HIVE_DEFAULT_PARTITION__' : String(v);
-    return `${spec.name}=${encodeURIComponent(s)}`;
+const UNIT_PER_MS: Record<TimeUnit, number> = { s: 0.001, ms: 1, us: 1000, ns: 1_000_000 };
+
+/**
+ * Compiles the partition-directory function of a sink (`dt=2026-11-24`; '' without partitioning).
+ * A timestamp field of the schema is read from the row's checked values, so it is parsed once.
+ */
+export function partitioner(spec: ParquetSinkSpec['partitionBy'], schema: Schema): (r: SinkRow) => string {
+  if (spec === undefined) return () => '';
+  const DEFAULT = `${spec.name}=__HIVE_DEFAULT_PARTITION__`;
+  if ('kafkaTimestamp' in spec) {
+    const fmt = timeFormatter(spec.format);
+    return (r) => `${spec.name}=${fmt(r.timestamp)}`;
   }
-  const ms = toMillis(v);
-  if (ms === undefined || !Number.isFinite(ms)) return `${spec.name}=__HIVE_DEFAULT_PARTITION__`;
-  return `${spec.name}=${formatTime(ms, spec.format)}`;
+  const { field, name } = spec;
+  if (spec.format === 'value') {
+    return (r) => {
+      const v = r.row[field];
+      return v === null || v === undefined ? DEFAULT : `${name}=${encodeURIComponent(String(v))}`;
+    };
+  }
+  const fmt = timeFormatter(spec.format);
+  const index = Object.keys(schema).indexOf(field);
+  const ft = schema[field];
+  if (index >= 0 && ft?.kind === 'timestamp') {
+    const perMs = UNIT_PER_MS[ft.unit];
+    return (r) => {
+      const v = r.values[index];
+      return typeof v === 'bigint' ? `${name}=${fmt(Number(v) / perMs)}` : DEFAULT;
+    };
+  }
+  return (r) => {
+    const ms = toMillis(r.row[field]);
+    return ms === undefined || !Number.isFinite(ms) ? DEFAULT : `${name}=${fmt(ms)}`;
+  };
 }
 
 export function joinPath(...parts: string[]): string {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fileName, parseFileName, partitionDir } from '../../src/sinks/parquet-paths.ts';
+import { t } from '../../src/job/schema.ts';
+import { fileName, parseFileName, partitioner } from '../../src/sinks/parquet-paths.ts';
 
 const r = (row: Record<string, unknown>, timestamp = Date.UTC(2026, 10, 24, 13)) => ({
   row,
@@ -23,19 +24,20 @@ describe('Parquet paths', () => {
   });
 
   it('derives Hive-style partition directories from a field or the Kafka timestamp', () => {
-    expect(partitionDir(undefined, r({}))).toBe('');
-    expect(partitionDir({ name: 'dt', field: 'ts', format: 'date' }, r({ ts: '2026-11-24T23:59:59Z' }))).toBe(
-      'dt=2026-11-24',
-    );
-    expect(partitionDir({ name: 'h', field: 'ts', format: 'hour' }, r({ ts: 1764000000000 }))).toBe(
-      'h=2025-11-24-16',
-    );
-    expect(partitionDir({ name: 'c', field: 'country', format: 'value' }, r({ country: 'a/b' }))).toBe(
-      'c=a%2Fb',
-    );
-    expect(partitionDir({ name: 'dt', field: 'ts', format: 'date' }, r({}))).toBe(
-      'dt=__HIVE_DEFAULT_PARTITION__',
-    );
-    expect(partitionDir({ name: 'dt', kafkaTimestamp: true, format: 'date' }, r({}))).toBe('dt=2026-11-24');
+    const schema = { ts: t.timestamp('us'), country: t.utf8() };
+    expect(partitioner(undefined, schema)(r({}))).toBe('');
+    const byField = partitioner({ name: 'dt', field: 'ts', format: 'date' }, schema);
+    // A schema timestamp is read from the checked values (microseconds here).
+    expect(byField({ ...r({}), values: [BigInt(Date.UTC(2026, 10, 24, 23, 59, 59)) * 1000n, 'x'] })).toBe('dt=2026-11-24');
+    expect(byField({ ...r({}), values: [null, 'x'] })).toBe('dt=__HIVE_DEFAULT_PARTITION__');
+    const byHour = partitioner({ name: 'h', field: 'other', format: 'hour' }, schema);
+    expect(byHour(r({ other: 1764000000000 }))).toBe('h=2025-11-24-16');
+    expect(byHour(r({ other: '2026-01-02T03:04:05Z' }))).toBe('h=2026-01-02-03');
+    expect(byHour(r({}))).toBe('h=__HIVE_DEFAULT_PARTITION__');
+    const byValue = partitioner({ name: 'c', field: 'country', format: 'value' }, schema);
+    expect(byValue(r({ country: 'a/b' }))).toBe('c=a%2Fb');
+    const byKafka = partitioner({ name: 'dt', kafkaTimestamp: true, format: 'date' }, schema);
+    expect(byKafka(r({}))).toBe('dt=2026-11-24');
+    expect(byKafka(r({}, Date.UTC(2026, 10, 25, 0, 0, 1)))).toBe('dt=2026-11-25');
   });
 });
