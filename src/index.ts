@@ -1,11 +1,21 @@
-// krange's public API: defineJob() is the user's door; the rest is for jobs and embedders.
+// krange's public API: defineJob() is the user's door. Job modules import this file in the driver
+// and in every worker thread, so it loads only what a job definition needs; the runtime entry
+// points below load their modules on first call.
 
+import type { AggregatorOptions } from './aggregator/aggregator.ts';
+import type { StatusRow } from './aggregator/status.ts';
+import type { IterationOutcome, RunOptions } from './iteration.ts';
+import type { LoadedJob } from './job/job-loader.ts';
+import type { StartingOffsets } from './job/job-spec.ts';
+import type { OffsetsFile } from './state-store.ts';
+
+export type { AggregatorOptions, FlushInfo } from './aggregator/aggregator.ts';
+export type { StatusRow } from './aggregator/status.ts';
 export type { ErrorCode, SerializedError } from './errors.ts';
 export { ERROR_CODES, Errors, isKrangeError, KrangeError } from './errors.ts';
 export type { IterationOutcome, RunOptions } from './iteration.ts';
-export { rerunIteration, resetJob, runIteration } from './iteration.ts';
 export { defineJob } from './job/define-job.ts';
-export { loadJob } from './job/job-loader.ts';
+export type { LoadedJob } from './job/job-loader.ts';
 export type {
   AggregateSpec,
   BadRecordPolicy,
@@ -24,4 +34,37 @@ export type { FieldType, Schema } from './job/schema.ts';
 export { t } from './job/schema.ts';
 export type { OffsetRange } from './offset-range.ts';
 export { hdfsParquet, mongo, redis } from './sinks/sink-specs.ts';
-export { StateStore } from './state-store.ts';
+
+/** Loads and validates a job module (a name in ./jobs or a path). */
+export async function loadJob(nameOrPath: string): Promise<LoadedJob> {
+  return (await import('./job/job-loader.ts')).loadJob(nameOrPath);
+}
+
+/** Runs one iteration of a job (an uncommitted plan is re-run first). */
+export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<IterationOutcome> {
+  return (await import('./iteration.ts')).runIteration(job, opts);
+}
+
+/** Re-processes the saved plan of iteration n; the committed position does not move. */
+export async function rerunIteration(job: LoadedJob, n: number, opts: RunOptions): Promise<IterationOutcome> {
+  return (await import('./iteration.ts')).rerunIteration(job, n, opts);
+}
+
+/** Sets where the next iteration begins. */
+export async function resetJob(
+  job: LoadedJob,
+  target: StartingOffsets,
+  opts: Parameters<typeof import('./iteration.ts').resetJob>[2],
+): Promise<OffsetsFile> {
+  return (await import('./iteration.ts')).resetJob(job, target, opts);
+}
+
+/** Runs the streaming aggregator until its signal aborts. */
+export async function runAggregator(opts: AggregatorOptions): Promise<void> {
+  return (await import('./aggregator/aggregator.ts')).runAggregator(opts);
+}
+
+/** Stored aggregator offsets against Kafka's high watermarks. */
+export async function aggregatorStatus(job: LoadedJob): Promise<StatusRow[]> {
+  return (await import('./aggregator/status.ts')).aggregatorStatus(job);
+}

@@ -26,4 +26,11 @@ export const LogEvents = {
   aggregateFlushed: 'aggregate.flushed',
   aggregateLag: 'aggregate.lag',
   aggregateLate: 'aggregate.late',
+  aggregateStarted: 'aggregate.started',
+  aggregateAssigned: 'aggregate.assigned',
+  aggregateRevoked: 'aggregate.revoked',
+  aggregateResumed: 'aggregate.resumed',
+  aggregateFenced: 'aggregate.fenced',
+  aggregateRetry: 'aggregate.retry',
+  aggregateStopped: 'aggregate.stopped',
 } as const;

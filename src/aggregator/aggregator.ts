@@ -79,6 +79,8 @@ class Aggregator {
 
   /** Partitions assigned to this member in the current generation. */
   private assigned = new Set<string>();
+  /** Counts group joins: a batch that waited across one belongs to an older generation. */
+  private generation = 0;
   /** Owned partitions whose stored position is known: the only place deltas live. */
   private readonly states = new Map<string, PartitionState>();
   private readonly loading = new Set<string>();
@@ -264,6 +266,7 @@ class Aggregator {
       );
     }
     this.assigned = next;
+    this.generation++;
     // kafkajs restarts a new generation from Kafka's committed offsets; ours are in memory/PostgreSQL.
     for (const st of this.states.values()) this.seek(st);
     this.log.info({ partitions: [...next].sort() }, 'partitions assigned');
@@ -324,6 +327,7 @@ class Aggregator {
     if (this.stopping) return;
     const { batch } = p;
     const key = tpKey(batch.topic, batch.partition);
+    const generation = this.generation;
     this.inFlight++;
     try {
       const known = this.states.get(key);
@@ -343,8 +347,9 @@ class Aggregator {
         }
       }
       const st = this.states.get(key);
-      // Stale: a seek is pending, this batch was fetched from before it.
-      if (this.stopping || st === undefined || !this.assigned.has(key) || p.isStale()) return;
+      // Stale: fetched before a seek still pending, or in an older generation (kafkajs settles a
+      // generation's batches before rejoining, so this is a guard, not a path taken).
+      if (this.stopping || st === undefined || generation !== this.generation || p.isStale()) return;
       this.consume(st, p);
     } catch (err) {
       // Rebalance errors from heartbeat() go back to kafkajs, which rejoins; anything else stops us.

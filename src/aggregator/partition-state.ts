@@ -139,7 +139,8 @@ export class PartitionState {
         if (this.keepLate) {
           const wm = watermark(this.maxEventTime, plan.allowedLateness);
           this.late.push({
-            ...raw,
+            key: raw.key,
+            value: raw.value,
             topic: r.topic,
             partition: r.partition,
             offset: r.offset.toString(),

@@ -17,6 +17,7 @@ import {
 import {
   ADD_STATS_SQL,
   ADVANCE_OFFSETS_SQL,
+  addColumnSql,
   BOOKKEEPING_DDL,
   commentSql,
   createTableSql,
@@ -114,7 +115,11 @@ export class AggregateStore {
     }
   }
 
-  /** Creates the tables (or adds new measure columns), then checks an existing table means the same windows. */
+  /**
+   * Creates the tables, or adds the columns of measures added since (ALTER only when a column is
+   * missing: it locks the table against other members' flushes), then checks an existing table
+   * means the same windows and has the column types the measures need.
+   */
   async ensureSchema(): Promise<void> {
     const { plan } = this;
     await this.tx(async (c) => {
@@ -124,32 +129,13 @@ export class AggregateStore {
         "SELECT t.oid::int AS oid, obj_description(t.oid, 'pg_class') AS comment FROM (SELECT to_regclass($1) AS oid) AS t",
         [ident(plan.table)],
       );
-      const comment = found.rows[0]?.comment;
-      const exists = found.rows[0]?.oid !== null && found.rows[0]?.oid !== undefined;
-      if (exists) {
-        const want = tableMetadata(plan);
-        if (typeof comment !== 'string' || !comment.startsWith(TABLE_COMMENT_PREFIX)) {
-          throw Errors.config(
-            `table '${plan.table}' exists but was not created by 'krange aggregate'; set aggregate.table to another name`,
-            { table: plan.table },
-          );
-        }
-        const had = JSON.parse(comment.slice(TABLE_COMMENT_PREFIX.length)) as Record<string, unknown>;
-        const mine = JSON.parse(want) as Record<string, unknown>;
-        if (
-          JSON.stringify(had['window']) !== JSON.stringify(mine['window']) ||
-          JSON.stringify(had['groupBy']) !== JSON.stringify(mine['groupBy'])
-        ) {
-          throw Errors.config(
-            `table '${plan.table}' holds windows ${JSON.stringify(had['window'])} grouped by ${JSON.stringify(had['groupBy'])}, ` +
-              `the job now wants ${JSON.stringify(mine['window'])} grouped by ${JSON.stringify(mine['groupBy'])}; ` +
-              'rows cannot be converted: set aggregate.table to a new name (and the job a new name, for fresh offsets)',
-            { table: plan.table },
-          );
-        }
+      const row = found.rows[0];
+      if (row?.oid === null || row?.oid === undefined) {
+        await c.query(createTableSql(plan));
+        await c.query(commentSql(plan));
+        return;
       }
-      for (const sql of createTableSql(plan)) await c.query(sql);
-      await c.query(commentSql(plan));
+      checkTableMetadata(plan, row.comment);
       const cols = await c.query<{ column_name: string; data_type: string }>(
         'SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1',
         [plan.table],
@@ -157,9 +143,10 @@ export class AggregateStore {
       const types = new Map(cols.rows.map((r) => [r.column_name, r.data_type]));
       for (const col of plan.measures.flatMap(measureColumns)) {
         const had = types.get(col.name);
-        if (had !== col.infoType) {
+        if (had === undefined) await c.query(addColumnSql(plan, col));
+        else if (had !== col.infoType) {
           throw Errors.config(
-            `column '${col.name}' of table '${plan.table}' is ${had ?? 'missing'}, the measure needs ${col.infoType}; ` +
+            `column '${col.name}' of table '${plan.table}' is ${had}, the measure needs ${col.infoType}; ` +
               'drop the column (its values are lost) or rename the measure',
             { table: plan.table },
           );
@@ -259,4 +246,28 @@ function compareGroups(a: readonly string[], b: readonly string[]): number {
     if (x !== y) return x < y ? -1 : 1;
   }
   return 0;
+}
+
+/** An existing window table must be ours and hold the same windows and grouping. */
+function checkTableMetadata(plan: AggregatePlan, comment: string | null): void {
+  if (comment === null || !comment.startsWith(TABLE_COMMENT_PREFIX)) {
+    throw Errors.config(
+      `table '${plan.table}' exists but was not created by 'krange aggregate'; set aggregate.table to another name`,
+      { table: plan.table },
+    );
+  }
+  const had = JSON.parse(comment.slice(TABLE_COMMENT_PREFIX.length)) as {
+    window?: unknown;
+    groupBy?: unknown;
+  };
+  const want = JSON.parse(tableMetadata(plan)) as { window: unknown; groupBy: unknown };
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  if (!same(had.window, want.window) || !same(had.groupBy, want.groupBy)) {
+    throw Errors.config(
+      `table '${plan.table}' holds windows ${JSON.stringify(had.window)} grouped by ${JSON.stringify(had.groupBy)}, ` +
+        `the job now wants ${JSON.stringify(want.window)} grouped by ${JSON.stringify(want.groupBy)}; ` +
+        'rows cannot be converted: set aggregate.table to a new name (and the job a new name, for fresh offsets)',
+      { table: plan.table },
+    );
+  }
 }

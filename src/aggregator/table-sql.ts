@@ -102,19 +102,21 @@ export function tableMetadata(plan: AggregatePlan): string {
   });
 }
 
-export function createTableSql(plan: AggregatePlan): string[] {
-  const t = ident(plan.table);
+/** The window table with its key columns and every measure column of the plan. */
+export function createTableSql(plan: AggregatePlan): string {
   const groups = plan.groupBy.map((g) => ident(g.column));
-  const create = `CREATE TABLE IF NOT EXISTS ${t} (
+  const measures = plan.measures.flatMap(measureColumns).map((c) => `  ${ident(c.name)} ${c.sql},\n`);
+  return `CREATE TABLE ${ident(plan.table)} (
   window_start timestamptz NOT NULL,
   window_end timestamptz NOT NULL,
 ${groups.map((g) => `  ${g} text NOT NULL,\n`).join('')}  updated_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (window_start${groups.map((g) => `, ${g}`).join('')})
+${measures.join('')}  PRIMARY KEY (window_start${groups.map((g) => `, ${g}`).join('')})
 )`;
-  const add = plan.measures
-    .flatMap(measureColumns)
-    .map((c) => `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS ${ident(c.name)} ${c.sql}`);
-  return [create, ...add];
+}
+
+/** A measure column added later (IF NOT EXISTS: two aggregators may migrate at once). */
+export function addColumnSql(plan: AggregatePlan, c: ColumnDef): string {
+  return `ALTER TABLE ${ident(plan.table)} ADD COLUMN IF NOT EXISTS ${ident(c.name)} ${c.sql}`;
 }
 
 export function commentSql(plan: AggregatePlan): string {

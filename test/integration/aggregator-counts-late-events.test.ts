@@ -21,7 +21,7 @@ import {
   sql,
   T0,
   waitCaughtUp,
-} from './aggregator-harness.ts';
+} from '../helpers/aggregator.ts';
 
 let fixture: AggFixture | undefined;
 let dlq = '';

@@ -11,7 +11,7 @@ import { createLogger } from '../../src/logger.ts';
 import type { SinkRow } from '../../src/sinks/sink.ts';
 import { makeAggJob } from '../fixtures/jobs/agg-events.ts';
 import { uniqueName } from '../helpers/kafka.ts';
-import { AGG_JOB, pgUrl, sql, T0 } from './aggregator-harness.ts';
+import { AGG_JOB, pgUrl, sql, T0 } from '../helpers/aggregator.ts';
 
 const job = uniqueName('fence').replace('-', '_');
 const topic = 'fence-topic';

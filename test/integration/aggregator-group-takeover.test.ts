@@ -17,7 +17,7 @@ import {
   T0,
   waitCaughtUp,
   waitForLog,
-} from './aggregator-harness.ts';
+} from '../helpers/aggregator.ts';
 
 let fixture: AggFixture | undefined;
 const running: RunnerHandle[] = [];

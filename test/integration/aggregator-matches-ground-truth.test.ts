@@ -20,7 +20,7 @@ import {
   sql,
   T0,
   waitCaughtUp,
-} from './aggregator-harness.ts';
+} from '../helpers/aggregator.ts';
 
 let fixture: AggFixture | undefined;
 afterEach(async () => {

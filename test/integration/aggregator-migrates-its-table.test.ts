@@ -10,7 +10,7 @@ import { validateJob } from '../../src/job/job-loader.ts';
 import { createLogger } from '../../src/logger.ts';
 import { makeAggJob } from '../fixtures/jobs/agg-events.ts';
 import { uniqueName } from '../helpers/kafka.ts';
-import { AGG_JOB, pgUrl, sql, T0 } from './aggregator-harness.ts';
+import { AGG_JOB, pgUrl, sql, T0 } from '../helpers/aggregator.ts';
 
 const job = uniqueName('mig').replace('-', '_');
 const table = `${job}_agg`;

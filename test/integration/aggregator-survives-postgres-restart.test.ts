@@ -25,7 +25,7 @@ import {
   T0,
   waitCaughtUp,
   waitForLog,
-} from './aggregator-harness.ts';
+} from '../helpers/aggregator.ts';
 
 const STOP = process.env['KRANGE_TEST_PG_STOP'] ?? 'bash scripts/services/postgres.sh stop';
 const START = process.env['KRANGE_TEST_PG_START'] ?? 'bash scripts/services/postgres.sh start';

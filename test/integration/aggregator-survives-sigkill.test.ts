@@ -18,7 +18,7 @@ import {
   T0,
   waitCaughtUp,
   waitForLog,
-} from './aggregator-harness.ts';
+} from '../helpers/aggregator.ts';
 
 let fixture: AggFixture | undefined;
 let running: RunnerHandle | undefined;

@@ -71,6 +71,7 @@ export async function dropFixture(f: AggFixture, extraTopics: string[] = []): Pr
   await sql('DELETE FROM krange_stream_offsets WHERE job = $1', [f.job]).catch(() => undefined);
   await sql('DELETE FROM krange_stream_stats WHERE job = $1', [f.job]).catch(() => undefined);
   await withAdmin((a) => a.deleteTopics({ topics: [f.topic, ...extraTopics] })).catch(() => undefined);
+  await withAdmin((a) => a.deleteGroups([`krange-agg-${f.job}`])).catch(() => undefined);
 }
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed. */
