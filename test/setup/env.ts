@@ -12,3 +12,4 @@ for (const v of [
   if (value) process.env[v] = value;
 }
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
+process.env['KRANGE_TEST_SERVERS'] = inject('KRANGE_TEST_SERVERS');

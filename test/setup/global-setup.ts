@@ -33,11 +33,14 @@ function localStackEnv(): Record<string, string> {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let teardown = async (): Promise<void> => {};
+  let source: 'env' | 'docker' | 'local' = 'local';
   if (VARS.every((v) => process.env[v])) {
+    source = 'env';
     process.stderr.write('[krange tests] using the servers named by KRANGE_* variables\n');
   } else if (dockerAnswers()) {
     process.stderr.write('[krange tests] Docker engine found: starting servers with testcontainers\n');
     const { startContainers } = await import('./containers.ts');
+    source = 'docker';
     const started = await startContainers();
     Object.assign(process.env, started.env);
     teardown = started.stop;
@@ -50,6 +53,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     Object.assign(process.env, localStackEnv());
   }
   for (const v of VARS) project.provide(v, process.env[v] ?? '');
+  // Outage tests stop and restart a server; they can do that to the local stack only (or with
+  // KRANGE_TEST_*_STOP/START commands for other servers).
+  project.provide('KRANGE_TEST_SERVERS', process.env['KRANGE_TEST_SERVERS'] ?? source);
   return teardown;
 }
 
@@ -60,5 +66,6 @@ declare module 'vitest' {
     KRANGE_MONGO_URL: string;
     KRANGE_REDIS_URL: string;
     KRANGE_PG_URL: string;
+    KRANGE_TEST_SERVERS: string;
   }
 }
