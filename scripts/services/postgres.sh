@@ -1,80 +1,152 @@
 #!/usr/bin/env bash
-# PostgreSQL on 127.0.0.1:$KRANGE_PG_PORT from Debian's packages: our own cluster in the data dir,
-# run as the `postgres` OS user (the server refuses root), trust auth on loopback only, role and
-# database `krange`. Verbs: install|start|stop|status.
+# PostgreSQL on 127.0.0.1:$KRANGE_PG_PORT from Debian's packages. Verbs: install|start|stop|status.
+#
+# Our own cluster in the data dir (not Debian's pg_ctlcluster clusters, which are left alone): trust
+# auth on loopback only, its unix socket inside the data dir, a superuser role `krange` and a
+# database `krange` created on first start (tests create their own databases). PostgreSQL refuses to
+# run as root, so as root the server runs as the `postgres` OS user that the Debian package creates.
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
 SVC=postgres
 PORT="$KRANGE_PG_PORT"
+DIR="$(data_dir "$SVC")"
+PGDATA_DIR="$DIR/pgdata"
+SOCKET_DIR="$DIR/socket"
 
+# The newest server installed by Debian's packages (/usr/lib/postgresql/<major>/bin), else whatever
+# pg_config names. psql and pg_isready are taken from the same folder.
 bindir() {
   local d
-  d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
-  [ -n "$d" ] && [ -x "$d/postgres" ] && echo "$d"
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r) "$(pg_config --bindir 2>/dev/null)"; do
+    if [ -x "$d/postgres" ] && [ -x "$d/initdb" ]; then echo "$d"; return 0; fi
+  done
+  return 1
 }
 
-as_pg() { runuser -u postgres -- "$@"; }
+# as_server <cmd...>: runs cmd as the server's OS user. setpriv (util-linux) execs in place, unlike
+# runuser/su which stay as a parent, so the pid start_daemon records is the postmaster itself.
+AS_SERVER=()
+if [ "$(id -u)" -eq 0 ]; then AS_SERVER=(setpriv --reuid=postgres --regid=postgres --init-groups --); fi
+as_server() { "${AS_SERVER[@]}" "$@"; }
 
+# Accepting connections, and the krange role can log in to its database and run a query.
 healthy() {
-  local b; b="$(bindir)" || return 1
-  "$b/pg_isready" -q -h "$KRANGE_HOST" -p "$PORT" && \
-    "$b/psql" -h "$KRANGE_HOST" -p "$PORT" -U krange -d krange -tAc 'select 1' >/dev/null 2>&1
+  local b
+  b="$(bindir)" || return 1
+  PGCONNECT_TIMEOUT=5 "$b/pg_isready" -q -h "$KRANGE_HOST" -p "$PORT" -U krange -d krange \
+    && [ "$(PGCONNECT_TIMEOUT=5 timeout 10 "$b/psql" -X -h "$KRANGE_HOST" -p "$PORT" -U krange -d krange \
+            -tAc 'select 1' 2>/dev/null)" = 1 ]
 }
 
-case "${1:-}" in
-  install)
-    if ! bindir >/dev/null || ! id postgres >/dev/null 2>&1; then apt_install postgresql; fi
-    ;;
-  start)
-    if is_running "$SVC" && healthy; then log "postgres already running (pid $(cat "$(pid_file "$SVC")"))"; exit 0; fi
-    B="$(bindir)" || die "PostgreSQL binaries not found: apt-get install postgresql"
-    need_cmd runuser "runuser (util-linux) is needed to run PostgreSQL as the postgres user"
-    stop_daemon "$SVC"
-    ensure_port_free "$SVC" "$PORT"
-    dir="$(data_dir "$SVC")"
-    mkdir -p "$dir"
-    chown postgres:postgres "$dir"
-    chmod 700 "$dir"
-    # Our data dir may sit under root-owned folders: the postgres user needs to traverse them.
-    p="$dir"; while [ "$p" != "/" ]; do p="$(dirname "$p")"; chmod o+x "$p" 2>/dev/null || true; done
-    fresh=0
-    if [ ! -f "$dir/pgdata/PG_VERSION" ]; then
-      fresh=1
-      as_pg "$B/initdb" -D "$dir/pgdata" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >>"$(log_file "$SVC")" 2>&1 \
-        || die "initdb failed (log: $(log_file "$SVC"))"
+install() {
+  if ! bindir >/dev/null || { [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; }; then
+    apt_install postgresql
+  fi
+  bindir >/dev/null || die "PostgreSQL server binaries not found after install: apt-get install postgresql"
+}
+
+# The postgres user must be able to reach the data dir. A checkout under a private folder (e.g.
+# /root, mode 700) blocks it: grant search-only (o+x) on exactly the folders that lack it.
+make_reachable() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  as_server test -x "$DIR" 2>/dev/null && return 0
+  # Top down, so only the folders that really block the way change.
+  local p="" part
+  local -a parts
+  IFS=/ read -r -a parts <<<"${DIR#/}"
+  for part in "${parts[@]}"; do
+    p="$p/$part"
+    if ! as_server test -x "$p" 2>/dev/null; then
+      log "postgres: granting search permission (o+x) on $p so the postgres user reaches its data"
+      chmod o+x "$p"
     fi
-    mkdir -p "$dir/socket"; chown postgres:postgres "$dir/socket"
-    # setsid via start_daemon keeps the postmaster and its children in our process group.
-    start_daemon "$SVC" runuser -u postgres -- "$B/postgres" -D "$dir/pgdata" -p "$PORT" \
-      -c listen_addresses="$KRANGE_HOST" -c unix_socket_directories="$dir/socket" \
-      -c shared_buffers=128MB -c max_connections=200 -c fsync=on -c synchronous_commit=on \
-      -c log_min_messages=warning -c logging_collector=off
-    wait_until 60 "$SVC" "$B/pg_isready" -q -h "$KRANGE_HOST" -p "$PORT"
-    if [ "$fresh" = 1 ] || ! "$B/psql" -h "$KRANGE_HOST" -p "$PORT" -U krange -d krange -tAc 'select 1' >/dev/null 2>&1; then
-      "$B/psql" -h "$KRANGE_HOST" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q >/dev/null <<'SQL' \
-        || die "could not create role/database krange"
+  done
+}
+
+start() {
+  if is_running "$SVC"; then
+    wait_until 60 "$SVC" healthy
+    log "postgres already running (pid $(cat "$(pid_file "$SVC")"))"
+    return 0
+  fi
+  local b
+  b="$(bindir)" || die "PostgreSQL not found: apt-get install postgresql (or run: $0 install)"
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || die "no 'postgres' OS user to run the server as: apt-get install postgresql"
+    need_cmd setpriv "install util-linux (setpriv runs the server as the postgres user)"
+  fi
+  ensure_port_free "$SVC" "$PORT"
+  mkdir -p "$PGDATA_DIR" "$SOCKET_DIR"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$DIR" "$PGDATA_DIR" "$SOCKET_DIR"; fi
+  chmod 700 "$PGDATA_DIR"
+  make_reachable
+
+  if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
+    log "postgres: initdb (first start)"
+    # --no-sync: a half-written fresh cluster is simply re-created; saves seconds on first start.
+    (cd / && as_server "$b/initdb" -D "$PGDATA_DIR" -U postgres -E UTF8 --locale=C.UTF-8 \
+        --auth-local=trust --auth-host=trust --no-sync --no-instructions) >>"$(log_file "$SVC")" 2>&1 \
+      || { tail -n 20 "$(log_file "$SVC")" >&2; rm -rf "${PGDATA_DIR:?}"/*; die "initdb failed"; }
+    # Trust, but only on the socket in our data dir and on 127.0.0.1 (the server listens nowhere else).
+    cat >"$PGDATA_DIR/pg_hba.conf" <<'HBA'
+# Generated by scripts/services/postgres.sh: a local test server, no passwords.
+local all         all                trust
+host  all         all  127.0.0.1/32  trust
+host  replication all  127.0.0.1/32  trust
+HBA
+  fi
+
+  # Settings on the command line rather than in postgresql.conf, so a changed port applies on the
+  # next start. shared_buffers is small: five services share a 2-core/24 GiB machine.
+  # logging_collector=off: the server logs to stderr, i.e. our service log.
+  start_daemon "$SVC" "${AS_SERVER[@]}" "$b/postgres" -D "$PGDATA_DIR" \
+    -c listen_addresses="$KRANGE_HOST" -c port="$PORT" -c unix_socket_directories="$SOCKET_DIR" \
+    -c shared_buffers=128MB -c max_connections=200 -c logging_collector=off
+  wait_until 60 "$SVC" "$b/pg_isready" -q -h "$KRANGE_HOST" -p "$PORT" -U postgres -d postgres
+
+  # Role and database krange, idempotently on every start (one cheap psql call): covers the first
+  # start and one interrupted before this point.
+  "$b/psql" -X -q -h "$KRANGE_HOST" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 >/dev/null <<'SQL' \
+    || die "could not create role/database krange (log: $(log_file "$SVC"))"
 SELECT 'CREATE ROLE krange LOGIN SUPERUSER' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'krange')\gexec
 SELECT 'CREATE DATABASE krange OWNER krange' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'krange')\gexec
 SQL
-    fi
-    wait_until 30 "$SVC" healthy
-    log "postgres healthy on $KRANGE_HOST:$PORT (role and database krange)"
-    ;;
-  stop)
-    # SIGINT is PostgreSQL's "fast" shutdown; stop_daemon's TERM on the group works too ("smart").
-    if is_running "$SVC"; then kill -INT -- "-$(cat "$(pid_file "$SVC")")" 2>/dev/null || true; fi
-    stop_daemon "$SVC"
-    ;;
-  status)
-    if is_running "$SVC" && healthy; then
-      printf '%-9s healthy  %s:%s  pid %s\n' "$SVC" "$KRANGE_HOST" "$PORT" "$(cat "$(pid_file "$SVC")")"
-    elif is_running "$SVC"; then
-      printf '%-9s unhealthy  %s:%s  pid %s\n' "$SVC" "$KRANGE_HOST" "$PORT" "$(cat "$(pid_file "$SVC")")"; exit 1
-    else
-      printf '%-9s down  %s:%s  pid -\n' "$SVC" "$KRANGE_HOST" "$PORT"; exit 1
-    fi
-    ;;
-  *) echo "usage: postgres.sh install|start|stop|status" >&2; exit 2 ;;
+  wait_until 30 "$SVC" healthy
+  log "postgres up on $KRANGE_HOST:$PORT (PostgreSQL $("$b/postgres" --version | sed -n 's/^postgres (PostgreSQL) \([^ ]*\).*/\1/p'); role and database krange)"
+}
+
+stop() {
+  # "Fast" shutdown: SIGINT to the postmaster alone (it then stops its children and checkpoints).
+  # stop_daemon's TERM would be a "smart" shutdown that waits for clients to disconnect, and any
+  # signal sent to the whole group would reach the children too, which use SIGINT/TERM themselves.
+  # The postmaster's pid comes from postmaster.pid, so this also works when a wrapper leads the group.
+  local pgid pm i
+  if is_running "$SVC"; then
+    pgid="$(cat "$(pid_file "$SVC")")"
+    pm="$(head -n 1 "$PGDATA_DIR/postmaster.pid" 2>/dev/null || true)"
+    [ -n "$pm" ] && kill -0 "$pm" 2>/dev/null || pm="$pgid"
+    kill -INT "$pm" 2>/dev/null || true
+    for i in $(seq 1 60); do
+      kill -0 -- "-$pgid" 2>/dev/null || break
+      sleep 0.25
+    done
+  fi
+  stop_daemon "$SVC"   # anything left (it should not be): TERM, then KILL, the group
+}
+
+status() {
+  local pid="-" state=down
+  if is_running "$SVC"; then
+    pid="$(cat "$(pid_file "$SVC")")"
+    if healthy; then state=healthy; else state=unhealthy; fi
+  fi
+  echo "$SVC  $state  $KRANGE_HOST:$PORT  pid $pid"
+  [ "$state" = healthy ]
+}
+
+case "${1:-}" in
+  install|start|stop|status) "$1" ;;
+  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
 esac
