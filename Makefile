@@ -20,9 +20,10 @@ node_modules/.installed: package.json package-lock.json
 
 install: node_modules/.installed ## install npm dependencies (cached in ~/.npm)
 
-lint: install ## biome (lint + format check) and the TypeScript compiler
+lint: install ## biome (lint + format check), the TypeScript compiler, and no import cycles (madge)
 	npx biome check .
 	npx tsc --noEmit
+	npx madge --circular --extensions ts --ts-config tsconfig.json src
 
 format: install ## format the code with biome
 	npx biome check --write .

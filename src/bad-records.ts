@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import type { Producer } from 'kafkajs';
 import { Errors } from './errors.ts';
-import { resolveLocation } from './fs/output-fs.ts';
+import { resolveLocation } from './fs/resolve-location.ts';
 import type { BadRecordPolicy } from './job/job-spec.ts';
 import type { BadRecord } from './record-processor.ts';
 

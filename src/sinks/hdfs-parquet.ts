@@ -5,7 +5,8 @@
 
 import { Transform } from 'node:stream';
 import { Errors, KrangeError } from '../errors.ts';
-import { type OutputFs, resolveLocation } from '../fs/output-fs.ts';
+import type { OutputFs } from '../fs/output-fs.ts';
+import { resolveLocation } from '../fs/resolve-location.ts';
 import type { ParquetSinkSpec } from '../job/job-spec.ts';
 import { RowBatcher } from '../parquet/arrow-columns.ts';
 import { openParquetWriter, type ParquetFileWriter } from '../parquet/parquet-encoder.ts';

@@ -1,7 +1,7 @@
 // Where Parquet sinks stage files, and the driver's clean-up of killed attempts. Kept apart from
 // hdfs-parquet.ts so the driver does not load Arrow and the WebAssembly encoder just to clean up.
 
-import { resolveLocation } from '../fs/output-fs.ts';
+import { resolveLocation } from '../fs/resolve-location.ts';
 import type { ParquetSinkSpec } from '../job/job-spec.ts';
 import { joinPath } from './parquet-paths.ts';
 

@@ -1,0 +1,22 @@
+// Picks the OutputFs for a sink path: `webhdfs:///p` uses KRANGE_WEBHDFS_URL, `webhdfs://host:port/p`
+// names the NameNode, `file:///p` or a plain path is the local disk.
+
+import { serviceEndpoints } from '../config/services.ts';
+import { Errors } from '../errors.ts';
+import { WebHdfsClient } from '../hdfs/webhdfs-client.ts';
+import { LocalFs } from './local-fs.ts';
+import type { ResolvedLocation } from './output-fs.ts';
+import { WebHdfsFs } from './webhdfs-fs.ts';
+
+export function resolveLocation(location: string): ResolvedLocation {
+  const m = /^(webhdfs|hdfs):\/\/([^/]*)(\/.*)$/.exec(location);
+  if (m) {
+    const env = serviceEndpoints();
+    const url = m[2] ? `http://${m[2]}` : env.webhdfsUrl;
+    return { fs: new WebHdfsFs(new WebHdfsClient({ url, user: env.hdfsUser })), path: m[3] ?? '/' };
+  }
+  if (/^[a-z]+:\/\//.test(location) && !location.startsWith('file://')) {
+    throw Errors.config(`unsupported location '${location}': use webhdfs://, file:// or a local path`);
+  }
+  return LocalFs.resolve(location);
+}
