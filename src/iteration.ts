@@ -27,6 +27,8 @@ export interface RunOptions {
   stateRoot?: string;
   /** What the lock file says is running. */
   command?: string;
+  /** Cancels the iteration: running tasks are stopped and nothing is committed (KRANGE_ABORTED). */
+  signal?: AbortSignal;
 }
 
 export interface IterationOutcome {
@@ -109,6 +111,7 @@ async function executeTasks(
     return await pool.run(
       plan.iteration,
       plan.tasks.map((t) => ({ taskId: t.id, range: rangeFromJson(t) })),
+      opts.signal,
     );
   } finally {
     await pool.close();

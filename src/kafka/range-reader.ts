@@ -134,14 +134,24 @@ export class FetchRangeReader implements RangeReader {
     return this.cluster.findBroker({ nodeId });
   }
 
-  private async fetchOnce(broker: Broker, topic: string, partition: number, offset: bigint): Promise<FetchPartition | undefined> {
+  private async fetchOnce(
+    broker: Broker,
+    topic: string,
+    partition: number,
+    offset: bigint,
+  ): Promise<FetchPartition | undefined> {
     const res = await broker.fetch({
       replicaId: -1,
       isolationLevel: this.isolationLevel,
       maxWaitTime: 100,
       minBytes: 1,
       maxBytes: this.opts.fetchMaxBytes,
-      topics: [{ topic, partitions: [{ partition, fetchOffset: offset.toString(), maxBytes: this.opts.fetchMaxBytes }] }],
+      topics: [
+        {
+          topic,
+          partitions: [{ partition, fetchOffset: offset.toString(), maxBytes: this.opts.fetchMaxBytes }],
+        },
+      ],
     });
     return res.responses[0]?.partitions[0];
   }
@@ -158,7 +168,12 @@ export class FetchRangeReader implements RangeReader {
     }
     // The next fetch is sent before the current batch is handed on, so the broker round trip and
     // the decoding overlap with the caller's processing (one fetch in flight at most).
-    let inFlight: Promise<FetchPartition | undefined> | undefined = this.fetchOnce(broker, topic, partition, next);
+    let inFlight: Promise<FetchPartition | undefined> | undefined = this.fetchOnce(
+      broker,
+      topic,
+      partition,
+      next,
+    );
     while (next < end && inFlight !== undefined) {
       if (signal?.aborted) return;
       let p: FetchPartition | undefined;
@@ -168,7 +183,8 @@ export class FetchRangeReader implements RangeReader {
         throw this.fetchError(err, range, next);
       }
       inFlight = undefined;
-      if (p === undefined) throw Errors.kafka('empty fetch response', { topic, partition, offset: next.toString() });
+      if (p === undefined)
+        throw Errors.kafka('empty fetch response', { topic, partition, offset: next.toString() });
       const last = p.messages.at(-1);
       if (last === undefined) {
         if (BigInt(p.highWatermark) <= next && BigInt(p.lastStableOffset) <= next) {
@@ -180,7 +196,11 @@ export class FetchRangeReader implements RangeReader {
           );
         }
         if (++empty > MAX_EMPTY_FETCHES) {
-          throw Errors.kafka('no records returned for 100 fetches', { topic, partition, offset: next.toString() });
+          throw Errors.kafka('no records returned for 100 fetches', {
+            topic,
+            partition,
+            offset: next.toString(),
+          });
         }
         inFlight = this.fetchOnce(broker, topic, partition, next);
         continue;

@@ -22,7 +22,13 @@ export function defaultMongoId(r: Pick<SinkRow, 'topic' | 'partition' | 'offset'
 }
 
 export function coordinates(r: SinkRow): RecordCoordinates {
-  return { topic: r.topic, partition: r.partition, offset: r.offset.toString(), timestamp: r.timestamp, seq: r.seq };
+  return {
+    topic: r.topic,
+    partition: r.partition,
+    offset: r.offset.toString(),
+    timestamp: r.timestamp,
+    seq: r.seq,
+  };
 }
 
 /** The `_id` of a row: the job's id(), else a schema field named `_id`, else the default. */
@@ -52,7 +58,9 @@ export function toMongoValue(v: unknown, ft: FieldType): unknown {
   switch (ft.kind) {
     case 'int64': {
       const b = v as bigint;
-      return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : Long.fromBigInt(b);
+      return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER)
+        ? Number(b)
+        : Long.fromBigInt(b);
     }
     case 'timestamp': {
       const n = v as bigint;
@@ -118,19 +126,27 @@ function codeOf(err: unknown): number | undefined {
 /** A whole-command failure (not a per-document write error) that a retry may fix. */
 export function isTransientMongoError(err: unknown): boolean {
   if (err instanceof MongoNetworkError || err instanceof MongoServerSelectionError) return true;
-  if (err instanceof MongoError && (err.hasErrorLabel('RetryableWriteError') || err.hasErrorLabel('ResetPool'))) return true;
+  if (
+    err instanceof MongoError &&
+    (err.hasErrorLabel('RetryableWriteError') || err.hasErrorLabel('ResetPool'))
+  )
+    return true;
   const code = codeOf(err);
   if (code !== undefined && TRANSIENT_CODES.has(code)) return true;
   const msg = err instanceof Error ? err.message : '';
-  return /interrupted|not (writable )?primary|connection (pool|.*closed)|ECONNRESET|ECONNREFUSED|EPIPE/i.test(msg);
+  return /interrupted|not (writable )?primary|connection (pool|.*closed)|ECONNRESET|ECONNREFUSED|EPIPE/i.test(
+    msg,
+  );
 }
 
 /**
- * A per-document write error a retry may fix. E11000 on `_id` is a race between two upserts of the
- * same new `_id` (from a job id() mapping several records to one document): the retry replaces.
+ * A per-document error of a replaceOne upsert that a retry may fix. E11000 on the `_id_` index is a
+ * race between two upserts creating the same `_id` (a job id() mapping records of two partitions to
+ * one document): the retry finds the document and replaces it. E11000 on another unique index is a
+ * real conflict (FerretDB names no index: a conflict too).
  */
 export function isTransientWriteError(code: number | undefined, message: string): boolean {
   if (code !== undefined && TRANSIENT_CODES.has(code)) return true;
-  if (code === 11000) return /_id_? dup key|index: _id_/.test(message);
+  if (code === 11000) return /index: _id_ /.test(message);
   return /interrupted/i.test(message);
 }

@@ -1,8 +1,14 @@
-// MongoDB sink: per task, rows become documents that are upserted with unordered bulkWrite
-// (replaceOne, upsert) keyed by `_id`, `batchSize` at a time, so a replayed range overwrites what it
-// wrote before instead of duplicating it. commit() returns once every bulk write was acknowledged.
-// One MongoClient per sink (so per worker thread), connected at the first write; the job's indexes
-// are created once per client. Only commands MongoDB and FerretDB 1.24 both support are used (no
+// MongoDB sink: per task, rows become documents keyed by `_id`, written `batchSize` at a time with
+// unordered bulkWrite, so a replayed range overwrites what it wrote before instead of duplicating.
+// Each batch is first inserted (insertOne ops: the fast path, and all there is on a first write);
+// the documents that already exist (E11000, a replay) are then replaced with replaceOne + upsert.
+// The result is the upsert contract (every `_id` ends holding its latest row, each replacement
+// atomic) at insert speed on both servers. Upstream FerretDB 1.24 (SQLite) upserts at ~200/s, replaces
+// at ~60/s and deadlocks when one update command matches 100 or more existing documents (our
+// services build patches both, see scripts/services/ferretdb), so on FerretDB replaceOne commands
+// carry at most 50 documents. commit() returns once every bulk write was acknowledged. One
+// MongoClient per sink (so per worker thread), connected at the first write; the job's indexes are
+// created once per client. Only commands MongoDB and FerretDB both support are used (no
 // client.bulkWrite, no transactions).
 //
 // Errors: whole-command failures that a retry may fix (network, server selection, NotWritablePrimary,
@@ -18,7 +24,13 @@ import { serviceEndpoints } from '../config/services.ts';
 import { Errors, KrangeError } from '../errors.ts';
 import type { MongoSinkSpec } from '../job/job-spec.ts';
 import { LogEvents } from '../log-events.ts';
-import { documentBuilder, isTransientMongoError, isTransientWriteError, type MongoDoc, mongoTarget } from './mongo-docs.ts';
+import {
+  documentBuilder,
+  isTransientMongoError,
+  isTransientWriteError,
+  type MongoDoc,
+  mongoTarget,
+} from './mongo-docs.ts';
 import { RetriesExhausted, withRetries } from './retry.ts';
 import type { Sink, SinkRow, SinkTaskStats, SinkTaskWriter, TaskContext } from './sink.ts';
 
@@ -28,8 +40,11 @@ const DEFAULT_MAX_BSON = 16 * 1024 * 1024;
 interface Connection {
   collection: Collection<MongoDoc>;
   maxBsonObjectSize: number;
-  writeConcern: WriteConcernSettings;
+  /** Most replaceOne statements per command (FerretDB deadlocks at 100 matched documents). */
+  replaceBatch: number;
 }
+
+const FERRETDB_REPLACE_BATCH = 50;
 
 interface Pending {
   doc: MongoDoc;
@@ -37,14 +52,19 @@ interface Pending {
   row: SinkRow;
 }
 
-/** Some documents of a bulk write failed transiently; retry those. */
+/** Some documents of a bulk write failed transiently; they stay queued for the next attempt. */
 class PartialFailure extends Error {
-  constructor(
-    readonly failed: Pending[],
-    cause: unknown,
-  ) {
-    super(`${failed.length} document(s) failed transiently: ${(cause as Error).message}`, { cause });
+  constructor(count: number, cause: unknown) {
+    super(`${count} document(s) failed transiently: ${(cause as Error).message}`, { cause });
   }
+}
+
+/** The per-document errors of a bulk write, or undefined when the whole command failed. */
+function writeErrorsOf(err: unknown): { index: number; code: number; message: string }[] | undefined {
+  if (!(err instanceof MongoBulkWriteError)) return undefined;
+  const list = Array.isArray(err.writeErrors) ? err.writeErrors : err.writeErrors ? [err.writeErrors] : [];
+  if (list.length === 0) return undefined; // a write concern error: the whole command is retried
+  return list.map((e) => ({ index: e.index, code: e.code, message: e.errmsg ?? '' }));
 }
 
 export class MongoSink implements Sink {
@@ -90,10 +110,17 @@ export class MongoSink implements Sink {
     const replicated = typeof hello['setName'] === 'string' || hello['msg'] === 'isdbgrid';
     const w = this.spec.writeConcern ?? (replicated ? 'majority' : 1);
     const writeConcern: WriteConcernSettings = { w };
-    const collection = client.db(this.spec.database).collection<MongoDoc>(this.spec.collection, { writeConcern });
+    const collection = client
+      .db(this.spec.database)
+      .collection<MongoDoc>(this.spec.collection, { writeConcern });
     if (this.spec.indexes.length > 0) await this.createIndexes(collection);
     const max = hello['maxBsonObjectSize'];
-    return { collection, writeConcern, maxBsonObjectSize: typeof max === 'number' ? max : DEFAULT_MAX_BSON };
+    const build = await client.db('admin').command({ buildInfo: 1 });
+    return {
+      collection,
+      maxBsonObjectSize: typeof max === 'number' ? max : DEFAULT_MAX_BSON,
+      replaceBatch: 'ferretdbVersion' in build ? FERRETDB_REPLACE_BATCH : Number.MAX_SAFE_INTEGER,
+    };
   }
 
   private async createIndexes(collection: Collection<MongoDoc>): Promise<void> {
@@ -156,7 +183,10 @@ class MongoTaskWriter implements SinkTaskWriter {
       }
       const bytes = BSON.calculateObjectSize(doc);
       if (bytes > this.maxBson) {
-        throw this.badRecord(r, `the Mongo document is ${bytes} bytes, over the server's limit of ${this.maxBson} bytes`);
+        throw this.badRecord(
+          r,
+          `the Mongo document is ${bytes} bytes, over the server's limit of ${this.maxBson} bytes`,
+        );
       }
       this.pending.set(`${typeof doc._id}:${doc._id}`, { doc, bytes, row: r });
       this.rows++;
@@ -169,28 +199,35 @@ class MongoTaskWriter implements SinkTaskWriter {
     const batch = [...this.pending.values()];
     this.pending.clear();
     const started = performance.now();
-    let todo = batch;
+    // What is left to do; each attempt moves documents out as the server acknowledges them.
+    const todo = { insert: batch, replace: [] as Pending[] };
     try {
       await withRetries(
         async () => {
           const conn = await this.sink.connection();
           this.maxBson = conn.maxBsonObjectSize;
-          todo = await this.bulkWrite(conn, todo);
+          await this.insert(conn, todo);
+          await this.replace(conn, todo);
         },
         {
           retries: this.sink.spec.retries,
           isTransient: (err) => err instanceof PartialFailure || isTransientMongoError(err),
-          onRetry: (err, attempt, delayMs) => {
-            if (err instanceof PartialFailure) todo = err.failed;
+          onRetry: (err, attempt, delayMs) =>
             this.ctx.logger.warn(
-              { event: LogEvents.sinkRetry, sink: this.sink.name, task: this.ctx.taskId, attempt, delayMs, documents: todo.length },
+              {
+                event: LogEvents.sinkRetry,
+                sink: this.sink.name,
+                task: this.ctx.taskId,
+                attempt,
+                delayMs,
+                documents: todo.insert.length + todo.replace.length,
+              },
               `mongo write failed, retrying: ${(err as Error).message}`,
-            );
-          },
+            ),
         },
       );
     } catch (err) {
-      throw this.failure(err, todo.length);
+      throw this.failure(err, todo.insert.length + todo.replace.length);
     }
     for (const p of batch) this.bytes += p.bytes;
     this.ctx.logger.debug({
@@ -202,31 +239,70 @@ class MongoTaskWriter implements SinkTaskWriter {
     });
   }
 
-  /** One unordered bulk upsert; resolves with nothing left to do, or throws. */
-  private async bulkWrite(conn: Connection, docs: Pending[]): Promise<Pending[]> {
+  private rejected(p: Pending, e: { code: number; message: string }): KrangeError {
+    return this.badRecord(
+      p.row,
+      `MongoDB rejected document _id ${JSON.stringify(p.doc._id)}: ${e.message} (code ${e.code})`,
+    );
+  }
+
+  /** Inserts todo.insert; documents that exist already move to todo.replace. */
+  private async insert(conn: Connection, todo: { insert: Pending[]; replace: Pending[] }): Promise<void> {
+    if (todo.insert.length === 0) return;
+    const docs = todo.insert;
     try {
       await conn.collection.bulkWrite(
-        docs.map((p) => ({ replaceOne: { filter: { _id: p.doc._id }, replacement: p.doc, upsert: true } })),
+        docs.map((p) => ({ insertOne: { document: p.doc } })),
         { ordered: false },
       );
-      return [];
+      todo.insert = [];
+      return;
     } catch (err) {
-      if (!(err instanceof MongoBulkWriteError)) throw err;
-      const errors = Array.isArray(err.writeErrors) ? err.writeErrors : err.writeErrors ? [err.writeErrors] : [];
-      if (errors.length === 0) throw err; // a write concern error: every document is retried
+      const errors = writeErrorsOf(err);
+      if (errors === undefined) throw err;
+      const retry: Pending[] = [];
       for (const e of errors) {
-        const msg = e.errmsg ?? '';
         const p = docs[e.index];
-        if (p !== undefined && !isTransientWriteError(e.code, msg)) {
-          throw this.badRecord(p.row, `MongoDB rejected document _id ${JSON.stringify(p.doc._id)}: ${msg} (code ${e.code})`);
+        if (p === undefined) continue;
+        // A duplicate on any unique index: the replace below tells a replay from a real conflict.
+        if (e.code === 11000) todo.replace.push(p);
+        else if (isTransientWriteError(e.code, e.message)) retry.push(p);
+        else throw this.rejected(p, e);
+      }
+      todo.insert = retry;
+      if (retry.length > 0) throw new PartialFailure(retry.length, err);
+    }
+  }
+
+  /** Replaces (upserts) todo.replace, in commands the server can take. */
+  private async replace(conn: Connection, todo: { insert: Pending[]; replace: Pending[] }): Promise<void> {
+    const retry: Pending[] = [];
+    let cause: unknown;
+    while (todo.replace.length > 0) {
+      const docs = todo.replace.slice(0, conn.replaceBatch);
+      try {
+        await conn.collection.bulkWrite(
+          docs.map((p) => ({ replaceOne: { filter: { _id: p.doc._id }, replacement: p.doc, upsert: true } })),
+          { ordered: false },
+        );
+      } catch (err) {
+        const errors = writeErrorsOf(err);
+        if (errors === undefined) {
+          todo.replace.push(...retry);
+          throw err;
+        }
+        for (const e of errors) {
+          const p = docs[e.index];
+          if (p === undefined) continue;
+          if (!isTransientWriteError(e.code, e.message)) throw this.rejected(p, e);
+          retry.push(p);
+          cause = err;
         }
       }
-      // _ids are unique within a batch, so retrying only the failed documents keeps the outcome.
-      throw new PartialFailure(
-        errors.map((e) => docs[e.index]).filter((p): p is Pending => p !== undefined),
-        err,
-      );
+      todo.replace = todo.replace.slice(docs.length);
     }
+    todo.replace = retry;
+    if (retry.length > 0) throw new PartialFailure(retry.length, cause);
   }
 
   private failure(err: unknown, documents: number): KrangeError {

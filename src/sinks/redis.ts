@@ -16,7 +16,14 @@
 // Cluster: `redisOptions: { cluster: { nodes, ...ClusterOptions } }`, where commands go out one by
 // one through ioredis auto-pipelining (a Cluster pipeline must stay on one node).
 
-import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions, type Result } from 'ioredis';
+import {
+  Cluster,
+  type ClusterNode,
+  type ClusterOptions,
+  Redis,
+  type RedisOptions,
+  type Result,
+} from 'ioredis';
 import { serviceEndpoints } from '../config/services.ts';
 import { Errors, KrangeError } from '../errors.ts';
 import type { RedisSinkSpec } from '../job/job-spec.ts';
@@ -74,7 +81,10 @@ interface Op {
 
 /** `redis://host:port/db` without credentials, for commit files and messages. */
 export function redisTarget(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//').replace(/[?#].*$/, '').replace(/\/$/, '');
+  return url
+    .replace(/\/\/[^@/]*@/, '//')
+    .replace(/[?#].*$/, '')
+    .replace(/\/$/, '');
 }
 
 export class RedisSink implements Sink {
@@ -86,6 +96,8 @@ export class RedisSink implements Sink {
   readonly template: KeyTemplate;
   private readonly url: string;
   private client: Client | undefined;
+  /** The client's last connection error: says more than ioredis's "max retries per request". */
+  lastConnectionError: Error | undefined;
 
   constructor(
     readonly spec: RedisSinkSpec,
@@ -127,8 +139,13 @@ export class RedisSink implements Sink {
     } else {
       client = new Redis(this.url, base);
     }
-    // Connection errors reach the commands; without a listener ioredis would print each one.
-    client.on('error', () => undefined);
+    // Connection errors also reach the commands; without a listener ioredis would print each one.
+    client.on('error', (err: Error) => {
+      this.lastConnectionError = err;
+    });
+    client.on('ready', () => {
+      this.lastConnectionError = undefined;
+    });
     client.defineCommand('krangeLatest', { numberOfKeys: 1, lua: LATEST_LUA });
     this.client = client;
     return client;
@@ -153,7 +170,11 @@ async function send(client: Client, cluster: boolean, cmds: Cmd[]): Promise<[Err
         (r): [Error | null, unknown] => [null, r],
         (e: unknown): [Error | null, unknown] => [e as Error, null],
       );
-    return Promise.all(cmds.map((c) => settle('latest' in c ? client.krangeLatest(...c.latest) : client.call(c.name, ...c.args))));
+    return Promise.all(
+      cmds.map((c) =>
+        settle('latest' in c ? client.krangeLatest(...c.latest) : client.call(c.name, ...c.args)),
+      ),
+    );
   }
   const p = client.pipeline();
   for (const c of cmds) {
@@ -198,7 +219,8 @@ class RedisTaskWriter implements SinkTaskWriter {
       return { row: r, key, cmds, bytes };
     }
     const value = redisValue(r, valueField);
-    const bytes = Buffer.byteLength(key) + (typeof value === 'string' ? Buffer.byteLength(value) : value.length);
+    const bytes =
+      Buffer.byteLength(key) + (typeof value === 'string' ? Buffer.byteLength(value) : value.length);
     if (mode === 'set') {
       const ttl = ttlSeconds === undefined ? [] : ['EX', ttlSeconds];
       return { row: r, key, bytes, cmds: [{ name: 'set', args: [key, value, ...ttl] }] };
@@ -221,7 +243,11 @@ class RedisTaskWriter implements SinkTaskWriter {
         this.pending.push(this.op(r));
       } catch (err) {
         if (err instanceof MissingField) {
-          throw this.badRecord(r, `${err.message}, needed by the redis sink (key '${this.sink.spec.key}')`, err.field);
+          throw this.badRecord(
+            r,
+            `${err.message}, needed by the redis sink (key '${this.sink.spec.key}')`,
+            err.field,
+          );
         }
         throw this.badRecord(r, `cannot encode the row for redis: ${(err as Error).message}`);
       }
@@ -243,7 +269,14 @@ class RedisTaskWriter implements SinkTaskWriter {
         isTransient: isTransientRedisError,
         onRetry: (err, attempt, delayMs) =>
           this.ctx.logger.warn(
-            { event: LogEvents.sinkRetry, sink: this.sink.name, task: this.ctx.taskId, attempt, delayMs, rows: ops.length },
+            {
+              event: LogEvents.sinkRetry,
+              sink: this.sink.name,
+              task: this.ctx.taskId,
+              attempt,
+              delayMs,
+              rows: ops.length,
+            },
             `redis write failed, retrying: ${(err as Error).message}`,
           ),
       });
@@ -285,16 +318,27 @@ class RedisTaskWriter implements SinkTaskWriter {
     if (err instanceof KrangeError) return err;
     const where = { task: this.ctx.taskId, topic: this.ctx.topic, partition: this.ctx.partition };
     if (err instanceof RetriesExhausted) {
+      const conn = this.sink.lastConnectionError;
+      const why =
+        err.last instanceof Error && err.last.name === 'MaxRetriesPerRequestError' && conn
+          ? conn.message
+          : err.message;
       return Errors.sink(
         this.sink.name,
-        `cannot write ${rows} row(s) to ${this.sink.server} after ${err.attempts} attempts: ${err.message}. ` +
+        `cannot write ${rows} row(s) to ${this.sink.server} after ${err.attempts} attempts: ${why.replace(/\.$/, '')}. ` +
           'Check that the server is up and reachable (url, KRANGE_REDIS_URL); the iteration can be run again safely',
         where,
         err.last,
         true,
       );
     }
-    return Errors.sink(this.sink.name, `writing to ${this.sink.target} failed: ${(err as Error).message}`, where, err, false);
+    return Errors.sink(
+      this.sink.name,
+      `writing to ${this.sink.target} failed: ${(err as Error).message}`,
+      where,
+      err,
+      false,
+    );
   }
 
   async commit(): Promise<SinkTaskStats> {

@@ -21,7 +21,12 @@ export class RetriesExhausted extends Error {
   }
 }
 
-export function backoffDelay(retry: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  retry: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
   const raw = Math.min(maxMs, baseMs * 2 ** retry);
   return Math.round(raw * (0.75 + random() * 0.5));
 }

@@ -100,8 +100,12 @@ export class WorkerPool {
     slot.worker.postMessage(msg);
   }
 
-  /** Runs every task; resolves with all results or rejects with the first permanent failure. */
-  run(iteration: number, tasks: PoolTask[]): Promise<TaskResultJson[]> {
+  /**
+   * Runs every task; resolves with all results or rejects with the first permanent failure. An abort
+   * of `signal` rejects at once with KRANGE_ABORTED: running tasks are told to cancel and close()
+   * stops their workers, so nothing they were writing gets committed.
+   */
+  run(iteration: number, tasks: PoolTask[], signal?: AbortSignal): Promise<TaskResultJson[]> {
     const { logger } = this.opts;
     const queue = tasks.map((task) => ({ task, attempt: 1 }));
     const results = new Map<string, TaskResultJson>();
@@ -115,12 +119,14 @@ export class WorkerPool {
           if (inFlight() === 0) {
             for (const t of timers) clearTimeout(t);
             this.listener = undefined;
+            signal?.removeEventListener('abort', onAbort);
             reject(failure);
           }
           return;
         }
         if (results.size === tasks.length) {
           this.listener = undefined;
+          signal?.removeEventListener('abort', onAbort);
           resolve(tasks.map((t) => results.get(t.taskId)!));
           return;
         }
@@ -225,6 +231,19 @@ export class WorkerPool {
         }
         settle();
       };
+
+      const onAbort = (): void => {
+        fail(Errors.aborted(`iteration ${iteration} cancelled`));
+        // Not waiting for the running tasks: the caller's close() stops their workers.
+        for (const t of timers) clearTimeout(t);
+        this.listener = undefined;
+        reject(failure);
+      };
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
       settle();
     });
   }

@@ -58,7 +58,13 @@ export function taskContext(schema: Schema, rows: SinkRow[], attempt = 1): TaskC
 }
 
 /** One task through a sink: open, write in batches of `batch` rows, commit (abort on failure). */
-export async function runSinkTask(sink: Sink, schema: Schema, rows: SinkRow[], batch = 8192, attempt = 1): Promise<SinkTaskStats> {
+export async function runSinkTask(
+  sink: Sink,
+  schema: Schema,
+  rows: SinkRow[],
+  batch = 8192,
+  attempt = 1,
+): Promise<SinkTaskStats> {
   const w = await sink.open(taskContext(schema, rows, attempt));
   try {
     for (let i = 0; i < rows.length; i += batch) await w.write(rows.slice(i, i + batch));

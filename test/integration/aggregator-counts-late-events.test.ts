@@ -8,7 +8,6 @@ import { runAggregator } from '../../src/aggregator/aggregator.ts';
 import { validateJob } from '../../src/job/job-loader.ts';
 import { createLogger } from '../../src/logger.ts';
 import { makeAggJob } from '../fixtures/jobs/agg-events.ts';
-import { createTopic, testKafka, uniqueName } from '../helpers/kafka.ts';
 import {
   AGG_JOB,
   type AggEvent,
@@ -22,6 +21,7 @@ import {
   T0,
   waitCaughtUp,
 } from '../helpers/aggregator.ts';
+import { createTopic, testKafka, uniqueName } from '../helpers/kafka.ts';
 
 let fixture: AggFixture | undefined;
 let dlq = '';

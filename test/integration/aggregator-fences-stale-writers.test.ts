@@ -10,8 +10,8 @@ import { validateJob } from '../../src/job/job-loader.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { SinkRow } from '../../src/sinks/sink.ts';
 import { makeAggJob } from '../fixtures/jobs/agg-events.ts';
-import { uniqueName } from '../helpers/kafka.ts';
 import { AGG_JOB, pgUrl, sql, T0 } from '../helpers/aggregator.ts';
+import { uniqueName } from '../helpers/kafka.ts';
 
 const job = uniqueName('fence').replace('-', '_');
 const topic = 'fence-topic';

@@ -9,8 +9,8 @@ import { AggregateStore } from '../../src/aggregator/pg-store.ts';
 import { validateJob } from '../../src/job/job-loader.ts';
 import { createLogger } from '../../src/logger.ts';
 import { makeAggJob } from '../fixtures/jobs/agg-events.ts';
-import { uniqueName } from '../helpers/kafka.ts';
 import { AGG_JOB, pgUrl, sql, T0 } from '../helpers/aggregator.ts';
+import { uniqueName } from '../helpers/kafka.ts';
 
 const job = uniqueName('mig').replace('-', '_');
 const table = `${job}_agg`;

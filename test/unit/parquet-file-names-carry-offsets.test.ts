@@ -28,7 +28,9 @@ describe('Parquet paths', () => {
     expect(partitioner(undefined, schema)(r({}))).toBe('');
     const byField = partitioner({ name: 'dt', field: 'ts', format: 'date' }, schema);
     // A schema timestamp is read from the checked values (microseconds here).
-    expect(byField({ ...r({}), values: [BigInt(Date.UTC(2026, 10, 24, 23, 59, 59)) * 1000n, 'x'] })).toBe('dt=2026-11-24');
+    expect(byField({ ...r({}), values: [BigInt(Date.UTC(2026, 10, 24, 23, 59, 59)) * 1000n, 'x'] })).toBe(
+      'dt=2026-11-24',
+    );
     expect(byField({ ...r({}), values: [null, 'x'] })).toBe('dt=__HIVE_DEFAULT_PARTITION__');
     const byHour = partitioner({ name: 'h', field: 'other', format: 'hour' }, schema);
     expect(byHour(r({ other: 1764000000000 }))).toBe('h=2025-11-24-16');

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { redisSinkSchema } from '../../src/job/job-spec.ts';
+import {
+  compileKeyTemplate,
+  hashFields,
+  isRejection,
+  isTransientRedisError,
+  keyTemplateError,
+  MissingField,
+  redisValue,
+  renderKey,
+  toJson,
+} from '../../src/sinks/redis-encoding.ts';
+import type { SinkRow } from '../../src/sinks/sink.ts';
+
+function sinkRow(row: Record<string, unknown>, offset = 42n): SinkRow {
+  return { row, values: [], topic: 'clicks', partition: 3, offset, timestamp: 0, seq: 0 };
+}
+
+describe('key templates', () => {
+  it('renders row fields and Kafka coordinates', () => {
+    const t = compileKeyTemplate('user:{user_id}:{topic}/{partition}@{offset}');
+    expect(t.fields).toEqual(['user_id', 'topic', 'partition', 'offset']);
+    expect(renderKey(t, sinkRow({ user_id: 7 }, 2n ** 63n - 1n))).toBe('user:7:clicks/3@9223372036854775807');
+  });
+
+  it('prefers a row field over the Kafka coordinate of the same name', () => {
+    expect(renderKey(compileKeyTemplate('{topic}'), sinkRow({ topic: 'forum' }))).toBe('forum');
+  });
+
+  it('writes scalars plainly: bigint, boolean, Date', () => {
+    const t = compileKeyTemplate('{a}|{b}|{c}');
+    expect(renderKey(t, sinkRow({ a: 2n ** 64n, b: false, c: new Date(0) }))).toBe(
+      '18446744073709551616|false|1970-01-01T00:00:00.000Z',
+    );
+  });
+
+  it('takes {{ and }} as literal braces, for Redis Cluster hash tags', () => {
+    expect(renderKey(compileKeyTemplate('cart:{{{user}}}'), sinkRow({ user: 'u1' }))).toBe('cart:{u1}');
+  });
+
+  it('accepts a template without placeholders (one key for all rows, e.g. latest)', () => {
+    expect(renderKey(compileKeyTemplate('last-event'), sinkRow({}))).toBe('last-event');
+  });
+
+  it('names a missing or null field', () => {
+    const t = compileKeyTemplate('u:{user}');
+    expect(() => renderKey(t, sinkRow({}))).toThrow(MissingField);
+    expect(() => renderKey(t, sinkRow({ user: null }))).toThrow("the row has no value for 'user'");
+  });
+
+  it('is checked when the job is loaded', () => {
+    const r = redisSinkSchema.safeParse({ kind: 'redis', mode: 'set', key: 'u:{user' });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.message).toMatch(/key template 'u:\{user': unclosed/);
+  });
+
+  it('explains malformed templates', () => {
+    expect(keyTemplateError('u:{user')).toMatch(/unclosed or empty placeholder at position 2/);
+    expect(keyTemplateError('u:{}')).toMatch(/unclosed or empty/);
+    expect(keyTemplateError('u:}x')).toMatch(/unmatched '}' at position 2/);
+    expect(keyTemplateError('u:{a{b}')).toMatch(/unclosed or empty/);
+    expect(keyTemplateError('u:{a}')).toBeUndefined();
+  });
+});
+
+describe('values', () => {
+  it('JSON never throws on bigint', () => {
+    expect(toJson({ n: 2n ** 70n, list: [1n] })).toBe('{"n":"1180591620717411303424","list":["1"]}');
+  });
+
+  it('set/latest store the row as JSON, or valueField as it is', () => {
+    const r = sinkRow({ id: 1, payload: 'raw text', obj: { a: 1n } });
+    expect(redisValue(r, undefined)).toBe('{"id":1,"payload":"raw text","obj":{"a":"1"}}');
+    expect(redisValue(r, 'payload')).toBe('raw text');
+    expect(redisValue(r, 'obj')).toBe('{"a":"1"}');
+    expect(() => redisValue(r, 'absent')).toThrow(MissingField);
+  });
+
+  it('hset turns fields into strings and lists null fields for deletion', () => {
+    expect(hashFields({ a: 'x', b: 1.5, c: 10n, d: true, e: null, f: undefined, g: [1, 2] })).toEqual({
+      set: ['a', 'x', 'b', '1.5', 'c', '10', 'd', 'true', 'g', '[1,2]'],
+      del: ['e', 'f'],
+    });
+  });
+});
+
+describe('error classes', () => {
+  it('retries connection trouble and failover replies, not data errors', () => {
+    const named = (name: string, message: string) => Object.assign(new Error(message), { name });
+    expect(
+      isTransientRedisError(named('MaxRetriesPerRequestError', 'Reached the max retries per request limit')),
+    ).toBe(true);
+    expect(
+      isTransientRedisError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+    ).toBe(true);
+    expect(isTransientRedisError(new Error('Connection is closed.'))).toBe(true);
+    expect(isTransientRedisError(new Error('LOADING Redis is loading the dataset in memory'))).toBe(true);
+    expect(isTransientRedisError(new Error("READONLY You can't write against a read only replica."))).toBe(
+      true,
+    );
+    expect(
+      isTransientRedisError(new Error('WRONGTYPE Operation against a key holding the wrong kind of value')),
+    ).toBe(false);
+    expect(isTransientRedisError(new Error('OOM command not allowed when used memory > maxmemory'))).toBe(
+      false,
+    );
+    expect(isRejection(new Error('WRONGTYPE Operation against a key'))).toBe(true);
+  });
+});
