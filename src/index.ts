@@ -20,6 +20,7 @@ export type {
   AggregateSpec,
   BadRecordPolicy,
   DecodedRecord,
+  RecordCoordinates,
   JobInput,
   JobSpec,
   MongoSinkSpec,

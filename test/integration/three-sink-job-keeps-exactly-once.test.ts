@@ -66,7 +66,13 @@ describe('a job with three sinks', () => {
     // plan, and replayed records overwrite instead of doubling.
     await produceEvents(f, 3000);
     const before = (await mongoDocs(f)).length;
-    const run = startCli(['run', THREE_SINKS_JOB], { ...f.env, KRANGE_TEST_DELAY_MS: '100' });
+    // Rows reach Mongo in sink batches, so the run is held before its commit: the kill then lands
+    // after the sinks wrote (part of) the plan and before anything is committed, every time.
+    const run = startCli(['run', THREE_SINKS_JOB], {
+      ...f.env,
+      KRANGE_TEST_DELAY_MS: '100',
+      KRANGE_DEBUG_PAUSE_BEFORE_COMMIT_MS: '60000',
+    });
     await until('documents of iteration 3', async () => (await mongoDocs(f!)).length > before + 500);
     run.child.kill('SIGKILL');
     expect((await run.done).signal).toBe('SIGKILL');
