@@ -22,7 +22,8 @@ export interface BadRecord {
   topic: string;
   partition: number;
   offset: string;
-  stage: 'decode' | 'transform' | 'schema';
+  /** Where it failed; `sink` means a sink's server refused the row (see TaskContext.reject). */
+  stage: 'decode' | 'transform' | 'schema' | 'sink';
   field?: string;
   reason: string;
   key: Buffer | null;

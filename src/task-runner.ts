@@ -9,7 +9,7 @@ import type { JobSpec } from './job/job-spec.ts';
 import type { RangeReader } from './kafka/range-reader.ts';
 import type { OffsetRange } from './offset-range.ts';
 import type { BadRecord, RecordProcessor } from './record-processor.ts';
-import type { Sink, SinkRow, SinkTaskWriter } from './sinks/sink.ts';
+import type { Sink, SinkRow, SinkTaskWriter, TaskContext } from './sinks/sink.ts';
 import type { TaskResultJson } from './state-store.ts';
 
 export interface TaskRun {
@@ -36,7 +36,9 @@ const MAX_BAD_RECORDS_BUFFERED = 100_000;
 export async function runTask(t: TaskRun): Promise<TaskResultJson> {
   const started = performance.now();
   const { range } = t;
-  const ctx = {
+  const policy = t.job.onBadRecord;
+  const bad: BadRecord[] = [];
+  const ctx: TaskContext = {
     job: t.job.name,
     iteration: t.iteration,
     taskId: t.taskId,
@@ -47,10 +49,25 @@ export async function runTask(t: TaskRun): Promise<TaskResultJson> {
     attempt: t.attempt,
     schema: t.job.schema,
     logger: t.logger,
+    reject: (r, reason, field) => {
+      const b: BadRecord = {
+        topic: r.topic,
+        partition: r.partition,
+        offset: r.offset.toString(),
+        stage: 'sink',
+        reason,
+        key: null,
+        // The raw Kafka bytes are gone by now: the dead letter carries the row the sink refused.
+        value: Buffer.from(
+          JSON.stringify(r.row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+        ),
+        ...(field === undefined ? {} : { field }),
+      };
+      if (policy === 'fail') throw badRecordError(b);
+      bad.push(b);
+    },
   };
   const writers: SinkTaskWriter[] = [];
-  const policy = t.job.onBadRecord;
-  const bad: BadRecord[] = [];
   let records = 0;
   let rows = 0;
   let pending: SinkRow[] = [];
@@ -90,8 +107,10 @@ export async function runTask(t: TaskRun): Promise<TaskResultJson> {
       t.onProgress?.(records);
     }
     await flush();
-    if (t.deadLetter !== undefined) await t.deadLetter.write(t.job.name, t.iteration, t.taskId, bad);
     const stats = await Promise.all(writers.map((w) => w.commit()));
+    // After the sinks' commits, which may still report refused rows. A failure here fails the task,
+    // and its retry rewrites the same (idempotent) outputs.
+    if (t.deadLetter !== undefined) await t.deadLetter.write(t.job.name, t.iteration, t.taskId, bad);
     const sinks: TaskResultJson['sinks'] = {};
     let bytes = 0;
     const files: string[] = [];

@@ -15,9 +15,9 @@
 // 11600-class shutdowns, 'interrupted', RetryableWriteError) are retried with exponential backoff up
 // to `retries` times, then fail the task with KRANGE_SINK (retriable: the pool tries the task again).
 // A document the server rejects (too large, invalid field name, a duplicate on a unique index the
-// job declared) fails the task with KRANGE_BAD_RECORD naming topic, partition and offset: the job's
-// onBadRecord policy covers decode/transform/schema failures only, so a sink-level rejection always
-// stops the iteration, uncommitted.
+// job declared) is left out and handed to TaskContext.reject, which applies the job's onBadRecord
+// policy: 'fail' stops the task with KRANGE_BAD_RECORD naming topic, partition and offset (nothing
+// is committed); 'skip' and 'deadLetter' count it (and dead-letter the row) and go on.
 
 import { BSON, type Collection, MongoBulkWriteError, MongoClient, type WriteConcernSettings } from 'mongodb';
 import { serviceEndpoints } from '../config/services.ts';
@@ -169,24 +169,22 @@ class MongoTaskWriter implements SinkTaskWriter {
     this.build = documentBuilder(ctx.schema, sink.spec.id);
   }
 
-  private badRecord(r: SinkRow, reason: string): KrangeError {
-    return Errors.badRecord({ topic: r.topic, partition: r.partition, offset: r.offset.toString(), reason });
-  }
-
   async write(batch: SinkRow[]): Promise<void> {
     for (const r of batch) {
       let doc: MongoDoc;
       try {
         doc = this.build(r);
       } catch (err) {
-        throw this.badRecord(r, `cannot build the Mongo document: ${(err as Error).message}`);
+        this.ctx.reject(r, `cannot build the Mongo document: ${(err as Error).message}`);
+        continue;
       }
       const bytes = BSON.calculateObjectSize(doc);
       if (bytes > this.maxBson) {
-        throw this.badRecord(
+        this.ctx.reject(
           r,
           `the Mongo document is ${bytes} bytes, over the server's limit of ${this.maxBson} bytes`,
         );
+        continue;
       }
       this.pending.set(`${typeof doc._id}:${doc._id}`, { doc, bytes, row: r });
       this.rows++;
@@ -239,8 +237,10 @@ class MongoTaskWriter implements SinkTaskWriter {
     });
   }
 
-  private rejected(p: Pending, e: { code: number; message: string }): KrangeError {
-    return this.badRecord(
+  /** The server refused one document: the job's onBadRecord policy decides (see TaskContext.reject). */
+  private rejected(p: Pending, e: { code: number; message: string }): void {
+    this.rows--;
+    this.ctx.reject(
       p.row,
       `MongoDB rejected document _id ${JSON.stringify(p.doc._id)}: ${e.message} (code ${e.code})`,
     );
@@ -267,7 +267,7 @@ class MongoTaskWriter implements SinkTaskWriter {
         // A duplicate on any unique index: the replace below tells a replay from a real conflict.
         if (e.code === 11000) todo.replace.push(p);
         else if (isTransientWriteError(e.code, e.message)) retry.push(p);
-        else throw this.rejected(p, e);
+        else this.rejected(p, e);
       }
       todo.insert = retry;
       if (retry.length > 0) throw new PartialFailure(retry.length, err);
@@ -294,7 +294,10 @@ class MongoTaskWriter implements SinkTaskWriter {
         for (const e of errors) {
           const p = docs[e.index];
           if (p === undefined) continue;
-          if (!isTransientWriteError(e.code, e.message)) throw this.rejected(p, e);
+          if (!isTransientWriteError(e.code, e.message)) {
+            this.rejected(p, e);
+            continue;
+          }
           retry.push(p);
           cause = err;
         }

@@ -15,6 +15,8 @@
 // One ioredis client per sink (per worker thread). Sentinel: `redisOptions: { sentinels, name }`;
 // Cluster: `redisOptions: { cluster: { nodes, ...ClusterOptions } }`, where commands go out one by
 // one through ioredis auto-pipelining (a Cluster pipeline must stay on one node).
+// A row the sink cannot write (a key field missing, WRONGTYPE on the server) goes to
+// TaskContext.reject, which applies the job's onBadRecord policy.
 
 import {
   Cluster,
@@ -196,16 +198,6 @@ class RedisTaskWriter implements SinkTaskWriter {
     private readonly ctx: TaskContext,
   ) {}
 
-  private badRecord(r: SinkRow, reason: string, field?: string): KrangeError {
-    return Errors.badRecord({
-      topic: r.topic,
-      partition: r.partition,
-      offset: r.offset.toString(),
-      ...(field === undefined ? {} : { field }),
-      reason,
-    });
-  }
-
   private op(r: SinkRow): Op {
     const { mode, ttlSeconds, valueField } = this.sink.spec;
     const key = renderKey(this.sink.template, r);
@@ -243,13 +235,13 @@ class RedisTaskWriter implements SinkTaskWriter {
         this.pending.push(this.op(r));
       } catch (err) {
         if (err instanceof MissingField) {
-          throw this.badRecord(
+          this.ctx.reject(
             r,
             `${err.message}, needed by the redis sink (key '${this.sink.spec.key}')`,
             err.field,
           );
-        }
-        throw this.badRecord(r, `cannot encode the row for redis: ${(err as Error).message}`);
+        } else this.ctx.reject(r, `cannot encode the row for redis: ${(err as Error).message}`);
+        continue;
       }
       this.rows++;
       if (this.pending.length >= this.sink.spec.pipelineSize) await this.flush();
@@ -306,7 +298,12 @@ class RedisTaskWriter implements SinkTaskWriter {
         continue;
       }
       const op = owner[i]!;
-      if (isRejection(err)) throw this.badRecord(op.row, `redis rejected key '${op.key}': ${err.message}`);
+      if (isRejection(err)) {
+        // The command failed on the server; the job's onBadRecord policy decides what follows.
+        this.rows--;
+        this.ctx.reject(op.row, `redis rejected key '${op.key}': ${err.message}`);
+        continue;
+      }
       if (!isTransientRedisError(err)) throw err;
       transient ??= err;
     }

@@ -32,6 +32,12 @@ export interface TaskContext {
   attempt: number;
   schema: Schema;
   logger: Logger;
+  /**
+   * A sink calls this for a row its server refuses (too large, invalid key, wrong type) and leaves
+   * the row out. It applies the job's onBadRecord policy: under 'fail' it throws KRANGE_BAD_RECORD
+   * naming the record; otherwise the row is counted (and dead-lettered) as a bad record.
+   */
+  reject(row: SinkRow, reason: string, field?: string): void;
 }
 
 export interface SinkTaskStats {

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { serviceEndpoints } from '../../src/config/services.ts';
+import { Errors } from '../../src/errors.ts';
 import type { Schema } from '../../src/job/schema.ts';
 import { RowBatcher } from '../../src/parquet/arrow-columns.ts';
 import type { Sink, SinkRow, SinkTaskStats, TaskContext } from '../../src/sinks/sink.ts';
@@ -54,6 +55,16 @@ export function taskContext(schema: Schema, rows: SinkRow[], attempt = 1): TaskC
     attempt,
     schema,
     logger: quietLogger,
+    // As under onBadRecord: 'fail' (the default): a refused row fails the task, naming the record.
+    reject: (r, reason, field) => {
+      throw Errors.badRecord({
+        topic: r.topic,
+        partition: r.partition,
+        offset: r.offset.toString(),
+        reason,
+        ...(field === undefined ? {} : { field }),
+      });
+    },
   };
 }
 
