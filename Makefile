@@ -31,9 +31,12 @@ format: install ## format the code with biome
 typecheck: install
 	npx tsc --noEmit
 
+VITEST_REPORT = --reporter=default --reporter=json --outputFile.json=.vitest-results/$(1).json
+
 test: install ## unit tests, then integration tests against real servers (started if needed)
-	npx vitest run --project unit
-	npx vitest run --project integration
+	npx vitest run --project unit $(call VITEST_REPORT,unit)
+	npx vitest run --project integration $(call VITEST_REPORT,integration)
+	@node -e 'let p=0,f=0,s=0;for(const n of ["unit","integration"]){const r=require("./.vitest-results/"+n+".json");p+=r.numPassedTests;f+=r.numFailedTests;s+=r.numPendingTests+r.numTodoTests;}console.log(`tests: $${p} passed, $${f} failed, $${s} skipped`)'
 
 test-unit: install ## unit tests only (no servers)
 	npx vitest run --project unit
