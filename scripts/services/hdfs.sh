@@ -242,17 +242,7 @@ cmd_stop() {
   fi
 }
 
-cmd_status() {
-  local pid="-"
-  [ -f "$(pid_file "$SVC")" ] && pid="$(cat "$(pid_file "$SVC")")"
-  if ! is_running "$SVC"; then
-    echo "$SVC  down  $NN_HTTP  pid -"; return 1
-  elif nn_ready; then
-    echo "$SVC  healthy  $NN_HTTP  pid $pid"
-  else
-    echo "$SVC  unhealthy  $NN_HTTP  pid $pid"; return 1
-  fi
-}
+cmd_status() { service_status "$SVC" "$NN_HTTP" nn_ready; }
 
 # hdfs.sh dfs <args>: the `hdfs dfs` shell (FsShell) against our HDFS, for debugging.
 cmd_dfs() {

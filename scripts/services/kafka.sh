@@ -110,17 +110,7 @@ do_start() {
   log "kafka $KAFKA_VERSION healthy on $KRANGE_HOST:$KRANGE_KAFKA_PORT"
 }
 
-do_status() {
-  local pid="-"
-  [ -f "$(pid_file "$SVC")" ] && pid="$(cat "$(pid_file "$SVC")")"
-  if ! is_running "$SVC"; then
-    echo "kafka  down  $KRANGE_HOST:$KRANGE_KAFKA_PORT  pid -"; return 1
-  elif kafka_healthy; then
-    echo "kafka  healthy  $KRANGE_HOST:$KRANGE_KAFKA_PORT  pid $pid"
-  else
-    echo "kafka  unhealthy  $KRANGE_HOST:$KRANGE_KAFKA_PORT  pid $pid"; return 1
-  fi
-}
+do_status() { service_status "$SVC" "$KRANGE_HOST:$KRANGE_KAFKA_PORT" kafka_healthy; }
 
 verb="${1:-}"; shift || true
 case "$verb" in

@@ -130,3 +130,16 @@ mvn_copy_deps() {
   cp "$pom" "$dir/.pom"
   touch "$dir/.complete"
 }
+
+# service_status <name> <host:port> <health command...>: prints the one status line every service
+# shares and returns 0 only when the process is ours, alive and healthy.
+service_status() {
+  local name="$1" addr="$2" pid="-" state=down
+  shift 2
+  if is_running "$name"; then
+    pid="$(cat "$(pid_file "$name")")"
+    if "$@" >/dev/null 2>&1; then state=healthy; else state=unhealthy; fi
+  fi
+  echo "$name  $state  $addr  pid $pid"
+  [ "$state" = healthy ]
+}

@@ -62,15 +62,7 @@ stop() {
   stop_daemon "$SVC"
 }
 
-status() {
-  local pid="-" state=down
-  if is_running "$SVC"; then
-    pid="$(cat "$(pid_file "$SVC")")"
-    if healthy; then state=healthy; else state=unhealthy; fi
-  fi
-  echo "$SVC  $state  $KRANGE_HOST:$PORT  pid $pid"
-  [ "$state" = healthy ]
-}
+status() { service_status "$SVC" "$KRANGE_HOST:$PORT" healthy; }
 
 case "${1:-}" in
   install|start|stop|status) "$1" ;;

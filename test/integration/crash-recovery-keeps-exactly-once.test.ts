@@ -6,18 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { batchFixture, EVENTS_JOB, expectExactlyOnce, produceEvents } from '../helpers/batch.ts';
 import { cli, startCli } from '../helpers/cli.ts';
 import { hdfsClient, listHdfs } from '../helpers/duckdb.ts';
-
-async function until(
-  what: string,
-  cond: () => Promise<boolean> | boolean,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from '../helpers/until.ts';
 
 describe('crash recovery', () => {
   it('re-runs the same plan after SIGKILL at each stage, leaving every record exactly once', async () => {

@@ -16,18 +16,7 @@ import {
   type ThreeSinkFixture,
   threeSinkFixture,
 } from '../helpers/three-sinks.ts';
-
-async function until(
-  what: string,
-  cond: () => Promise<boolean> | boolean,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { until } from '../helpers/until.ts';
 
 async function redisKeys(f: ThreeSinkFixture): Promise<number> {
   const r = new Redis(endpoints().redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0 });
