@@ -32,6 +32,29 @@ export interface BadRecord {
 
 export type Processed = { ok: true; rows: SinkRow[] } | { ok: false; bad: BadRecord };
 
+/** Built only when a record fails: a closure per record would cost an allocation (and, under tsx, a __name call) on the hot path. */
+function badRecord(
+  r: RawRecord,
+  offset: string,
+  stage: BadRecord['stage'],
+  reason: string,
+  field?: string,
+): Processed {
+  return {
+    ok: false,
+    bad: {
+      topic: r.topic,
+      partition: r.partition,
+      offset,
+      stage,
+      reason,
+      key: r.key,
+      value: r.value,
+      ...(field === undefined ? {} : { field }),
+    },
+  };
+}
+
 export class RecordProcessor {
   private readonly decode: Decode;
   private readonly transform: Transform | undefined;
@@ -45,24 +68,11 @@ export class RecordProcessor {
 
   process(r: RawRecord): Processed {
     const offset = r.offset.toString();
-    const bad = (stage: BadRecord['stage'], reason: string, field?: string): Processed => ({
-      ok: false,
-      bad: {
-        topic: r.topic,
-        partition: r.partition,
-        offset,
-        stage,
-        reason,
-        key: r.key,
-        value: r.value,
-        ...(field === undefined ? {} : { field }),
-      },
-    });
     let value: unknown;
     try {
       value = this.decode(r.value);
     } catch (err) {
-      return bad('decode', `cannot decode value: ${(err as Error).message}`);
+      return badRecord(r, offset, 'decode', `cannot decode value: ${(err as Error).message}`);
     }
     const record: DecodedRecord = {
       topic: r.topic,
@@ -77,7 +87,7 @@ export class RecordProcessor {
     try {
       out = this.transform ? this.transform(record) : (value as Row);
     } catch (err) {
-      return bad('transform', `transform threw: ${(err as Error).message}`);
+      return badRecord(r, offset, 'transform', `transform threw: ${(err as Error).message}`);
     }
     if (out === null || out === undefined) return { ok: true, rows: [] };
     const list = Array.isArray(out) ? out : [out];
@@ -85,7 +95,9 @@ export class RecordProcessor {
     for (let seq = 0; seq < list.length; seq++) {
       const row = list[seq];
       if (typeof row !== 'object' || row === null || Array.isArray(row)) {
-        return bad(
+        return badRecord(
+          r,
+          offset,
           'transform',
           `transform returned ${row === null ? 'null' : typeof row} instead of a row object`,
         );
@@ -102,7 +114,13 @@ export class RecordProcessor {
         });
       } catch (err) {
         if (err instanceof FieldError)
-          return bad('schema', `value does not fit the schema: '${err.field}' ${err.message}`, err.field);
+          return badRecord(
+            r,
+            offset,
+            'schema',
+            `value does not fit the schema: '${err.field}' ${err.message}`,
+            err.field,
+          );
         throw err;
       }
     }
