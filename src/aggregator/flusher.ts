@@ -95,12 +95,15 @@ export class Flusher {
     while (!this.stop) {
       await sleep(20);
       if (Date.now() < nextAt && (failures > 0 || this.pendingRecords() < this.d.flushRecords)) continue;
+      // The next flush is due flushInterval after this one STARTED: counting from its end would
+      // add the flush's own duration to every record's wait (freshness = interval + 2 x flush).
+      const startedAt = Date.now();
       try {
         await this.flushOnce();
         if (failures > 0) this.d.log.info({ failures }, 'flush succeeded again; consuming');
         failures = 0;
         this.failing = false;
-        nextAt = Date.now() + this.d.flushInterval;
+        nextAt = startedAt + this.d.flushInterval;
       } catch (err) {
         const e = classify(this.d.plan, 'flush', err);
         if (!e.retriable) {

@@ -14,6 +14,12 @@ export interface ParquetWriteOptions {
   rowGroupSize: number;
   /** Written into the footer's key-value metadata. */
   metadata?: Record<string, string>;
+  /**
+   * Integer columns (int64, timestamps) written DELTA_BINARY_PACKED without a dictionary: offsets,
+   * ids and times are mostly unique, so a dictionary only costs time. Measured on the demo job:
+   * encoder CPU -18%, files -39% (bench/experiments/parquet-encoding.ts).
+   */
+  deltaColumns?: string[];
 }
 
 export interface ParquetFileWriter {
@@ -38,6 +44,11 @@ export function openParquetWriter(opts: ParquetWriteOptions): ParquetFileWriter 
     .setMaxRowGroupSize(opts.rowGroupSize)
     .setCreatedBy('krange');
   if (opts.metadata) builder = builder.setKeyValueMetadata(new Map(Object.entries(opts.metadata)));
+  for (const c of opts.deltaColumns ?? []) {
+    builder = builder
+      .setColumnDictionaryEnabled(c, false)
+      .setColumnEncoding(c, pw.Encoding.DELTA_BINARY_PACKED);
+  }
   const props = builder.build();
 
   // A pull-driven source: the encoder asks for the next batch, write() hands one over and waits.

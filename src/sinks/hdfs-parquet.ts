@@ -68,6 +68,9 @@ class ParquetTaskWriter implements SinkTaskWriter {
     const writer = openParquetWriter({
       compression: this.spec.compression,
       rowGroupSize: this.spec.rowGroupSize,
+      deltaColumns: Object.entries(this.ctx.schema)
+        .filter(([, ft]) => ft.kind === 'int64' || ft.kind === 'timestamp')
+        .map(([name]) => name),
       metadata: {
         'krange.job': this.ctx.job,
         'krange.range': `${this.ctx.topic}:${this.ctx.partition}:${this.ctx.begin}-${this.ctx.end}`,

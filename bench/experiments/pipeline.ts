@@ -1,0 +1,139 @@
+// The worker's per-record pipeline without the network: runTask() of the demo job on records held
+// in memory (Kafka's part replaced by an in-memory reader yielding 4 MiB-sized batches, as a fetch
+// would), writing Parquet to a local file instead of WebHDFS. Single thread, so CPU time is a
+// steady measure even on a busy machine. A/B mode runs copies of krange made by snapshot.sh, each
+// in a fresh process, alternating.
+//
+//   node --import tsx bench/experiments/pipeline.ts --ab base=/tmp/krange-exp/base hoist=/tmp/krange-exp/hoist \
+//     [--repeats 5] [--records 250000] [--env name:NODE_OPTIONS=--max-semi-space-size=64]
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { clickEvent } from '../../src/demo/clickstream-events.ts';
+import { runMeasured } from '../lib/proc-tree.ts';
+import { summarize } from '../lib/stats.ts';
+
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const records = Number(option('--records') ?? 250_000);
+
+async function child(root: string): Promise<void> {
+  const out = mkdtempSync(join(tmpdir(), 'krange-pipeline-'));
+  process.env['KRANGE_CLICKSTREAM_TOPIC'] = 'pipeline';
+  process.env['KRANGE_CLICKSTREAM_PATH'] = `file://${out}`;
+  const imp = (p: string) => import(pathToFileURL(join(root, p)).href);
+  const { loadJob } = await imp('src/job/job-loader.ts');
+  const { RecordProcessor } = await imp('src/record-processor.ts');
+  const { createSinks } = await imp('src/sinks/sink-factory.ts');
+  const { runTask } = await imp('src/task-runner.ts');
+  const pino = (await import('pino')).default;
+  const { spec } = await loadJob(join(root, 'jobs/clickstream.ts'));
+
+  // What kafkajs hands over per message: Buffers for key and value, an int64 offset.
+  const perBatch = Math.floor((4 * 1024 * 1024) / 230);
+  const batches: unknown[][] = [];
+  for (let i = 0; i < records; i += perBatch) {
+    const b = [];
+    for (let j = i; j < Math.min(records, i + perBatch); j++) {
+      const e = clickEvent(j);
+      b.push({
+        topic: 'pipeline',
+        partition: 0,
+        offset: BigInt(j),
+        timestamp: Date.parse(e.ts),
+        key: Buffer.from(String(e.user_id)),
+        value: Buffer.from(JSON.stringify(e)),
+        headers: {},
+      });
+    }
+    batches.push(b);
+  }
+  const reader = {
+    async *read() {
+      for (const b of batches) yield b;
+    },
+    async close() {},
+  };
+  const sinks = await createSinks(spec.sinks);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const res = await runTask({
+    job: spec,
+    iteration: 0,
+    taskId: 't0',
+    range: { topic: 'pipeline', partition: 0, begin: 0n, end: BigInt(records) },
+    attempt: 1,
+    reader,
+    processor: new RecordProcessor(spec),
+    sinks,
+    deadLetter: undefined,
+    logger: pino({ level: 'warn' }),
+  });
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  rmSync(out, { recursive: true, force: true });
+  process.stdout.write(
+    `${JSON.stringify({ records: res.records, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`,
+  );
+}
+
+async function ab(): Promise<void> {
+  const repeats = Number(option('--repeats') ?? 5);
+  const variants = process.argv
+    .slice(process.argv.indexOf('--ab') + 1)
+    .filter((a) => /^[\w.-]+=\//.test(a))
+    .map((a) => ({ name: a.slice(0, a.indexOf('=')), dir: a.slice(a.indexOf('=') + 1) }));
+  const env = new Map<string, Record<string, string>>();
+  process.argv.forEach((a, i) => {
+    const v = process.argv[i + 1];
+    if (a !== '--env' || v === undefined) return;
+    const name = v.slice(0, v.indexOf(':'));
+    const kv = v.slice(v.indexOf(':') + 1);
+    env.set(name, { ...env.get(name), [kv.slice(0, kv.indexOf('='))]: kv.slice(kv.indexOf('=') + 1) });
+  });
+  const got = new Map<string, { wallMs: number; cpuMs: number; maxRssMiB: number }[]>(
+    variants.map((v) => [v.name, []]),
+  );
+  for (let r = 0; r < repeats; r++) {
+    for (const v of r % 2 === 0 ? variants : [...variants].reverse()) {
+      const res = await runMeasured(
+        process.execPath,
+        ['--import', 'tsx', import.meta.filename, '--child', v.dir, '--records', String(records)],
+        { env: { ...process.env, ...env.get(v.name) } },
+      );
+      if (res.code !== 0) throw new Error(`${v.name}: ${res.stderr.slice(-1500)}`);
+      const s = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as {
+        wallMs: number;
+        cpuMs: number;
+        maxRssMiB: number;
+      };
+      got.get(v.name)!.push(s);
+      process.stderr.write(
+        `${v.name.padEnd(12)} #${r}: cpu ${s.cpuMs.toFixed(0)} ms, wall ${s.wallMs.toFixed(0)} ms, rss ${s.maxRssMiB.toFixed(0)} MiB\n`,
+      );
+    }
+  }
+  const base = variants[0]!.name;
+  const med = (n: string, k: 'wallMs' | 'cpuMs' | 'maxRssMiB') =>
+    summarize(got.get(n)!.map((s) => s[k])).median;
+  process.stdout.write(
+    `${records} records, median of ${repeats}:\nvariant      cpu ms   wall ms  rss MiB  cpu vs base  wall vs base  records/s (cpu)\n`,
+  );
+  for (const v of variants) {
+    const d = (k: 'wallMs' | 'cpuMs') =>
+      `${((100 * (med(v.name, k) - med(base, k))) / med(base, k)).toFixed(1)}%`;
+    process.stdout.write(
+      `${v.name.padEnd(12)} ${med(v.name, 'cpuMs').toFixed(0).padStart(6)} ${med(v.name, 'wallMs').toFixed(0).padStart(9)} ${med(v.name, 'maxRssMiB').toFixed(0).padStart(8)} ${d('cpuMs').padStart(12)} ${d('wallMs').padStart(13)} ${(records / (med(v.name, 'cpuMs') / 1000)).toFixed(0).padStart(16)}\n`,
+    );
+  }
+}
+
+const childRoot = option('--child');
+if (childRoot !== undefined) await child(childRoot);
+else await ab();
+process.exit(0);
