@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { KrangeError } from '../../src/errors.ts';
 import { WebHdfsClient } from '../../src/hdfs/webhdfs-client.ts';
 
 export async function query(sql: string): Promise<Record<string, unknown>[]> {
@@ -26,10 +27,16 @@ export function hdfsClient(): WebHdfsClient {
 
 /** Lists every file under an HDFS directory (recursively), relative to it. */
 export async function listHdfs(client: WebHdfsClient, dir: string, prefix = ''): Promise<string[]> {
-  const st = await client.getFileStatus(dir);
-  if (st === undefined) return [];
+  let entries: Awaited<ReturnType<WebHdfsClient['listStatus']>>;
+  try {
+    entries = await client.listStatus(dir);
+  } catch (err) {
+    // Gone (or never there): a running job may delete a directory while we walk it.
+    if (err instanceof KrangeError && err.details['status'] === 404) return [];
+    throw err;
+  }
   const out: string[] = [];
-  for (const s of await client.listStatus(dir)) {
+  for (const s of entries) {
     const rel = prefix ? `${prefix}/${s.pathSuffix}` : s.pathSuffix;
     if (s.type === 'DIRECTORY') out.push(...(await listHdfs(client, `${dir}/${s.pathSuffix}`, rel)));
     else out.push(rel);

@@ -19,7 +19,7 @@ describe('crash recovery', () => {
 
     // 1. Killed right after the plan was written.
     await produceEvents(f, 3000);
-    let run = startCli(['run', EVENTS_JOB], { ...f.env, KRANGE_TEST_DELAY_MS: '20' });
+    let run = startCli(['run', EVENTS_JOB], { ...f.env, KRANGE_TEST_DELAY_MS: '300' });
     await until('plan 0', () => existsSync(join(state, 'offsets', '0.json')));
     run.child.kill('SIGKILL');
     expect((await run.done).signal).toBe('SIGKILL');
@@ -27,7 +27,7 @@ describe('crash recovery', () => {
     const plan0 = readFileSync(join(state, 'offsets', '0.json'), 'utf8');
 
     // 2. Killed while files are being written (some temporary files exist).
-    run = startCli(['run', EVENTS_JOB], { ...f.env, KRANGE_TEST_DELAY_MS: '50' });
+    run = startCli(['run', EVENTS_JOB], { ...f.env, KRANGE_TEST_DELAY_MS: '300' });
     await until('temporary files', async () => (await listHdfs(hdfs, `${f.hdfsDir}/_temporary`)).length > 0);
     run.child.kill('SIGKILL');
     await run.done;
