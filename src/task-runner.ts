@@ -30,6 +30,8 @@ export interface TaskRun {
 
 /** Rows handed to the sinks at a time. */
 const SINK_BATCH = 8192;
+/** ...or fewer, once this long has passed: a slow transform still keeps the sinks streaming. */
+const SINK_FLUSH_MS = 500;
 /** Bad records kept in memory per task before the task fails regardless of policy. */
 const MAX_BAD_RECORDS_BUFFERED = 100_000;
 
@@ -71,8 +73,10 @@ export async function runTask(t: TaskRun): Promise<TaskResultJson> {
   let records = 0;
   let rows = 0;
   let pending: SinkRow[] = [];
+  let lastFlush = performance.now();
 
   const flush = async (): Promise<void> => {
+    lastFlush = performance.now();
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
@@ -102,7 +106,12 @@ export async function runTask(t: TaskRun): Promise<TaskResultJson> {
         }
         for (const r of res.rows) pending.push(r);
         rows += res.rows.length;
-        if (pending.length >= SINK_BATCH) await flush();
+        if (
+          pending.length >= SINK_BATCH ||
+          ((records & 255) === 0 && performance.now() - lastFlush > SINK_FLUSH_MS)
+        ) {
+          await flush();
+        }
       }
       t.onProgress?.(records);
     }

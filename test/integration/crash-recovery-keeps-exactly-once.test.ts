@@ -18,7 +18,7 @@ describe('crash recovery', () => {
       (await listHdfs(hdfs, f.hdfsDir)).filter((p) => !p.startsWith('_temporary'));
 
     // 1. Killed right after the plan was written.
-    await produceEvents(f, 3000);
+    await produceEvents(f, 6000);
     let run = startCli(['run', EVENTS_JOB], { ...f.env, KRANGE_TEST_DELAY_MS: '300' });
     await until('plan 0', () => existsSync(join(state, 'offsets', '0.json')));
     run.child.kill('SIGKILL');
