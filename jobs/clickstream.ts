@@ -1,20 +1,8 @@
 // The demo job: JSON click events from the `clickstream` topic to Parquet on HDFS, partitioned by
 // event date (dt=YYYY-MM-DD). `make run-job` produces demo data first when the topic is empty.
 
+import type { ClickEvent } from '../src/demo/clickstream-events.ts';
 import { defineJob, hdfsParquet, t } from '../src/index.ts';
-
-type Click = {
-  event_id: string;
-  user_id: number;
-  session_id: string;
-  ts: string;
-  url: string;
-  referrer: string | null;
-  country: string;
-  device: string;
-  price: number | null;
-  tags: string[];
-};
 
 export default defineJob({
   name: 'clickstream',
@@ -37,7 +25,7 @@ export default defineJob({
   },
   transform: (r) => {
     // The decoded value is ours to keep: adding fields to it is cheaper than copying it.
-    const c = r.value as Click & { kafka_partition?: number; kafka_offset?: string };
+    const c = r.value as ClickEvent & { kafka_partition?: number; kafka_offset?: string };
     c.kafka_partition = r.partition;
     c.kafka_offset = r.offset;
     return c;

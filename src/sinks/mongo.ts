@@ -21,7 +21,7 @@
 
 import { BSON, type Collection, MongoBulkWriteError, MongoClient, type WriteConcernSettings } from 'mongodb';
 import { serviceEndpoints } from '../config/services.ts';
-import { Errors, KrangeError } from '../errors.ts';
+import { Errors, type KrangeError } from '../errors.ts';
 import type { MongoSinkSpec } from '../job/job-spec.ts';
 import { LogEvents } from '../log-events.ts';
 import {
@@ -31,7 +31,7 @@ import {
   type MongoDoc,
   mongoTarget,
 } from './mongo-docs.ts';
-import { RetriesExhausted, withRetries } from './retry.ts';
+import { withRetries, writeFailure } from './retry.ts';
 import type { Sink, SinkRow, SinkTaskStats, SinkTaskWriter, TaskContext } from './sink.ts';
 
 /** BSON's document limit on every MongoDB release and on FerretDB; the server's hello may say more. */
@@ -309,25 +309,14 @@ class MongoTaskWriter implements SinkTaskWriter {
   }
 
   private failure(err: unknown, documents: number): KrangeError {
-    if (err instanceof KrangeError) return err;
-    const where = { task: this.ctx.taskId, topic: this.ctx.topic, partition: this.ctx.partition };
-    if (err instanceof RetriesExhausted) {
-      return Errors.sink(
-        this.sink.name,
-        `cannot write ${documents} document(s) to ${this.sink.target} after ${err.attempts} attempts: ${err.message}. ` +
-          'Check that the server is up and reachable (url, KRANGE_MONGO_URL); the iteration can be run again safely',
-        where,
-        err.last,
-        true,
-      );
-    }
-    return Errors.sink(
-      this.sink.name,
-      `writing to ${this.sink.target} failed: ${(err as Error).message}`,
-      where,
-      err,
-      false,
-    );
+    return writeFailure(err, {
+      sink: this.sink.name,
+      target: this.sink.target,
+      server: this.sink.target,
+      unwritten: `${documents} document(s)`,
+      urlVariable: 'KRANGE_MONGO_URL',
+      where: { task: this.ctx.taskId, topic: this.ctx.topic, partition: this.ctx.partition },
+    });
   }
 
   async commit(): Promise<SinkTaskStats> {

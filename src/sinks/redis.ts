@@ -27,7 +27,7 @@ import {
   type Result,
 } from 'ioredis';
 import { serviceEndpoints } from '../config/services.ts';
-import { Errors, KrangeError } from '../errors.ts';
+import { Errors, type KrangeError } from '../errors.ts';
 import type { RedisSinkSpec } from '../job/job-spec.ts';
 import { LogEvents } from '../log-events.ts';
 import {
@@ -40,7 +40,7 @@ import {
   redisValue,
   renderKey,
 } from './redis-encoding.ts';
-import { RetriesExhausted, withRetries } from './retry.ts';
+import { withRetries, writeFailure } from './retry.ts';
 import type { Sink, SinkRow, SinkTaskStats, SinkTaskWriter, TaskContext } from './sink.ts';
 
 declare module 'ioredis' {
@@ -312,30 +312,23 @@ class RedisTaskWriter implements SinkTaskWriter {
   }
 
   private failure(err: unknown, rows: number): KrangeError {
-    if (err instanceof KrangeError) return err;
-    const where = { task: this.ctx.taskId, topic: this.ctx.topic, partition: this.ctx.partition };
-    if (err instanceof RetriesExhausted) {
-      const conn = this.sink.lastConnectionError;
-      const why =
-        err.last instanceof Error && err.last.name === 'MaxRetriesPerRequestError' && conn
-          ? conn.message
-          : err.message;
-      return Errors.sink(
-        this.sink.name,
-        `cannot write ${rows} row(s) to ${this.sink.server} after ${err.attempts} attempts: ${why.replace(/\.$/, '')}. ` +
-          'Check that the server is up and reachable (url, KRANGE_REDIS_URL); the iteration can be run again safely',
-        where,
-        err.last,
-        true,
-      );
-    }
-    return Errors.sink(
-      this.sink.name,
-      `writing to ${this.sink.target} failed: ${(err as Error).message}`,
-      where,
-      err,
-      false,
-    );
+    return writeFailure(err, {
+      sink: this.sink.name,
+      target: this.sink.target,
+      server: this.sink.server,
+      unwritten: `${rows} row(s)`,
+      urlVariable: 'KRANGE_REDIS_URL',
+      where: { task: this.ctx.taskId, topic: this.ctx.topic, partition: this.ctx.partition },
+      // ioredis reports "max retries per request" when the connection is gone: say why instead.
+      reason: (e) => {
+        const conn = this.sink.lastConnectionError;
+        const why =
+          e.last instanceof Error && e.last.name === 'MaxRetriesPerRequestError' && conn
+            ? conn.message
+            : e.message;
+        return why.replace(/\.$/, '');
+      },
+    });
   }
 
   async commit(): Promise<SinkTaskStats> {

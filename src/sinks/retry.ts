@@ -2,6 +2,8 @@
 // only for errors the sink classifies as transient. Safe because every sink write is idempotent
 // (upserts keyed by the record, SET/HSET, offset-guarded `latest`).
 
+import { type ErrorDetails, Errors, KrangeError } from '../errors.ts';
+
 export interface RetryOptions {
   /** Retries after the first attempt (0: one attempt only). */
   retries: number;
@@ -51,4 +53,39 @@ export async function withRetries<T>(fn: (attempt: number) => Promise<T>, o: Ret
       await sleep(delay);
     }
   }
+}
+
+export interface WriteFailureContext {
+  /** The sink's name in commit files and errors. */
+  sink: string;
+  /** What the write was aimed at, e.g. `mongodb://host/db.coll`. */
+  target: string;
+  /** What a user should check is reachable (often the same as target). */
+  server: string;
+  /** What was not written, e.g. `12 document(s)`. */
+  unwritten: string;
+  /** The variable that names the server's URL, for the hint. */
+  urlVariable: string;
+  where: ErrorDetails;
+  /** Why the last attempt failed; defaults to its message. */
+  reason?: (e: RetriesExhausted) => string;
+}
+
+/**
+ * The error a network sink reports for a failed write: a KrangeError passes through; exhausted
+ * retries become a retriable KRANGE_SINK with a hint; anything else a non-retriable one.
+ */
+export function writeFailure(err: unknown, c: WriteFailureContext): KrangeError {
+  if (err instanceof KrangeError) return err;
+  if (err instanceof RetriesExhausted) {
+    return Errors.sink(
+      c.sink,
+      `cannot write ${c.unwritten} to ${c.server} after ${err.attempts} attempts: ${c.reason?.(err) ?? err.message}. ` +
+        `Check that the server is up and reachable (url, ${c.urlVariable}); the iteration can be run again safely`,
+      c.where,
+      err.last,
+      true,
+    );
+  }
+  return Errors.sink(c.sink, `writing to ${c.target} failed: ${(err as Error).message}`, c.where, err, false);
 }
