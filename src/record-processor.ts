@@ -2,7 +2,7 @@
 // becomes a BadRecord naming topic, partition, offset, the field and the reason; the caller applies
 // the job's onBadRecord policy. Runs inside the worker threads.
 
-import { type Decode, decoderFor } from './decoders.ts';
+import { decoderFor, type RecordDecode } from './decoders.ts';
 import type { DecodedRecord, JobSpec, Row, Transform } from './job/job-spec.ts';
 import { FieldError, RowBatcher } from './parquet/arrow-columns.ts';
 import type { SinkRow } from './sinks/sink.ts';
@@ -16,6 +16,8 @@ export interface RawRecord {
   key: Buffer | null;
   value: Buffer | null;
   headers: Record<string, string>;
+  /** The value as UTF-8 text, straight from the fetch buffer (see kafka/record-batch.ts). */
+  valueText?(): string | null;
 }
 
 export interface BadRecord {
@@ -56,7 +58,7 @@ function badRecord(
 }
 
 export class RecordProcessor {
-  private readonly decode: Decode;
+  private readonly decode: RecordDecode;
   private readonly transform: Transform | undefined;
   private readonly checker: RowBatcher;
 
@@ -70,7 +72,7 @@ export class RecordProcessor {
     const offset = r.offset.toString();
     let value: unknown;
     try {
-      value = this.decode(r.value);
+      value = this.decode(r);
     } catch (err) {
       return badRecord(r, offset, 'decode', `cannot decode value: ${(err as Error).message}`);
     }

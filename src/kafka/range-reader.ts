@@ -12,37 +12,22 @@ import { createRequire } from 'node:module';
 import { Errors, KrangeError } from '../errors.ts';
 import type { OffsetRange } from '../offset-range.ts';
 import type { RawRecord } from '../record-processor.ts';
+import { FETCH_MAX_VERSION, FETCH_MIN_VERSION, readFetchResponse } from './fetch-response.ts';
+import { decodeRecordBatches, type FetchedRecord } from './record-batch.ts';
 
 const require = createRequire(import.meta.url);
 
-interface FetchMessage {
-  offset: string;
-  timestamp: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, Buffer | Buffer[] | undefined>;
-  isControlRecord?: boolean;
-  batchContext?: { firstOffset: string; lastOffsetDelta: number };
-}
-
-interface FetchPartition {
-  partition: number;
-  errorCode: number;
-  highWatermark: string;
-  lastStableOffset: string;
-  abortedTransactions: { producerId: string; firstOffset: string }[];
-  messages: FetchMessage[];
+interface ProtocolRequest {
+  request: { apiVersion: number };
+  response: { decode(payload: Buffer): Promise<unknown>; parse(data: unknown): Promise<unknown> };
+  requestTimeout?: number;
 }
 
 interface Broker {
-  fetch(req: {
-    replicaId?: number;
-    isolationLevel: number;
-    maxWaitTime: number;
-    minBytes: number;
-    maxBytes: number;
-    topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
-  }): Promise<{ responses: { topicName: string; partitions: FetchPartition[] }[] }>;
+  /** Builds a request of the highest version both kafkajs and the broker support. */
+  lookupRequest(apiKey: number, definition: unknown): (args: Record<string, unknown>) => ProtocolRequest;
+  connectionPool: { send(r: ProtocolRequest): Promise<unknown> };
+  disconnect(): Promise<void>;
 }
 
 interface Cluster {
@@ -62,10 +47,25 @@ const { createLogger, LEVELS } = require('kafkajs/src/loggers') as {
   LEVELS: { WARN: number; NOTHING: number };
 };
 const socketFactory = require('kafkajs/src/network/socketFactory') as () => unknown;
-const filterAbortedMessages = require('kafkajs/src/consumer/filterAbortedMessages') as (o: {
-  messages: FetchMessage[];
-  abortedTransactions: FetchPartition['abortedTransactions'];
-}) => FetchMessage[];
+const FetchRequests = require('kafkajs/src/protocol/requests/fetch') as unknown;
+const { Fetch: FETCH_API_KEY } = require('kafkajs/src/protocol/requests/apiKeys') as { Fetch: number };
+const { createErrorFromCode } = require('kafkajs/src/protocol/error') as {
+  createErrorFromCode: (code: number) => Error & { type?: string };
+};
+
+/** Hands the raw response payload back: it is decoded in place by fetch-response.ts and record-batch.ts. */
+const RAW_RESPONSE: ProtocolRequest['response'] = {
+  decode: async (payload) => payload,
+  parse: async (data) => data,
+};
+
+/** One fetch's outcome for our partition. */
+interface Fetched {
+  highWatermark: bigint;
+  lastStableOffset: bigint;
+  records: FetchedRecord[];
+  nextOffset: bigint | undefined;
+}
 
 export interface RangeReaderOptions {
   brokers: string[];
@@ -83,18 +83,6 @@ export interface RangeReader {
 
 /** Consecutive empty fetches tolerated below `end` before the task fails (retriably). */
 const MAX_EMPTY_FETCHES = 100;
-
-const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
-
-function headersOf(h: FetchMessage['headers']): Record<string, string> {
-  let out: Record<string, string> | undefined;
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined) continue;
-    out ??= {};
-    out[k] = Array.isArray(v) ? v.map((b) => b.toString('utf8')).join(',') : v.toString('utf8');
-  }
-  return out ?? NO_HEADERS;
-}
 
 export class FetchRangeReader implements RangeReader {
   private readonly cluster: Cluster;
@@ -134,13 +122,21 @@ export class FetchRangeReader implements RangeReader {
     return this.cluster.findBroker({ nodeId });
   }
 
+  /**
+   * One Fetch request for [offset, ...) of one partition, sent with kafkajs's request encoder and
+   * connection, its response decoded here (kafkajs's decoder is bypassed: see record-batch.ts).
+   */
   private async fetchOnce(
     broker: Broker,
     topic: string,
     partition: number,
     offset: bigint,
-  ): Promise<FetchPartition | undefined> {
-    const res = await broker.fetch({
+    end: bigint,
+  ): Promise<Fetched> {
+    const request = broker.lookupRequest(
+      FETCH_API_KEY,
+      FetchRequests,
+    )({
       replicaId: -1,
       isolationLevel: this.isolationLevel,
       maxWaitTime: 100,
@@ -152,8 +148,48 @@ export class FetchRangeReader implements RangeReader {
           partitions: [{ partition, fetchOffset: offset.toString(), maxBytes: this.opts.fetchMaxBytes }],
         },
       ],
+      rackId: '',
     });
-    return res.responses[0]?.partitions[0];
+    const version = request.request.apiVersion;
+    if (version < FETCH_MIN_VERSION || version > FETCH_MAX_VERSION) {
+      throw Errors.kafka(
+        `the broker offers Fetch v${version}; krange needs v${FETCH_MIN_VERSION}-v${FETCH_MAX_VERSION} (Kafka 0.11 or later)`,
+        { topic, partition },
+        undefined,
+        false,
+      );
+    }
+    let payload: Buffer;
+    try {
+      payload = (await broker.connectionPool.send({ ...request, response: RAW_RESPONSE })) as Buffer;
+    } catch (err) {
+      // As kafkajs's Broker does: a closed connection is dropped so the next request reconnects.
+      if ((err as Error).name === 'KafkaJSConnectionClosedError') await broker.disconnect();
+      throw err;
+    }
+    const header = readFetchResponse(payload, version, topic, partition);
+    if (header === undefined)
+      throw Errors.kafka('the fetch response does not mention the partition', { topic, partition });
+    if (header.errorCode !== 0) throw createErrorFromCode(header.errorCode);
+    const { records, nextOffset } = await decodeRecordBatches(
+      payload,
+      header.recordsStart,
+      header.recordsEnd,
+      {
+        topic,
+        partition,
+        from: offset,
+        end,
+        readCommitted: this.isolationLevel === 1,
+        abortedTransactions: header.abortedTransactions,
+      },
+    );
+    return {
+      highWatermark: header.highWatermark,
+      lastStableOffset: header.lastStableOffset,
+      records,
+      nextOffset,
+    };
   }
 
   async *read(range: OffsetRange, signal?: AbortSignal): AsyncIterable<RawRecord[]> {
@@ -168,28 +204,20 @@ export class FetchRangeReader implements RangeReader {
     }
     // The next fetch is sent before the current batch is handed on, so the broker round trip and
     // the decoding overlap with the caller's processing (one fetch in flight at most).
-    let inFlight: Promise<FetchPartition | undefined> | undefined = this.fetchOnce(
-      broker,
-      topic,
-      partition,
-      next,
-    );
+    let inFlight: Promise<Fetched> | undefined = this.fetchOnce(broker, topic, partition, next, end);
     while (next < end && inFlight !== undefined) {
       if (signal?.aborted) return;
-      let p: FetchPartition | undefined;
+      let f: Fetched;
       try {
-        p = await inFlight;
+        f = await inFlight;
       } catch (err) {
         throw this.fetchError(err, range, next);
       }
       inFlight = undefined;
-      if (p === undefined)
-        throw Errors.kafka('empty fetch response', { topic, partition, offset: next.toString() });
-      const last = p.messages.at(-1);
-      if (last === undefined) {
-        if (BigInt(p.highWatermark) <= next && BigInt(p.lastStableOffset) <= next) {
+      if (f.nextOffset === undefined) {
+        if (f.highWatermark <= next && f.lastStableOffset <= next) {
           throw Errors.kafka(
-            `the log ends at ${p.highWatermark}, before the planned end ${end} (was the topic recreated?)`,
+            `the log ends at ${f.highWatermark}, before the planned end ${end} (was the topic recreated?)`,
             { topic, partition, offset: next.toString() },
             undefined,
             false,
@@ -202,38 +230,18 @@ export class FetchRangeReader implements RangeReader {
             offset: next.toString(),
           });
         }
-        inFlight = this.fetchOnce(broker, topic, partition, next);
+        inFlight = this.fetchOnce(broker, topic, partition, next, end);
         continue;
       }
       empty = 0;
       // Advance past the whole last batch received: compaction may have removed its last records
       // and transaction markers hold offsets of their own.
-      const bc = last.batchContext;
-      const batchEnd = (bc ? BigInt(bc.firstOffset) + BigInt(bc.lastOffsetDelta) : BigInt(last.offset)) + 1n;
-      const from = next;
-      next = batchEnd > next ? batchEnd : next + 1n;
-      if (next < end) inFlight = this.fetchOnce(broker, topic, partition, next);
-      inFlight?.catch(() => undefined);
-      const messages =
-        this.isolationLevel === 1 && p.abortedTransactions.length > 0
-          ? filterAbortedMessages({ messages: p.messages, abortedTransactions: p.abortedTransactions })
-          : p.messages;
-      const out: RawRecord[] = [];
-      for (const m of messages) {
-        if (m.isControlRecord) continue;
-        const o = BigInt(m.offset);
-        if (o < from || o >= end) continue;
-        out.push({
-          topic,
-          partition,
-          offset: o,
-          timestamp: Number(m.timestamp),
-          key: m.key,
-          value: m.value,
-          headers: headersOf(m.headers),
-        });
+      next = f.nextOffset > next ? f.nextOffset : next + 1n;
+      if (next < end) {
+        inFlight = this.fetchOnce(broker, topic, partition, next, end);
+        inFlight.catch(() => undefined);
       }
-      if (out.length > 0) yield out;
+      if (f.records.length > 0) yield f.records;
     }
   }
 
