@@ -41,19 +41,16 @@ function badRecord(
   stage: BadRecord['stage'],
   reason: string,
   field?: string,
-): Processed {
+): BadRecord {
   return {
-    ok: false,
-    bad: {
-      topic: r.topic,
-      partition: r.partition,
-      offset,
-      stage,
-      reason,
-      key: r.key,
-      value: r.value,
-      ...(field === undefined ? {} : { field }),
-    },
+    topic: r.topic,
+    partition: r.partition,
+    offset,
+    stage,
+    reason,
+    key: r.key,
+    value: r.value,
+    ...(field === undefined ? {} : { field }),
   };
 }
 
@@ -69,6 +66,16 @@ export class RecordProcessor {
   }
 
   process(r: RawRecord): Processed {
+    const rows: SinkRow[] = [];
+    const bad = this.processInto(r, rows);
+    return bad === undefined ? { ok: true, rows } : { ok: false, bad };
+  }
+
+  /**
+   * The hot path of process(): appends the record's rows to `out` and returns undefined, or
+   * returns the BadRecord and appends nothing. No result object or array per record.
+   */
+  processInto(r: RawRecord, out: SinkRow[]): BadRecord | undefined {
     const offset = r.offset.toString();
     let value: unknown;
     try {
@@ -81,51 +88,68 @@ export class RecordProcessor {
       partition: r.partition,
       offset,
       timestamp: r.timestamp,
-      key: r.key,
+      // Read on demand: a fetched record's key becomes a Buffer only when the transform asks.
+      get key() {
+        return r.key;
+      },
       value,
       headers: r.headers,
     };
-    let out: Row | Row[] | null | undefined;
+    let res: Row | Row[] | null | undefined;
     try {
-      out = this.transform ? this.transform(record) : (value as Row);
+      res = this.transform ? this.transform(record) : (value as Row);
     } catch (err) {
       return badRecord(r, offset, 'transform', `transform threw: ${(err as Error).message}`);
     }
-    if (out === null || out === undefined) return { ok: true, rows: [] };
-    const list = Array.isArray(out) ? out : [out];
-    const rows: SinkRow[] = [];
-    for (let seq = 0; seq < list.length; seq++) {
-      const row = list[seq];
-      if (typeof row !== 'object' || row === null || Array.isArray(row)) {
+    if (res === null || res === undefined) return undefined;
+    if (!Array.isArray(res)) return this.add(r, offset, res, 0, out);
+    const before = out.length;
+    for (let seq = 0; seq < res.length; seq++) {
+      const bad = this.add(r, offset, res[seq], seq, out);
+      if (bad !== undefined) {
+        out.length = before;
+        return bad;
+      }
+    }
+    return undefined;
+  }
+
+  private add(
+    r: RawRecord,
+    offset: string,
+    row: unknown,
+    seq: number,
+    out: SinkRow[],
+  ): BadRecord | undefined {
+    if (typeof row !== 'object' || row === null || Array.isArray(row)) {
+      return badRecord(
+        r,
+        offset,
+        'transform',
+        `transform returned ${row === null ? 'null' : typeof row} instead of a row object`,
+      );
+    }
+    try {
+      out.push({
+        row: row as Row,
+        values: this.checker.coerce(row as Row),
+        topic: r.topic,
+        partition: r.partition,
+        offset: r.offset,
+        timestamp: r.timestamp,
+        seq,
+      });
+      return undefined;
+    } catch (err) {
+      if (err instanceof FieldError)
         return badRecord(
           r,
           offset,
-          'transform',
-          `transform returned ${row === null ? 'null' : typeof row} instead of a row object`,
+          'schema',
+          `value does not fit the schema: '${err.field}' ${err.message}`,
+          err.field,
         );
-      }
-      try {
-        rows.push({
-          row,
-          values: this.checker.coerce(row),
-          topic: r.topic,
-          partition: r.partition,
-          offset: r.offset,
-          timestamp: r.timestamp,
-          seq,
-        });
-      } catch (err) {
-        if (err instanceof FieldError)
-          return badRecord(
-            r,
-            offset,
-            'schema',
-            `value does not fit the schema: '${err.field}' ${err.message}`,
-            err.field,
-          );
-        throw err;
-      }
+      throw err;
     }
-    return { ok: true, rows };
   }
 }

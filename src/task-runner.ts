@@ -89,10 +89,11 @@ export async function runTask(t: TaskRun): Promise<TaskResultJson> {
       if (t.signal?.aborted) throw Errors.aborted(`task ${t.taskId} cancelled`);
       for (const rec of batch) {
         records++;
-        const res = t.processor.process(rec);
-        if (!res.ok) {
-          if (policy === 'fail') throw badRecordError(res.bad);
-          bad.push(res.bad);
+        const before = pending.length;
+        const failed = t.processor.processInto(rec, pending);
+        if (failed !== undefined) {
+          if (policy === 'fail') throw badRecordError(failed);
+          bad.push(failed);
           if (bad.length > MAX_BAD_RECORDS_BUFFERED) {
             throw Errors.sink(
               'dead-letter',
@@ -104,8 +105,7 @@ export async function runTask(t: TaskRun): Promise<TaskResultJson> {
           }
           continue;
         }
-        for (const r of res.rows) pending.push(r);
-        rows += res.rows.length;
+        rows += pending.length - before;
         if (
           pending.length >= SINK_BATCH ||
           ((records & 255) === 0 && performance.now() - lastFlush > SINK_FLUSH_MS)
