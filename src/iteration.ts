@@ -16,6 +16,7 @@ import { rangeFromJson, rangeToJson } from './offset-range.ts';
 import { buildPlan, currentWatermarks, isNoop, resolvePositions } from './plan-builder.ts';
 import { removeTemporary } from './sinks/parquet-temporary.ts';
 import { type OffsetsFile, StateStore, type TaskResultJson } from './state-store.ts';
+import { workerBundle } from './worker/worker-bundle.ts';
 import { WorkerPool } from './worker/worker-pool.ts';
 
 export interface RunOptions {
@@ -81,6 +82,7 @@ async function executeTasks(
   opts: RunOptions,
 ): Promise<TaskResultJson[]> {
   if (plan.tasks.length === 0) return [];
+  const entry = workerBundle(job.modulePath, opts.logger);
   await clearTemporary(job, plan.iteration);
   const size = Math.max(
     1,
@@ -92,6 +94,7 @@ async function executeTasks(
   const report = (): void => opts.onProgress?.(done, planned);
   const pool = await WorkerPool.start({
     modulePath: job.modulePath,
+    entry: await entry,
     size,
     attempts: job.spec.limits.taskAttempts,
     logger: opts.logger,

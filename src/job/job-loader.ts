@@ -59,6 +59,11 @@ export async function loadJob(nameOrPath: string): Promise<LoadedJob> {
       file: modulePath,
     });
   }
+  return jobFromModule(mod, modulePath);
+}
+
+/** A job from an imported job module (its default export, or `job`), validated. */
+export function jobFromModule(mod: Record<string, unknown>, modulePath: string): LoadedJob {
   const raw = mod['default'] ?? mod['job'];
   if (raw === undefined) {
     throw Errors.config(

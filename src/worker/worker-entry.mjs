@@ -1,5 +1,8 @@
-// Worker thread bootstrap: job modules and krange itself are TypeScript, loaded through tsx.
+// Worker thread bootstrap when no esbuild bundle could be built (worker-bundle.ts): job modules
+// and krange itself are TypeScript, loaded through tsx.
 import { register } from 'tsx/esm/api';
 
 register();
-await import('./worker.ts');
+const { runWorker } = await import('./worker.ts');
+const { loadJob } = await import('../job/job-loader.ts');
+runWorker((init) => loadJob(init.modulePath));

@@ -18,6 +18,8 @@ export interface PoolTask {
 
 export interface PoolOptions {
   modulePath: string;
+  /** The workers' entry module: a bundle from worker-bundle.ts, else worker-entry.mjs (tsx). */
+  entry?: string;
   size: number;
   /** Attempts per task (>= 1). */
   attempts: number;
@@ -74,7 +76,7 @@ export class WorkerPool {
     // V8's default 16 MiB semi-spaces they scavenge constantly and promote rows that die soon after.
     // 32 MiB semi-spaces (96 MB young generation), measured (BENCHMARKS.md):
     // W1 at 4M: wall -4.5%, CPU -3.7%, peak RSS 762 -> 859 MiB.
-    const worker = new Worker(ENTRY, {
+    const worker = new Worker(this.opts.entry ?? ENTRY, {
       workerData: init,
       stderr: false,
       stdout: false,

@@ -1,13 +1,14 @@
 // The worker side of the pool: loads the job module itself (its transform cannot cross threads),
 // keeps one range reader, one record processor and the job's sinks for its lifetime, and runs the
-// tasks the driver sends, one at a time.
+// tasks the driver sends, one at a time. Started by a bundle of the job and krange built with
+// esbuild (worker-bundle.ts), or, when that cannot be built, by worker-entry.mjs through tsx.
 
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { Producer } from 'kafkajs';
 import { deadLetterTarget } from '../bad-records.ts';
 import { serviceEndpoints } from '../config/services.ts';
 import { serializeError } from '../errors.ts';
-import { loadJob } from '../job/job-loader.ts';
+import type { LoadedJob } from '../job/job-loader.ts';
 import { jobKafka } from '../kafka/kafka-client.ts';
 import { FetchRangeReader } from '../kafka/range-reader.ts';
 import { createLogger } from '../logger.ts';
@@ -17,14 +18,25 @@ import { createSinks } from '../sinks/sink-factory.ts';
 import { runTask } from '../task-runner.ts';
 import type { DriverMessage, WorkerInit, WorkerMessage } from './messages.ts';
 
-if (parentPort === null) throw new Error('worker.ts runs only as a worker thread');
-const port: MessagePort = parentPort;
-const init = workerData as WorkerInit;
-const post = (m: WorkerMessage): void => port.postMessage(m);
-const logger = createLogger(`worker-${init.workerIndex}`).child({ worker: init.workerIndex });
+/** Runs this worker thread's side of the pool for the job `load` returns. */
+export function runWorker(load: (init: WorkerInit) => Promise<LoadedJob> | LoadedJob): void {
+  if (parentPort === null) throw new Error('worker.ts runs only as a worker thread');
+  const port: MessagePort = parentPort;
+  const init = workerData as WorkerInit;
+  const post = (m: WorkerMessage): void => port.postMessage(m);
+  main(port, init, post, load).catch((err: unknown) =>
+    post({ type: 'init-failed', error: serializeError(err) }),
+  );
+}
 
-async function main(): Promise<void> {
-  const { spec } = await loadJob(init.modulePath);
+async function main(
+  port: MessagePort,
+  init: WorkerInit,
+  post: (m: WorkerMessage) => void,
+  load: (init: WorkerInit) => Promise<LoadedJob> | LoadedJob,
+): Promise<void> {
+  const logger = createLogger(`worker-${init.workerIndex}`).child({ worker: init.workerIndex });
+  const { spec } = await load(init);
   const reader = new FetchRangeReader({
     brokers: spec.kafka.brokers ?? serviceEndpoints().kafkaBrokers,
     clientId: spec.kafka.clientId ?? `krange-${spec.name}-w${init.workerIndex}`,
@@ -87,5 +99,3 @@ async function main(): Promise<void> {
   });
   post({ type: 'ready' });
 }
-
-main().catch((err: unknown) => post({ type: 'init-failed', error: serializeError(err) }));
