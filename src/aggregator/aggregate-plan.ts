@@ -137,13 +137,17 @@ export function eventTimeOf(src: EventTimeSource, row: SinkRow): number | string
   if (v === null || v === undefined) return `event time field '${src.field}' is null`;
   let ms: number;
   if (src.type.kind === 'timestamp') {
-    const b = v as bigint;
     const unit = src.type.unit;
-    if (unit === 's') ms = Number(b) * 1000;
+    // A checked timestamp is a number (safe integer, units s and ms) or a bigint.
+    if (typeof v === 'number' && (unit === 's' || unit === 'ms')) ms = unit === 's' ? v * 1000 : v;
     else {
-      const d = MS_DIVISOR[unit];
-      const q = b / d;
-      ms = Number(b < 0n && q * d !== b ? q - 1n : q);
+      const b = typeof v === 'bigint' ? v : BigInt(v as number);
+      if (unit === 's') ms = Number(b) * 1000;
+      else {
+        const d = MS_DIVISOR[unit];
+        const q = b / d;
+        ms = Number(b < 0n && q * d !== b ? q - 1n : q);
+      }
     }
   } else if (typeof v === 'string') ms = Date.parse(v);
   else ms = Math.floor(Number(v));

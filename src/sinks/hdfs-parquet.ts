@@ -128,11 +128,22 @@ class ParquetTaskWriter implements SinkTaskWriter {
 
   async write(batch: SinkRow[]): Promise<void> {
     this.check();
-    for (const r of batch) {
-      const f = this.fileFor(this.dirOf(r));
+    const dirOf = this.dirOf;
+    const rowGroupSize = this.spec.rowGroupSize;
+    // Consecutive rows mostly share a directory (the partitioner returns the very same string for
+    // them), so the file of the previous row is kept instead of a map lookup per row.
+    let dir: string | undefined;
+    let f: OpenFile | undefined;
+    for (let k = 0; k < batch.length; k++) {
+      const r = batch[k]!;
+      const d = dirOf(r);
+      if (f === undefined || d !== dir) {
+        f = this.fileFor(d);
+        dir = d;
+      }
       f.batcher.push(r.values);
       f.rows++;
-      if (f.batcher.rows >= this.spec.rowGroupSize) await this.emit(f);
+      if (f.batcher.rows >= rowGroupSize) await this.emit(f);
     }
   }
 

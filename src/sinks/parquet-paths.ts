@@ -4,6 +4,7 @@
 import type { ParquetSinkSpec } from '../job/job-spec.ts';
 import type { Schema, TimeUnit } from '../job/schema.ts';
 import { padOffset } from '../offset-range.ts';
+import { parseTimestampMs } from '../parquet/arrow-columns.ts';
 import type { SinkRow } from './sink.ts';
 
 export function fileName(topic: string, partition: number, begin: bigint, end: bigint): string {
@@ -24,9 +25,12 @@ export function parseFileName(
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
-/** Formats epoch ms as YYYY-MM-DD or YYYY-MM-DD-HH (UTC), caching the last bucket: rows of a task
- * mostly share a day, and toISOString per row showed up in profiles. */
-function timeFormatter(format: 'date' | 'hour'): (ms: number) => string {
+/**
+ * Formats epoch ms as `<name>=YYYY-MM-DD` or `<name>=YYYY-MM-DD-HH` (UTC), caching the last bucket:
+ * rows of a task mostly share a day, and toISOString (and a new directory string, hashed again by the
+ * sink's file lookup) per row showed up in profiles. Rows of one bucket get the very same string.
+ */
+function dirFormatter(name: string, format: 'date' | 'hour'): (ms: number) => string {
   const unit = format === 'date' ? DAY_MS : HOUR_MS;
   let lastBucket = Number.NaN;
   let last = '';
@@ -34,7 +38,7 @@ function timeFormatter(format: 'date' | 'hour'): (ms: number) => string {
     const bucket = Math.floor(ms / unit);
     if (bucket !== lastBucket) {
       const iso = new Date(bucket * unit).toISOString();
-      last = format === 'date' ? iso.slice(0, 10) : `${iso.slice(0, 10)}-${iso.slice(11, 13)}`;
+      last = `${name}=${format === 'date' ? iso.slice(0, 10) : `${iso.slice(0, 10)}-${iso.slice(11, 13)}`}`;
       lastBucket = bucket;
     }
     return last;
@@ -46,7 +50,7 @@ function toMillis(v: unknown): number | undefined {
   if (typeof v === 'number') return v;
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'string') {
-    const t = Date.parse(v);
+    const t = parseTimestampMs(v);
     return Number.isNaN(t) ? undefined : t;
   }
   return undefined;
@@ -62,29 +66,42 @@ export function partitioner(spec: ParquetSinkSpec['partitionBy'], schema: Schema
   if (spec === undefined) return () => '';
   const DEFAULT = `${spec.name}=__HIVE_DEFAULT_PARTITION__`;
   if ('kafkaTimestamp' in spec) {
-    const fmt = timeFormatter(spec.format);
-    return (r) => `${spec.name}=${fmt(r.timestamp)}`;
+    const dir = dirFormatter(spec.name, spec.format);
+    return (r) => dir(r.timestamp);
   }
   const { field, name } = spec;
   if (spec.format === 'value') {
+    // The last primitive value's directory is kept: consecutive rows mostly share it.
+    let lastValue: unknown;
+    let lastDir = '';
     return (r) => {
       const v = r.row[field];
-      return v === null || v === undefined ? DEFAULT : `${name}=${encodeURIComponent(String(v))}`;
+      if (v === null || v === undefined) return DEFAULT;
+      if (v === lastValue) return lastDir;
+      const dir = `${name}=${encodeURIComponent(String(v))}`;
+      const t = typeof v;
+      if (t === 'string' || t === 'number' || t === 'bigint' || t === 'boolean') {
+        lastValue = v;
+        lastDir = dir;
+      }
+      return dir;
     };
   }
-  const fmt = timeFormatter(spec.format);
+  const dir = dirFormatter(name, spec.format);
   const index = Object.keys(schema).indexOf(field);
   const ft = schema[field];
   if (index >= 0 && ft?.kind === 'timestamp') {
     const perMs = UNIT_PER_MS[ft.unit];
+    // Checked values: a number (safe integer) or a bigint, null for a null.
     return (r) => {
       const v = r.values[index];
-      return typeof v === 'bigint' ? `${name}=${fmt(Number(v) / perMs)}` : DEFAULT;
+      if (typeof v === 'number') return dir(v / perMs);
+      return typeof v === 'bigint' ? dir(Number(v) / perMs) : DEFAULT;
     };
   }
   return (r) => {
     const ms = toMillis(r.row[field]);
-    return ms === undefined || !Number.isFinite(ms) ? DEFAULT : `${name}=${fmt(ms)}`;
+    return ms === undefined || !Number.isFinite(ms) ? DEFAULT : dir(ms);
   };
 }
 

@@ -10,7 +10,11 @@ import type { Schema } from '../job/schema.ts';
 export interface SinkRow {
   /** The transform's output, as the user wrote it. */
   row: Record<string, unknown>;
-  /** The same row checked against the schema: values in schema field order. */
+  /**
+   * The same row checked against the schema: values in schema field order. int64 and timestamp
+   * (s, ms) values are numbers when they are safe integers and bigints otherwise; us/ns timestamps
+   * are bigints; null is null.
+   */
   values: unknown[];
   topic: string;
   partition: number;

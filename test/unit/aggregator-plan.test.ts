@@ -81,6 +81,13 @@ describe('aggregate plan', () => {
     expect(eventTimeOf({ kind: 'kafka' }, row([], 1234))).toBe(1234);
     expect(eventTimeOf(p.eventTime, row(['u', '/', 1_700_000_000_123_999n]))).toBe(1_700_000_000_123);
     expect(eventTimeOf(p.eventTime, row(['u', '/', -1n]))).toBe(-1);
+    // Checked timestamps in s or ms are plain numbers when they are safe integers (RowBatcher.coerce).
+    const inMs = { kind: 'field' as const, field: 'ts', index: 0, type: t.timestamp('ms') };
+    expect(eventTimeOf(inMs, row([1_700_000_000_123]))).toBe(1_700_000_000_123);
+    expect(eventTimeOf(inMs, row([1_700_000_000_123n]))).toBe(1_700_000_000_123);
+    const inS = { kind: 'field' as const, field: 'ts', index: 0, type: t.timestamp('s') };
+    expect(eventTimeOf(inS, row([-2]))).toBe(-2000);
+    expect(eventTimeOf(p.eventTime, row(['u', '/', -1]))).toBe(-1);
     expect(eventTimeOf(p.eventTime, row(['u', '/', null]))).toMatch(/is null/);
     const asText = { kind: 'field' as const, field: 'user', index: 0, type: t.utf8() };
     expect(eventTimeOf(asText, row(['2026-01-01T00:00:00.500Z']))).toBe(Date.UTC(2026, 0, 1) + 500);

@@ -32,12 +32,26 @@ describe('Parquet paths', () => {
       'dt=2026-11-24',
     );
     expect(byField({ ...r({}), values: [null, 'x'] })).toBe('dt=__HIVE_DEFAULT_PARTITION__');
+    // timestamp(ms) values are numbers when they are safe integers, else bigints (RowBatcher.coerce).
+    const byMs = partitioner({ name: 'dt', field: 'ts', format: 'date' }, { ts: t.timestamp('ms') });
+    const day = Date.UTC(2026, 10, 24);
+    expect(byMs({ ...r({}), values: [day] })).toBe('dt=2026-11-24');
+    expect(byMs({ ...r({}), values: [day + 86_399_999] })).toBe('dt=2026-11-24');
+    expect(byMs({ ...r({}), values: [BigInt(day - 1)] })).toBe('dt=2026-11-23');
+    expect(byMs({ ...r({}), values: [-1] })).toBe('dt=1969-12-31');
+    expect(byMs({ ...r({}), values: [0] })).toBe('dt=1970-01-01');
     const byHour = partitioner({ name: 'h', field: 'other', format: 'hour' }, schema);
     expect(byHour(r({ other: 1764000000000 }))).toBe('h=2025-11-24-16');
     expect(byHour(r({ other: '2026-01-02T03:04:05Z' }))).toBe('h=2026-01-02-03');
     expect(byHour(r({}))).toBe('h=__HIVE_DEFAULT_PARTITION__');
     const byValue = partitioner({ name: 'c', field: 'country', format: 'value' }, schema);
     expect(byValue(r({ country: 'a/b' }))).toBe('c=a%2Fb');
+    expect(byValue(r({ country: 'a/b' }))).toBe('c=a%2Fb');
+    expect(byValue(r({ country: 'DE' }))).toBe('c=DE');
+    expect(byValue(r({ country: 7 }))).toBe('c=7');
+    expect(byValue(r({ country: '7' }))).toBe('c=7');
+    expect(byValue(r({ country: null }))).toBe('c=__HIVE_DEFAULT_PARTITION__');
+    expect(byValue(r({ country: 'DE' }))).toBe('c=DE');
     const byKafka = partitioner({ name: 'dt', kafkaTimestamp: true, format: 'date' }, schema);
     expect(byKafka(r({}))).toBe('dt=2026-11-24');
     expect(byKafka(r({}, Date.UTC(2026, 10, 25, 0, 0, 1)))).toBe('dt=2026-11-25');
