@@ -1,15 +1,45 @@
 // Reads the .cpuprofile files that `node --cpu-prof` writes (one per thread: the driver, each
 // worker, and tsx's loader threads) and splits each thread's time into pipeline stages. A sample
 // belongs to the deepest frame on its stack that a rule recognises (JSON.parse called from the
-// json decoder is `decode`; Buffer work under kafkajs is `fetch`), else to `other`.
+// json decoder is `decode`; Buffer work under kafkajs is `fetch`), else to `other`. Frames in the
+// worker bundle (src/worker/worker-bundle.ts) are mapped back to their TypeScript sources through
+// the bundle's source maps first, so the rules see src/... paths either way.
 
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
+  columnNumber: number;
+}
+
+const maps = new Map<string, SourceMap | undefined>();
+
+/** The source position of a frame in a worker bundle (file URL, 0-based line), else the frame. */
+function original(f: CallFrame): CallFrame {
+  if (!f.url.includes('/krange-workers/') || !f.url.startsWith('file://')) return f;
+  const file = fileURLToPath(f.url);
+  let map = maps.get(file);
+  if (!maps.has(file)) {
+    map = existsSync(`${file}.map`)
+      ? new SourceMap(
+          JSON.parse(readFileSync(`${file}.map`, 'utf8')) as ConstructorParameters<typeof SourceMap>[0],
+        )
+      : undefined;
+    maps.set(file, map);
+  }
+  const e = map?.findEntry(f.lineNumber, f.columnNumber) as
+    | { originalSource?: string; originalLine?: number }
+    | undefined;
+  if (e?.originalSource === undefined) return f;
+  const src = e.originalSource.startsWith('file://')
+    ? e.originalSource
+    : `file://${resolve(dirname(file), e.originalSource)}`;
+  return { ...f, url: src, lineNumber: e.originalLine ?? f.lineNumber };
 }
 interface ProfileNode {
   id: number;
@@ -105,6 +135,7 @@ export interface ThreadProfile {
 
 export function readProfile(path: string): ThreadProfile {
   const p = JSON.parse(readFileSync(path, 'utf8')) as Profile;
+  for (const n of p.nodes) n.callFrame = original(n.callFrame);
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const stage = new Map<number, Stage>();
   // Parents come before children in a pre-order walk from the root.

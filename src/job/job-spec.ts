@@ -12,7 +12,8 @@ export interface DecodedRecord<V = unknown> {
   offset: string;
   /** Kafka record timestamp, ms since the epoch. */
   timestamp: number;
-  key: Buffer | null;
+  /** Read on demand (an accessor): `{ ...record }` leaves it out, `record.key` or destructuring reads it. */
+  readonly key: Buffer | null;
   value: V;
   headers: Record<string, string>;
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { validateJob } from '../../src/job/job-loader.ts';
+import type { DecodedRecord } from '../../src/job/job-spec.ts';
 import { t } from '../../src/job/schema.ts';
 import { RecordProcessor } from '../../src/record-processor.ts';
+import type { SinkRow } from '../../src/sinks/sink.ts';
 import { hdfsParquet } from '../../src/sinks/sink-specs.ts';
 
 const job = validateJob(
@@ -37,6 +39,42 @@ describe('RecordProcessor', () => {
     if (res.ok) expect(res.rows.map((r) => [r.offset, r.seq, r.values])).toEqual([[5n, 0, [1, 'a']]]);
     const many = p.process(rec('{"id":1,"many":3}'));
     expect(many.ok && many.rows.map((r) => r.seq)).toEqual([0, 1, 2]);
+  });
+
+  it('hands the transform the coordinates, key, value and headers, and keeps multi-row output whole', () => {
+    const seen: unknown[] = [];
+    const keyed = new RecordProcessor(
+      validateJob(
+        {
+          name: 'k',
+          topics: ['t'],
+          schema: { id: t.int64(), tag: t.utf8() },
+          transform: (r: DecodedRecord<{ id: number; rows?: number }>) => {
+            const { key, ...rest } = r;
+            seen.push({ key: key?.toString(), ...rest });
+            // A second row that does not fit the schema: the record fails whole, no rows leak.
+            if (r.value.rows) return [{ id: 1, tag: 'ok' }, { id: 2 }];
+            return { id: r.value.id, tag: r.key?.toString() ?? 'none' };
+          },
+          sinks: [hdfsParquet({ path: '/tmp/x' })],
+        },
+        'test',
+      ),
+    );
+    const out: SinkRow[] = [];
+    expect(keyed.processInto({ ...rec('{"id":3}'), key: Buffer.from('user-9') }, out)).toBeUndefined();
+    expect(out.map((r) => r.values)).toEqual([[3, 'user-9']]);
+    expect(seen[0]).toEqual({
+      key: 'user-9',
+      topic: 't',
+      partition: 2,
+      offset: '5',
+      timestamp: 0,
+      value: { id: 3 },
+      headers: {},
+    });
+    expect(keyed.processInto(rec('{"id":4,"rows":2}'), out)).toMatchObject({ stage: 'schema', field: 'tag' });
+    expect(out).toHaveLength(1);
   });
 
   it('names the stage, offset, field and reason of a bad record', () => {
