@@ -1,6 +1,6 @@
 // The worker's per-record pipeline without the network: runTask() of the demo job on records held
-// in memory (Kafka's part replaced by an in-memory reader yielding 4 MiB-sized batches, as a fetch
-// would), writing Parquet to a local file instead of WebHDFS. Single thread, so CPU time is a
+// in memory (Kafka's part replaced by an in-memory reader yielding 4 MiB-sized batches of records
+// over one buffer, as a fetch would), writing Parquet to a local file instead of WebHDFS. Single thread, so CPU time is a
 // steady measure even on a busy machine. A/B mode runs copies of krange made by snapshot.sh, each
 // in a fresh process, alternating.
 //
@@ -34,22 +34,46 @@ async function child(root: string): Promise<void> {
   const pino = (await import('pino')).default;
   const { spec } = await loadJob(join(root, 'jobs/clickstream.ts'));
 
-  // What kafkajs hands over per message: Buffers for key and value, an int64 offset.
+  // What the range reader hands over per record: a FetchedRecord over the fetch buffer (key and
+  // value sliced on demand), or, for snapshots from before it existed, kafkajs-style Buffers.
+  const FetchedRecord = (await imp('src/kafka/record-batch.ts').catch(() => ({}))).FetchedRecord as
+    | (new (
+        ...a: unknown[]
+      ) => unknown)
+    | undefined;
   const perBatch = Math.floor((4 * 1024 * 1024) / 230);
   const batches: unknown[][] = [];
   for (let i = 0; i < records; i += perBatch) {
     const b = [];
-    for (let j = i; j < Math.min(records, i + perBatch); j++) {
-      const e = clickEvent(j);
-      b.push({
-        topic: 'pipeline',
-        partition: 0,
-        offset: BigInt(j),
-        timestamp: Date.parse(e.ts),
-        key: Buffer.from(String(e.user_id)),
-        value: Buffer.from(JSON.stringify(e)),
-        headers: {},
-      });
+    const events = [];
+    for (let j = i; j < Math.min(records, i + perBatch); j++) events.push(clickEvent(j));
+    const keys = events.map((e) => Buffer.from(String(e.user_id)));
+    const values = events.map((e) => Buffer.from(JSON.stringify(e)));
+    const buf = Buffer.concat(keys.flatMap((k, x) => [k, values[x]!]));
+    let pos = 0;
+    for (let x = 0; x < events.length; x++) {
+      const j = i + x;
+      const e = events[x]!;
+      const k = keys[x]!;
+      const v = values[x]!;
+      const common = { offset: BigInt(j), timestamp: Date.parse(e.ts) };
+      b.push(
+        FetchedRecord
+          ? new FetchedRecord(
+              'pipeline',
+              0,
+              common.offset,
+              common.timestamp,
+              {},
+              buf,
+              pos,
+              k.length,
+              pos + k.length,
+              v.length,
+            )
+          : { topic: 'pipeline', partition: 0, ...common, key: k, value: v, headers: {} },
+      );
+      pos += k.length + v.length;
     }
     batches.push(b);
   }

@@ -71,7 +71,7 @@ export const STAGES = [
 export type Stage = (typeof STAGES)[number];
 
 export const STAGE_LABEL: Record<Stage, string> = {
-  fetch: 'fetch (kafkajs protocol, range reader)',
+  fetch: 'fetch (Fetch requests, record batch decoding)',
   decode: 'decode (JSON.parse of values)',
   transform: "transform (the job's function)",
   check: 'check (schema coerce per row)',
