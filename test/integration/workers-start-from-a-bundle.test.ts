@@ -1,8 +1,9 @@
 // Worker threads start from an esbuild bundle of the job and krange (worker-bundle.ts), with tsx
 // only as the fallback: both paths must run a job to the same exactly-once result, and the bundle
 // must really be what the workers ran.
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -32,6 +33,39 @@ describe('worker bundle', () => {
       w.once('error', reject);
     });
     expect(msg.type).toBe('ready');
+  });
+
+  it('keeps import.meta.url pointing at the job file, so a job can read files beside it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'krange-bundle-job-'));
+    try {
+      writeFileSync(join(dir, 'topic.json'), JSON.stringify({ topic: 'beside-the-job' }));
+      const job = join(dir, 'beside.ts');
+      writeFileSync(
+        job,
+        [
+          `import { readFileSync } from 'node:fs';`,
+          `import { defineJob, hdfsParquet, t } from ${JSON.stringify(resolve('src/index.ts'))};`,
+          `const { topic } = JSON.parse(readFileSync(new URL('./topic.json', import.meta.url), 'utf8'));`,
+          'export default defineJob({ name: topic, topics: [topic], schema: { id: t.int64() },',
+          `  sinks: [hdfsParquet({ path: 'file:///tmp/krange-beside' })] });`,
+        ].join('\n'),
+      );
+      const bundle = await workerBundle(job, silent);
+      expect(bundle).toBeDefined();
+      expect(bundle!.startsWith(dir)).toBe(false);
+      const msg = await new Promise<{ type: string; error?: { message: string } }>((res, rej) => {
+        const w = new Worker(bundle!, { workerData: { modulePath: job, workerIndex: 0 }, execArgv: [] });
+        w.once('message', (m: { type: string; error?: { message: string } }) => {
+          void w.terminate();
+          res(m);
+        });
+        w.once('error', rej);
+      });
+      expect(msg.error?.message).toBeUndefined();
+      expect(msg.type).toBe('ready');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('runs a job exactly once from the bundle and from the tsx fallback', async () => {
