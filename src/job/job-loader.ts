@@ -49,15 +49,40 @@ export function validateJob(raw: unknown, where: string): JobSpec {
   return parsed.data;
 }
 
+/** Job modules already imported by the CLI bundle (bin/start-bundle.mjs), by path. */
+const preloaded = new Map<string, Record<string, unknown>>();
+
+export function preloadJobModule(modulePath: string, mod: Record<string, unknown>): void {
+  preloaded.set(modulePath, mod);
+}
+
+let typeScriptLoader: Promise<void> | undefined;
+
+/**
+ * Started from the CLI bundle, TypeScript is not loadable until tsx is registered: that happens
+ * here, only for a job module the bundle does not hold (krange schedule, krange jobs).
+ */
+function loaderFor(modulePath: string): Promise<void> | undefined {
+  const bundled = (globalThis as { __krangeBundled?: boolean }).__krangeBundled === true;
+  if (!bundled || !/\.[mc]?ts$/.test(modulePath)) return undefined;
+  typeScriptLoader ??= import('tsx/esm/api').then((m) => {
+    m.register();
+  });
+  return typeScriptLoader;
+}
+
 export async function loadJob(nameOrPath: string): Promise<LoadedJob> {
   const modulePath = resolveJobPath(nameOrPath);
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
-  } catch (err) {
-    throw Errors.config(`cannot import job module ${modulePath}: ${(err as Error).message}`, {
-      file: modulePath,
-    });
+  let mod = preloaded.get(modulePath);
+  if (mod === undefined) {
+    try {
+      await loaderFor(modulePath);
+      mod = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
+    } catch (err) {
+      throw Errors.config(`cannot import job module ${modulePath}: ${(err as Error).message}`, {
+        file: modulePath,
+      });
+    }
   }
   return jobFromModule(mod, modulePath);
 }
