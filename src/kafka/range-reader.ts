@@ -3,6 +3,8 @@
 // assignment; a throw-away group per task costs a group join per range (measured in
 // ARCHITECTURE.md), and fetching directly is what Spark's KafkaDataConsumer does with assign().
 // kafkajs 2.2.4 is the final release, so these internals are frozen; they are typed below.
+// kafkajs encodes each request and owns the connection; the response is decoded here, in place
+// (fetch-response.ts, record-batch.ts), without kafkajs's per-record objects.
 //
 // Gaps are normal: compaction removes offsets, transaction markers occupy offsets of their own, and
 // aborted transactional records are dropped under read_committed. The reader advances past every
