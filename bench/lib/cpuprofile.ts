@@ -79,7 +79,7 @@ export const STAGE_LABEL: Record<Stage, string> = {
   'encode-parquet': 'encode: Arrow IPC -> Parquet (parquet-wasm)',
   upload: 'upload (WebHDFS, http)',
   runtime: 'krange runtime (task loop, sinks, pool)',
-  startup: 'start-up (tsx, module loading, compile)',
+  startup: 'start-up (module loading, compile)',
   gc: 'garbage collection',
   other: 'other (V8/native: program, Buffer, streams)',
   idle: 'idle (waiting on I/O)',
