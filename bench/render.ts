@@ -264,7 +264,10 @@ function noop(n: NoopResult): string {
         "... of which the outcome's `durationMs` (lock, plan against Kafka, decide: **after start-up**)",
         sec(n.durationMs.median),
       ],
-      ['`krange --help` wall time (start-up alone: node and the CLI, from its bundle)', sec(n.helpWallMs.median)],
+      [
+        '`krange --help` wall time (start-up alone: node and the CLI, from its bundle)',
+        sec(n.helpWallMs.median),
+      ],
       ['wall minus `--help` (job load, Kafka connect, plan, exit)', sec(n.afterStartupMs)],
     ],
     ['l', 'r'],
