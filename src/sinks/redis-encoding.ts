@@ -151,3 +151,44 @@ export function isTransientRedisError(err: unknown): boolean {
 export function isRejection(err: unknown): boolean {
   return err instanceof Error && /^WRONGTYPE\b/.test(err.message);
 }
+
+export interface ReplyOutcome<O> {
+  /** Owners refused for the first time in this flush (a retry does not report them again). */
+  rejected: { owner: O; err: Error }[];
+  /** The first transient error: the round trip is retried whole. */
+  transient: Error | undefined;
+  /** `latest` writes the server skipped as older than what it holds. */
+  stale: number;
+}
+
+/**
+ * Sorts a pipeline's replies. A command refused by the server (WRONGTYPE) is reported once per
+ * owning row across all retries of a flush (`alreadyRejected` carries them over); any other
+ * non-transient error is thrown.
+ */
+export function classifyReplies<O>(
+  replies: [Error | null, unknown][],
+  owners: O[],
+  isLatest: (i: number) => boolean,
+  alreadyRejected: Set<O>,
+): ReplyOutcome<O> {
+  const out: ReplyOutcome<O> = { rejected: [], transient: undefined, stale: 0 };
+  for (let i = 0; i < replies.length; i++) {
+    const [err, reply] = replies[i]!;
+    if (err === null) {
+      if (isLatest(i) && reply === 0) out.stale++;
+      continue;
+    }
+    if (isRejection(err)) {
+      const owner = owners[i]!;
+      if (!alreadyRejected.has(owner)) {
+        alreadyRejected.add(owner);
+        out.rejected.push({ owner, err });
+      }
+      continue;
+    }
+    if (!isTransientRedisError(err)) throw err;
+    out.transient ??= err;
+  }
+  return out;
+}

@@ -31,9 +31,9 @@ import { Errors, type KrangeError } from '../errors.ts';
 import type { RedisSinkSpec } from '../job/job-spec.ts';
 import { LogEvents } from '../log-events.ts';
 import {
+  classifyReplies,
   compileKeyTemplate,
   hashFields,
-  isRejection,
   isTransientRedisError,
   type KeyTemplate,
   MissingField,
@@ -256,7 +256,8 @@ class RedisTaskWriter implements SinkTaskWriter {
     const cmds = ops.flatMap((op) => op.cmds);
     const owner = ops.flatMap((op) => op.cmds.map(() => op));
     try {
-      await withRetries(() => this.roundTrip(cmds, owner), {
+      const rejected = new Set<Op>();
+      await withRetries(() => this.roundTrip(cmds, owner, rejected), {
         retries: this.sink.spec.retries,
         isTransient: isTransientRedisError,
         onRetry: (err, attempt, delayMs) =>
@@ -286,29 +287,19 @@ class RedisTaskWriter implements SinkTaskWriter {
     });
   }
 
-  /** One round trip; throws the first error, a rejection (WRONGTYPE) before a transient one. */
-  private async roundTrip(cmds: Cmd[], owner: Op[]): Promise<void> {
+  /**
+   * One round trip. Refused rows go to the bad-record policy once per flush, however often a
+   * transient error makes the flush retry; the first transient error is thrown (retry).
+   */
+  private async roundTrip(cmds: Cmd[], owner: Op[], rejected: Set<Op>): Promise<void> {
     const replies = await send(this.sink.connection(), this.sink.isCluster, cmds);
-    let transient: Error | undefined;
-    let stale = 0;
-    for (let i = 0; i < replies.length; i++) {
-      const [err, reply] = replies[i]!;
-      if (err === null) {
-        if ('latest' in cmds[i]! && reply === 0) stale++;
-        continue;
-      }
-      const op = owner[i]!;
-      if (isRejection(err)) {
-        // The command failed on the server; the job's onBadRecord policy decides what follows.
-        this.rows--;
-        this.ctx.reject(op.row, `redis rejected key '${op.key}': ${err.message}`);
-        continue;
-      }
-      if (!isTransientRedisError(err)) throw err;
-      transient ??= err;
+    const out = classifyReplies(replies, owner, (i) => 'latest' in cmds[i]!, rejected);
+    for (const { owner: op, err } of out.rejected) {
+      this.rows--;
+      this.ctx.reject(op.row, `redis rejected key '${op.key}': ${err.message}`);
     }
-    if (transient !== undefined) throw transient;
-    this.stale += stale;
+    if (out.transient !== undefined) throw out.transient;
+    this.stale += out.stale;
   }
 
   private failure(err: unknown, rows: number): KrangeError {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { redisSinkSchema } from '../../src/job/job-spec.ts';
 import {
+  classifyReplies,
   compileKeyTemplate,
   hashFields,
   isRejection,
@@ -106,5 +107,62 @@ describe('error classes', () => {
       false,
     );
     expect(isRejection(new Error('WRONGTYPE Operation against a key'))).toBe(true);
+  });
+});
+
+describe('classifyReplies', () => {
+  const wrongType = () => new Error('WRONGTYPE Operation against a key holding the wrong kind of value');
+  const down = () =>
+    Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:16379'), { code: 'ECONNREFUSED' });
+
+  it('reports a refused row once across the retries of a flush, and asks for a retry on a transient error', () => {
+    const owners = ['a', 'a', 'b', 'c'];
+    const seen = new Set<string>();
+    // First round trip: row a refused (both its commands), row c hits a transient error.
+    const first = classifyReplies(
+      [
+        [wrongType(), null],
+        [wrongType(), null],
+        [null, 'OK'],
+        [down(), null],
+      ],
+      owners,
+      () => false,
+      seen,
+    );
+    expect(first.rejected.map((r) => r.owner)).toEqual(['a']);
+    expect(first.transient?.message).toMatch(/ECONNREFUSED/);
+    // The retry sends everything again: a is refused again but not reported twice.
+    const retry = classifyReplies(
+      [
+        [wrongType(), null],
+        [wrongType(), null],
+        [null, 'OK'],
+        [null, 1],
+      ],
+      owners,
+      (i) => i === 3,
+      seen,
+    );
+    expect(retry.rejected).toEqual([]);
+    expect(retry.transient).toBeUndefined();
+    expect(retry.stale).toBe(0);
+  });
+
+  it('counts stale latest writes and throws errors that are neither refusals nor transient', () => {
+    const out = classifyReplies(
+      [
+        [null, 0],
+        [null, 1],
+        [null, 0],
+      ],
+      ['x', 'y', 'z'],
+      () => true,
+      new Set(),
+    );
+    expect(out.stale).toBe(2);
+    expect(() =>
+      classifyReplies([[new Error('ERR syntax error'), null]], ['x'], () => false, new Set()),
+    ).toThrow(/syntax error/);
   });
 });
