@@ -225,9 +225,15 @@ function limits(l: LimitsResult, w: W1Result | undefined): string {
   ].join('\n');
 }
 
+/** ` (min - max over n runs)` for repeated measures, '' for one. */
+function range(runs: number[] | undefined, unit: string): string {
+  if (runs === undefined || runs.length < 2) return '';
+  return ` (${int(Math.min(...runs))}${unit} - ${int(Math.max(...runs))}${unit} over ${runs.length} runs)`;
+}
+
 function scaling(s: ScalingResult): string {
   return [
-    `\`krange run\` over the last N events of \`${s.topic}\` (fresh state positioned by \`krange reset\`, not timed). Peak RSS: the whole process tree, sampled from /proc every 100 ms.`,
+    `\`krange run\` over the last N events of \`${s.topic}\` (fresh state positioned by \`krange reset\`, not timed)${s.points[0]?.runsWallMs ? `, ${s.points[0].runsWallMs.length} runs per size: wall is the median (min - max), the other columns are of the median run, peak RSS the highest of all runs` : ''}. Peak RSS: the whole process tree, sampled from /proc every 100 ms.`,
     '',
     table(
       [
@@ -241,7 +247,9 @@ function scaling(s: ScalingResult): string {
       ],
       s.points.map((p) => [
         int(p.records),
-        sec(p.wallMs),
+        p.runsWallMs && p.runsWallMs.length > 1
+          ? `${sec(p.wallMs)} (${sec(Math.min(...p.runsWallMs))} - ${sec(Math.max(...p.runsWallMs))})`
+          : sec(p.wallMs),
         int(p.recordsPerSec),
         p.inProcessMs === undefined ? 'n/a' : sec(p.inProcessMs),
         mib(p.peakRssBytes),
@@ -286,15 +294,15 @@ function sinks(list: SinkBench[]): string {
     rows.push([
       s.sink === 'mongo' ? 'MongoDB-wire (upsert by _id)' : 'Redis (SET)',
       int(s.records),
-      `${int(s.krange.perSec)}/s (${sec(s.krange.wallMs, 1)})`,
+      `${int(s.krange.perSec)}/s (${sec(s.krange.wallMs, 1)})${range(s.runsPerSec, '/s')}`,
       s.krange.perSecInProcess === undefined ? 'n/a' : `${int(s.krange.perSecInProcess)}/s`,
       int(s.krange.counted),
-      raw.map((x) => `${x.label}: ${int(x.perSec)}/s`).join('<br>'),
+      raw.map((x, i) => `${x.label}: ${int(x.perSec)}/s${range(s.rawRunsPerSec?.[i], '/s')}`).join('<br>'),
       pct(s.krange.perSec / best),
     ]);
   }
   return [
-    'krange jobs `bench/jobs/clicks-mongo.ts` and `bench/jobs/clicks-redis.ts` (the demo job with that sink) over the last N events of the scaling topic; the raw limits write the same documents from this host.',
+    `krange jobs \`bench/jobs/clicks-mongo.ts\` and \`bench/jobs/clicks-redis.ts\` (the demo job with that sink) over the last N events of the scaling topic; the raw limits write the same documents from this host${list[0]?.runsPerSec ? `. ${list[0].runsPerSec.length} runs each, krange then raw alternating: medians, with min - max` : ''}.`,
     '',
     table(
       [
@@ -314,6 +322,9 @@ function sinks(list: SinkBench[]): string {
 function aggregator(a: AggregatorBench): string {
   if (a.skipped) return `Skipped: ${a.skipped}.`;
   const out: string[] = [];
+  const n = a.runsRecordsPerSec?.length ?? 1;
+  if (n > 1)
+    out.push(`${n} runs; each table shows the median run (sustained: by rate; freshness: by p99).`, '');
   const s = a.sustained;
   if (s) {
     out.push(
@@ -327,7 +338,7 @@ function aggregator(a: AggregatorBench): string {
             : ['Drain from first flush to last offset stored', sec(s.drainMs)],
           [
             `**Sustained rate**${s.startupIncluded ? ' (start-up included)' : ''}`,
-            `**${int(s.recordsPerSec)} rec/s**`,
+            `**${int(s.recordsPerSec)} rec/s**${range(a.runsRecordsPerSec, ' rec/s')}`,
           ],
           ['Peak RSS', mib(s.peakRssBytes)],
           [
@@ -351,7 +362,10 @@ function aggregator(a: AggregatorBench): string {
             `${int(f.records)} events in ${f.seconds} s (${int(f.achievedPerSec)} rec/s achieved)`,
           ],
           ['p50', sec(f.p50Ms)],
-          ['**p99**', `**${sec(f.p99Ms)}**`],
+          [
+            '**p99**',
+            `**${sec(f.p99Ms)}**${a.runsP99Ms && a.runsP99Ms.length > 1 ? ` (runs: ${a.runsP99Ms.map((v) => sec(v)).join(', ')})` : ''}`,
+          ],
           ['max', sec(f.maxMs)],
           ['Not stored when observation ended', int(f.unresolved)],
           ['Peak RSS', mib(f.peakRssBytes)],

@@ -2,7 +2,7 @@
 // allowed to fail without stopping the others, writes the results as JSON to bench/results/ and
 // renders them (bench/render.ts) to BENCHMARKS.md.
 //
-//   node --import tsx bench/run.ts [--quick] [--with-spark] [--only w1,noop,limits,profile,scaling,sinks,aggregator,encoders]
+//   node --import tsx bench/run.ts [--quick [--repeats N]] [--with-spark] [--only w1,noop,limits,profile,scaling,sinks,aggregator,encoders]
 //
 // --quick: tiny sizes and one repeat, Spark skipped unless --with-spark; a CI smoke test that makes
 // no time assertions (it fails only when a workload errors or an output does not check out), and
@@ -17,12 +17,12 @@ import { waitForService, webhdfs } from './lib/services.ts';
 import { topicInfo } from './lib/topics.ts';
 import { benchEncoders } from './parquet-encoders.ts';
 import { type BenchResults, renderMarkdown, summaryLines } from './render.ts';
-import { benchAggregator } from './workloads/aggregator.ts';
+import { benchAggregator, combineAggregatorRuns } from './workloads/aggregator.ts';
 import { cpuLimit, hdfsLimit, kafkaLimit } from './workloads/limits.ts';
 import { benchNoop } from './workloads/noop.ts';
 import { benchProfile } from './workloads/profile.ts';
 import { benchScaling } from './workloads/scaling.ts';
-import { benchMongo, benchRedis } from './workloads/sinks.ts';
+import { benchMongo, benchRedis, combineSinkRuns } from './workloads/sinks.ts';
 import { benchW1 } from './workloads/w1.ts';
 
 const WORKLOADS = ['encoders', 'w1', 'noop', 'limits', 'profile', 'scaling', 'sinks', 'aggregator'] as const;
@@ -44,7 +44,7 @@ for (const w of only)
 const config = quick
   ? {
       w1Records: 20_000,
-      repeats: 1,
+      repeats: Number(option('--repeats') ?? 1),
       spark: flag('--with-spark'),
       scaling: [10_000, 20_000],
       sinkRecords: 10_000,
@@ -172,7 +172,7 @@ await step('profile', async () => {
 });
 
 await step('scaling', async () => {
-  results.scaling = await benchScaling({ sizes: config.scaling, runId });
+  results.scaling = await benchScaling({ sizes: config.scaling, runId, repeats: config.repeats });
   if (!results.scaling.checksOk) throw new Error('a scaling run did not write the expected rows');
 });
 
@@ -183,7 +183,10 @@ await step('sinks', async () => {
   results.sinks = [];
   for (const fn of [benchMongo, benchRedis]) {
     try {
-      results.sinks.push(await fn(info, n, runId, config.serviceWaitMs));
+      const runs = [];
+      for (let rep = 0; rep < config.repeats; rep++)
+        runs.push(await fn(info, n, `${runId}r${rep}`, config.serviceWaitMs));
+      results.sinks.push(combineSinkRuns(runs));
     } catch (err) {
       results.sinks.push({
         sink: fn === benchMongo ? 'mongo' : 'redis',
@@ -199,14 +202,21 @@ await step('sinks', async () => {
 });
 
 await step('aggregator', async () => {
-  results.aggregator = await benchAggregator({
-    backlogTopic: w1Topic,
-    backlogRecords: config.w1Records,
-    freshPerSec,
-    freshSeconds: config.freshSeconds,
-    runId,
-    waitMs: config.serviceWaitMs,
-  });
+  const runs = [];
+  for (let rep = 0; rep < config.repeats; rep++) {
+    runs.push(
+      await benchAggregator({
+        backlogTopic: w1Topic,
+        backlogRecords: config.w1Records,
+        freshPerSec,
+        freshSeconds: config.freshSeconds,
+        runId: `${runId}r${rep}`,
+        waitMs: config.serviceWaitMs,
+      }),
+    );
+    if (runs.at(-1)?.skipped) break;
+  }
+  results.aggregator = combineAggregatorRuns(runs);
   const s = results.aggregator.sustained;
   if (s && (s.countedEvents !== config.w1Records || s.countedRecords !== config.w1Records)) {
     throw new Error(

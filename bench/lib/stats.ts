@@ -24,3 +24,10 @@ export function percentile(values: number[], p: number): number {
 }
 
 export const MiB = 1024 * 1024;
+
+/** The run whose `key` is the median (the lower middle one for an even count). */
+export function medianRun<T>(runs: T[], key: (t: T) => number): T {
+  if (runs.length === 0) throw new Error('no runs');
+  const s = [...runs].sort((a, b) => key(a) - key(b));
+  return s[(s.length - 1) >> 1]!;
+}

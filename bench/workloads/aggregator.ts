@@ -18,7 +18,7 @@ import { createKafka } from '../../src/kafka/kafka-client.ts';
 import { ROOT } from '../lib/engines.ts';
 import { type Measured, type RunResult, startMeasured } from '../lib/proc-tree.ts';
 import { endpoints, waitForService } from '../lib/services.ts';
-import { percentile } from '../lib/stats.ts';
+import { medianRun, percentile } from '../lib/stats.ts';
 
 const JOB_FILE = join(ROOT, 'bench/jobs/clicks-agg.ts');
 const POLL_MS = 50;
@@ -56,6 +56,9 @@ export interface AggregatorBench {
   skipped?: string;
   sustained?: SustainedResult;
   freshness?: FreshnessResult;
+  /** Sustained records/s and p99 freshness of every repeat (the result shows the median runs). */
+  runsRecordsPerSec?: number[];
+  runsP99Ms?: number[];
 }
 
 /** `krange aggregate` of the bench job, from `root` (a copy of krange made by experiments/snapshot.sh, or this one). */
@@ -330,4 +333,18 @@ export async function benchAggregator(o: {
   } finally {
     await db.end();
   }
+}
+
+/** Repeats of the aggregator benchmark folded into the median runs. */
+export function combineAggregatorRuns(runs: AggregatorBench[]): AggregatorBench {
+  const sustained = runs.flatMap((r) => (r.sustained ? [r.sustained] : []));
+  const freshness = runs.flatMap((r) => (r.freshness ? [r.freshness] : []));
+  const first = runs[0]!;
+  return {
+    ...first,
+    ...(sustained.length > 0 ? { sustained: medianRun(sustained, (s) => s.recordsPerSec) } : {}),
+    ...(freshness.length > 0 ? { freshness: medianRun(freshness, (f) => f.p99Ms) } : {}),
+    runsRecordsPerSec: sustained.map((s) => s.recordsPerSec),
+    runsP99Ms: freshness.map((f) => f.p99Ms),
+  };
 }

@@ -10,6 +10,7 @@ import { MongoClient } from 'mongodb';
 import { clickEvent } from '../../src/demo/clickstream-events.ts';
 import { ROOT, runKrange } from '../lib/engines.ts';
 import { endpoints, waitForService } from '../lib/services.ts';
+import { medianRun, summarize } from '../lib/stats.ts';
 import type { TopicInfo } from '../lib/topics.ts';
 import { stateForTail } from './scaling.ts';
 
@@ -25,6 +26,26 @@ export interface SinkBench {
     counted: number;
   };
   raw?: { label: string; ms: number; perSec: number; counted: number }[];
+  /** krange records/s of every repeat, and each raw limit's (the result shows the medians). */
+  runsPerSec?: number[];
+  rawRunsPerSec?: number[][];
+}
+
+/** Repeats of one sink's benchmark (krange, then its raw limits, alternating) folded into medians. */
+export function combineSinkRuns(runs: SinkBench[]): SinkBench {
+  const done = runs.filter((r) => r.krange !== undefined);
+  if (done.length === 0) return runs[0]!;
+  const mid = medianRun(done, (r) => r.krange!.perSec);
+  const raw = (mid.raw ?? []).map((x, i) => {
+    const all = done.map((r) => r.raw?.[i]?.perSec ?? Number.NaN);
+    return { ...x, perSec: summarize(all).median };
+  });
+  return {
+    ...mid,
+    raw,
+    runsPerSec: done.map((r) => r.krange!.perSec),
+    rawRunsPerSec: raw.map((_x, i) => done.map((r) => r.raw?.[i]?.perSec ?? Number.NaN)),
+  };
 }
 
 function doc(i: number): Record<string, unknown> {
