@@ -66,7 +66,7 @@ services-env: ## print the KRANGE_* variables for the local stack
 services-docker: ## the same services from official images, for machines with Docker
 	docker compose -f docker/docker-compose.yml up -d --wait
 
-bench: install services-up ## full benchmarks (see BENCHMARKS.md); takes a while
+bench: install services-up ## full benchmarks (see BENCHMARKS.md); about 40 min, with Spark
 	node --import tsx bench/run.ts
 
 bench-quick: install services-up ## a small version of the benchmarks (CI smoke test; no time assertions)
