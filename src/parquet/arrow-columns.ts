@@ -277,15 +277,16 @@ abstract class Column {
   }
 }
 
-function growI32(a: Int32Array, need: number): Int32Array<ArrayBuffer> {
-  const n = new Int32Array(Math.max(a.length * 2, need));
-  n.set(a);
-  return n;
-}
+type Grown =
+  | Int32Array<ArrayBuffer>
+  | Uint8Array<ArrayBuffer>
+  | Float64Array<ArrayBuffer>
+  | BigInt64Array<ArrayBuffer>;
 
-function growU8(a: Uint8Array, need: number): Uint8Array<ArrayBuffer> {
-  const n = new Uint8Array(Math.max(a.length * 2, need));
-  n.set(a);
+/** A copy of `a` with room for at least `need` values (doubling). Rare, so one shared helper. */
+function grow<T extends Grown>(a: T, need: number): T {
+  const n = new (a.constructor as new (length: number) => T)(Math.max(a.length * 2, need));
+  n.set(a as never);
   return n;
 }
 
@@ -305,14 +306,14 @@ class Utf8Column extends Column {
 
   push(v: unknown): void {
     const i = this.length++;
-    if (i + 2 > this.offsets.length) this.offsets = growI32(this.offsets, i + 2);
+    if (i + 2 > this.offsets.length) this.offsets = grow(this.offsets, i + 2);
     let pos = this.pos;
     if (v === null) this.setNull(i);
     else {
       if (this.bits !== null) this.setValid(i);
       const s = v as string;
       const n = s.length;
-      if (pos + n * 3 > this.bytes.length) this.bytes = growU8(this.bytes, pos + n * 3);
+      if (pos + n * 3 > this.bytes.length) this.bytes = grow(this.bytes, pos + n * 3);
       const bytes = this.bytes;
       let k = 0;
       if (n < SHORT_STRING) {
@@ -352,7 +353,7 @@ class Int32Column extends Column {
 
   push(v: unknown): void {
     const i = this.length++;
-    if (i >= this.values.length) this.values = growI32(this.values, i + 1);
+    if (i >= this.values.length) this.values = grow(this.values, i + 1);
     if (v === null) {
       this.setNull(i);
       this.values[i] = 0;
@@ -379,11 +380,7 @@ class Float64Column extends Column {
 
   push(v: unknown): void {
     const i = this.length++;
-    if (i >= this.values.length) {
-      const n = new Float64Array(Math.max(this.values.length * 2, i + 1));
-      n.set(this.values);
-      this.values = n;
-    }
+    if (i >= this.values.length) this.values = grow(this.values, i + 1);
     if (v === null) {
       this.setNull(i);
       this.values[i] = 0;
@@ -410,10 +407,8 @@ abstract class Int64Base extends Column {
   push(v: unknown): void {
     const i = this.length++;
     if (i >= this.values.length) {
-      const n = new BigInt64Array(Math.max(this.values.length * 2, i + 1));
-      n.set(this.values);
-      this.values = n;
-      this.words = new Int32Array(n.buffer);
+      this.values = grow(this.values, i + 1);
+      this.words = new Int32Array(this.values.buffer);
     }
     if (typeof v === 'number') {
       if (this.bits !== null) this.setValid(i);
@@ -497,7 +492,7 @@ class BoolColumn extends Column {
 
   push(v: unknown): void {
     const i = this.length++;
-    if (i >> 3 >= this.values.length) this.values = growU8(this.values, (i >> 3) + 1);
+    if (i >> 3 >= this.values.length) this.values = grow(this.values, (i >> 3) + 1);
     if (v === null) this.setNull(i);
     else {
       if (this.bits !== null) this.setValid(i);
@@ -543,7 +538,7 @@ class ListColumn extends Column {
 
   push(v: unknown): void {
     const i = this.length++;
-    if (i + 2 > this.offsets.length) this.offsets = growI32(this.offsets, i + 2);
+    if (i + 2 > this.offsets.length) this.offsets = grow(this.offsets, i + 2);
     const child = this.child;
     if (v === null) this.setNull(i);
     else {
