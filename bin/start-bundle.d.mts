@@ -1,6 +1,6 @@
-// Types of start-bundle.mjs for src/cli/cli-bundle.ts.
-export declare const CLI_CACHE: string;
+// Types of start-bundle.mjs for src/bundler.ts and src/cli/cli-bundle.ts.
 export declare function namedJob(argv: string[]): string | undefined;
-export declare function manifestPath(job: string | undefined): string;
+export declare function manifestPath(cache: string, job: string | undefined): string;
+export declare function freshBundle(manifestFile: string): string | undefined;
 export declare function startFromBundle(argv: string[]): Promise<boolean>;
 export declare function contentHash(path: string): string;

@@ -8,7 +8,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
-export const CLI_CACHE = join(ROOT, 'node_modules', '.cache', 'krange-cli');
+const CACHE_ROOT = join(ROOT, 'node_modules', '.cache');
 const JOB_COMMANDS = new Set(['run', 'plan', 'rerun', 'reset', 'state', 'aggregate']);
 
 /** The job module a command line names, if any, found as resolveJobPath (job-loader.ts) finds it. */
@@ -29,15 +29,13 @@ export function namedJob(argv) {
   return undefined;
 }
 
-/** Where the bundle for a command naming `job` (or none) is recorded. */
-export function manifestPath(job) {
-  return join(
-    CLI_CACHE,
-    `${createHash('sha256')
-      .update(job ?? '-')
-      .digest('hex')
-      .slice(0, 16)}.json`,
-  );
+/** Where the bundle of `cache` (krange-cli, krange-workers) for `job` (or none) is recorded. */
+export function manifestPath(cache, job) {
+  const key = createHash('sha256')
+    .update(job ?? '-')
+    .digest('hex')
+    .slice(0, 16);
+  return join(CACHE_ROOT, cache, `${key}.json`);
 }
 
 /** A source file's content hash, as the manifest records it. */
@@ -45,8 +43,23 @@ export function contentHash(path) {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-/** True when every source is as it was when the bundle was built (~3 ms for the CLI's ~50 files). */
-function fresh(inputs) {
+/**
+ * The entry of the bundle a manifest records, if it still exists and every source is as it was
+ * when the bundle was built (~3 ms for the CLI's ~50 files); else undefined.
+ */
+export function freshBundle(manifestFile) {
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (manifest.version !== 2 || !existsSync(manifest.entry) || !sourcesUnchanged(manifest.inputs))
+    return undefined;
+  return manifest.entry;
+}
+
+function sourcesUnchanged(inputs) {
   for (const [path, hash] of inputs) {
     try {
       if (contentHash(path) !== hash) return false;
@@ -61,24 +74,18 @@ function fresh(inputs) {
 export async function startFromBundle(argv) {
   if (process.env.KRANGE_CLI_BUNDLE === '0') return false;
   const job = namedJob(argv);
-  let manifest;
-  try {
-    manifest = JSON.parse(readFileSync(manifestPath(job), 'utf8'));
-  } catch {
-    return false;
-  }
-  if (manifest.version !== 2 || !fresh(manifest.inputs)) return false;
+  const entry = freshBundle(manifestPath('krange-cli', job));
+  if (entry === undefined) return false;
   let mod;
   try {
     // Evaluates the job module too; if that throws, the tsx path reports it as usual.
-    mod = await import(pathToFileURL(manifest.entry).href);
+    mod = await import(pathToFileURL(entry).href);
   } catch {
     return false;
   }
   globalThis.__krangeBundled = true;
   if (job !== undefined && mod.job !== undefined) mod.preloadJobModule(job, mod.job);
-  if (process.env.KRANGE_DEBUG_STARTUP === '1')
-    process.stderr.write(`krange: started from ${manifest.entry}\n`);
+  if (process.env.KRANGE_DEBUG_STARTUP === '1') process.stderr.write(`krange: started from ${entry}\n`);
   await mod.main(argv);
   return true;
 }

@@ -4,7 +4,9 @@
 // esbuild resolved them to; code splitting keeps unused parts (other sinks and their drivers, the
 // aggregator) out of the start; `import.meta.url` keeps meaning each source file. A bundle is
 // written whole into node_modules/.cache/<cache>/<content hash>/ and reused while its content is
-// the same; bundles unused for a week are removed.
+// the same; bundles unused for a week are removed. `cachedBundle` records each bundle in a manifest
+// with the content hash of every source that went in (read by bin/start-bundle.mjs too), so an
+// unchanged job and krange reuse it without running esbuild at all.
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { builtinModules } from 'node:module';
 import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
+import { contentHash, freshBundle, manifestPath } from '../bin/start-bundle.mjs';
 
 export const SRC = dirname(fileURLToPath(import.meta.url));
 export const ROOT = dirname(SRC);
@@ -153,4 +156,26 @@ function prune(cacheDir: string, current: string): void {
       // Another run may have removed it.
     }
   }
+}
+
+/**
+ * The bundle of `cache` for `key` (a job module path, or undefined): the recorded one while its
+ * sources are unchanged, else built now and recorded. Returns its entry path.
+ */
+export async function cachedBundle(o: {
+  cache: string;
+  name: string;
+  key: string | undefined;
+  entry: string;
+}): Promise<string> {
+  const manifest = manifestPath(o.cache, o.key);
+  const fresh = freshBundle(manifest);
+  if (fresh !== undefined) return fresh;
+  const bundle = await buildBundle({ cache: o.cache, name: o.name, entry: o.entry, resolveDir: SRC });
+  const inputs = bundle.inputs.map((p) => [p, contentHash(p)] as const);
+  mkdirSync(dirname(manifest), { recursive: true });
+  const tmp = `${manifest}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ version: 2, entry: bundle.path, inputs }));
+  renameSync(tmp, manifest);
+  return bundle.path;
 }

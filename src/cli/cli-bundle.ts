@@ -1,11 +1,9 @@
 // Builds the bundle bin/start-bundle.mjs starts the CLI from: krange's CLI and the job module the
-// command line names, bundled by esbuild (bundler.ts), recorded in a manifest with the content hash
-// of every source that went in, so any edit sends the next command through tsx (and here).
+// command line names (bundler.ts cachedBundle: recorded with the content hash of every source that
+// went in, so any edit sends the next command through tsx, and here).
 
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { contentHash, manifestPath } from '../../bin/start-bundle.mjs';
-import { buildBundle, SRC } from '../bundler.ts';
+import { join } from 'node:path';
+import { cachedBundle, SRC } from '../bundler.ts';
 
 /** Rebuilds the CLI bundle for a command naming `job`; never fails the command. */
 export async function rebuildCliBundle(job: string | undefined): Promise<void> {
@@ -16,13 +14,7 @@ export async function rebuildCliBundle(job: string | undefined): Promise<void> {
       `export { preloadJobModule } from ${JSON.stringify(join(SRC, 'job', 'job-loader.ts'))};`,
       ...(job === undefined ? [] : [`export * as job from ${JSON.stringify(job)};`]),
     ].join('\n');
-    const bundle = await buildBundle({ cache: 'krange-cli', name: 'cli', entry, resolveDir: SRC });
-    const inputs = bundle.inputs.map((p) => [p, contentHash(p)] as const);
-    const file = manifestPath(job);
-    mkdirSync(dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ version: 2, entry: bundle.path, inputs }));
-    renameSync(tmp, file);
+    await cachedBundle({ cache: 'krange-cli', name: 'cli', key: job, entry });
   } catch (err) {
     // The next command goes through tsx again and retries.
     if (process.env['KRANGE_DEBUG_STARTUP'] === '1')
