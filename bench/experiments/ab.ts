@@ -8,16 +8,13 @@
 
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { option } from '../lib/args.ts';
 import { freshStateDir } from '../lib/engines.ts';
 import { checkHdfsParquet } from '../lib/parquet-check.ts';
 import { runMeasured } from '../lib/proc-tree.ts';
 import { webhdfs } from '../lib/services.ts';
 import { summarize } from '../lib/stats.ts';
 
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 const topic = option('--topic') ?? 'bench-clicks-1000000';
 const repeats = Number(option('--repeats') ?? 3);
 const check = process.argv.includes('--check');

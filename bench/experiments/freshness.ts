@@ -6,28 +6,15 @@
 //     base=/tmp/krange-exp/base sched=/tmp/krange-exp/aggregator-flush-schedule [--env base:KRANGE_BENCH_AGG_FLUSH_MS=500]
 
 import pg from 'pg';
+import { option, variantArgs, variantEnv } from '../lib/args.ts';
 import { endpoints } from '../lib/services.ts';
 import { benchFreshness } from '../workloads/aggregator.ts';
 
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 const seconds = Number(option('--seconds') ?? 30);
 const repeats = Number(option('--repeats') ?? 2);
 const perSec = Number(option('--rate') ?? 10_000);
-const variants = process.argv
-  .slice(2)
-  .filter((a) => /^[\w.-]+=\//.test(a))
-  .map((a) => ({ name: a.slice(0, a.indexOf('=')), dir: a.slice(a.indexOf('=') + 1) }));
-const env = new Map<string, Record<string, string>>();
-process.argv.forEach((a, i) => {
-  const v = process.argv[i + 1];
-  if (a !== '--env' || v === undefined) return;
-  const name = v.slice(0, v.indexOf(':'));
-  const kv = v.slice(v.indexOf(':') + 1);
-  env.set(name, { ...env.get(name), [kv.slice(0, kv.indexOf('='))]: kv.slice(kv.indexOf('=') + 1) });
-});
+const variants = variantArgs();
+const env = variantEnv();
 
 const db = new pg.Client({ connectionString: endpoints.pgUrl });
 await db.connect();

@@ -19,17 +19,13 @@ import * as pw from 'parquet-wasm/node';
 import { clickEvent } from '../../src/demo/clickstream-events.ts';
 import { loadJob } from '../../src/job/job-loader.ts';
 import { RowBatcher } from '../../src/parquet/arrow-columns.ts';
+import { option } from '../lib/args.ts';
 import { checkLocalParquet } from '../lib/parquet-check.ts';
 import { runMeasured } from '../lib/proc-tree.ts';
 import { summarize } from '../lib/stats.ts';
 
 const VARIANTS = ['default', 'delta-int', 'delta-int+'] as const;
 type Variant = (typeof VARIANTS)[number];
-
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 function props(variant: Variant, intColumns: string[]): pw.WriterProperties {
   let b = new pw.WriterPropertiesBuilder()

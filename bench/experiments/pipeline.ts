@@ -12,13 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { clickEvent } from '../../src/demo/clickstream-events.ts';
+import { option, variantArgs, variantEnv } from '../lib/args.ts';
 import { runMeasured } from '../lib/proc-tree.ts';
 import { summarize } from '../lib/stats.ts';
-
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 const records = Number(option('--records') ?? 250_000);
 
@@ -108,18 +104,8 @@ async function child(root: string): Promise<void> {
 
 async function ab(): Promise<void> {
   const repeats = Number(option('--repeats') ?? 5);
-  const variants = process.argv
-    .slice(process.argv.indexOf('--ab') + 1)
-    .filter((a) => /^[\w.-]+=\//.test(a))
-    .map((a) => ({ name: a.slice(0, a.indexOf('=')), dir: a.slice(a.indexOf('=') + 1) }));
-  const env = new Map<string, Record<string, string>>();
-  process.argv.forEach((a, i) => {
-    const v = process.argv[i + 1];
-    if (a !== '--env' || v === undefined) return;
-    const name = v.slice(0, v.indexOf(':'));
-    const kv = v.slice(v.indexOf(':') + 1);
-    env.set(name, { ...env.get(name), [kv.slice(0, kv.indexOf('='))]: kv.slice(kv.indexOf('=') + 1) });
-  });
+  const variants = variantArgs(process.argv.slice(process.argv.indexOf('--ab') + 1));
+  const env = variantEnv();
   const got = new Map<string, { wallMs: number; cpuMs: number; maxRssMiB: number }[]>(
     variants.map((v) => [v.name, []]),
   );

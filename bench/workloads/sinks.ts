@@ -71,6 +71,20 @@ async function krangeSink(
   }
 }
 
+/** A krange run's rates over `n` records, and what was counted back. */
+function krangeResult(
+  k: { wallMs: number; durationMs: number | undefined },
+  n: number,
+  counted: number,
+): NonNullable<SinkBench['krange']> {
+  return {
+    ...k,
+    perSec: n / (k.wallMs / 1000),
+    perSecInProcess: k.durationMs ? n / (k.durationMs / 1000) : undefined,
+    counted,
+  };
+}
+
 const BATCH = 1000;
 
 export async function benchMongo(
@@ -131,12 +145,7 @@ export async function benchMongo(
     return {
       sink: 'mongo',
       records: n,
-      krange: {
-        ...k,
-        perSec: n / (k.wallMs / 1000),
-        perSecInProcess: k.durationMs ? n / (k.durationMs / 1000) : undefined,
-        counted,
-      },
+      krange: krangeResult(k, n, counted),
       raw,
     };
   } finally {
@@ -192,12 +201,7 @@ export async function benchRedis(
     return {
       sink: 'redis',
       records: n,
-      krange: {
-        ...k,
-        perSec: n / (k.wallMs / 1000),
-        perSecInProcess: k.durationMs ? n / (k.durationMs / 1000) : undefined,
-        counted,
-      },
+      krange: krangeResult(k, n, counted),
       raw: [
         { label: `pipelined SET x${BATCH}, 1 connection`, ms, perSec: n / (ms / 1000), counted: rawCounted },
       ],
