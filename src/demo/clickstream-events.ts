@@ -20,8 +20,8 @@ const COUNTRIES = ['US', 'DE', 'FR', 'GB', 'IN', 'BR', 'JP', 'CA'];
 const DEVICES = ['desktop', 'mobile', 'tablet'];
 const TAGS = ['promo', 'new', 'returning', 'ad', 'email'];
 
-/** A small, fast, seedable PRNG (mulberry32). */
-function rand(seed: number): () => number {
+/** A small, fast, seedable PRNG (mulberry32); the tests use it too, so a failing run can be replayed. */
+export function rand(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { expect } from 'vitest';
+import { rand } from '../../src/demo/clickstream-events.ts';
 import { createTopic, produce, uniqueName, watermarks, withAdmin } from '../helpers/kafka.ts';
 
 export const AGG_JOB = resolve('test/fixtures/jobs/agg-events.ts');
@@ -75,16 +76,7 @@ export async function dropFixture(f: AggFixture, extraTopics: string[] = []): Pr
 }
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = rand;
 
 export const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
