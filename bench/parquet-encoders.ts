@@ -59,8 +59,8 @@ async function drive(
 
 async function encodeParquetWasm(rows: number, out: string): Promise<[number, number]> {
   const { loadJob } = await import('../src/job/job-loader.ts');
-  const { RowBatcher } = await import('../src/parquet/arrow-columns.ts');
-  const { openParquetWriter } = await import('../src/parquet/parquet-encoder.ts');
+  const { RowBatcher } = await import('../src/sinks/parquet/arrow-columns.ts');
+  const { openParquetWriter } = await import('../src/sinks/parquet/parquet-encoder.ts');
   const { spec } = await loadJob(fileURLToPath(new URL('../jobs/clickstream.ts', import.meta.url)));
   const batcher = new RowBatcher(spec.schema);
   const writer = openParquetWriter({ compression: 'snappy', rowGroupSize: ROW_GROUP });

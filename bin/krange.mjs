@@ -8,7 +8,7 @@ if (!(await startFromBundle(process.argv))) {
   const { register } = await import('tsx/esm/api');
   register();
   if (process.env.KRANGE_DEBUG_STARTUP === '1') process.stderr.write('krange: started through tsx\n');
-  const { rebuildCliBundle } = await import('../src/cli/cli-bundle.ts');
+  const { rebuildCliBundle } = await import('../src/bundle/cli-bundle.ts');
   const rebuilt = rebuildCliBundle(namedJob(process.argv));
   const { main } = await import('../src/cli/main.ts');
   await main(process.argv);

@@ -1,4 +1,4 @@
-// Starts the CLI from its cached esbuild bundle (built by src/cli/cli-bundle.ts) when none of the
+// Starts the CLI from its cached esbuild bundle (built by src/bundle/cli-bundle.ts) when none of the
 // sources that went into it changed since (by content hash): plain JavaScript, so that start needs no tsx at all.
 // The bundle holds the CLI and the job module the command line names; other job modules are
 // loaded through tsx on demand (src/job/job-loader.ts).

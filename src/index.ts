@@ -4,16 +4,16 @@
 
 import type { AggregatorOptions } from './aggregator/aggregator.ts';
 import type { StatusRow } from './aggregator/status.ts';
-import type { IterationOutcome, RunOptions } from './iteration.ts';
+import type { IterationOutcome, RunOptions } from './batch/run-iteration.ts';
 import type { LoadedJob } from './job/job-loader.ts';
 import type { StartingOffsets } from './job/job-spec.ts';
-import type { OffsetsFile } from './state-store.ts';
+import type { OffsetsFile } from './state/state-store.ts';
 
 export type { AggregatorOptions, FlushInfo } from './aggregator/aggregator.ts';
 export type { StatusRow } from './aggregator/status.ts';
+export type { IterationOutcome, RunOptions } from './batch/run-iteration.ts';
 export type { ErrorCode, SerializedError } from './errors.ts';
 export { ERROR_CODES, Errors, isKrangeError, KrangeError } from './errors.ts';
-export type { IterationOutcome, RunOptions } from './iteration.ts';
 export { defineJob } from './job/define-job.ts';
 export type { LoadedJob } from './job/job-loader.ts';
 export type {
@@ -43,21 +43,21 @@ export async function loadJob(nameOrPath: string): Promise<LoadedJob> {
 
 /** Runs one iteration of a job (an uncommitted plan is re-run first). */
 export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<IterationOutcome> {
-  return (await import('./iteration.ts')).runIteration(job, opts);
+  return (await import('./batch/run-iteration.ts')).runIteration(job, opts);
 }
 
 /** Re-processes the saved plan of iteration n; the committed position does not move. */
 export async function rerunIteration(job: LoadedJob, n: number, opts: RunOptions): Promise<IterationOutcome> {
-  return (await import('./iteration.ts')).rerunIteration(job, n, opts);
+  return (await import('./batch/run-iteration.ts')).rerunIteration(job, n, opts);
 }
 
 /** Sets where the next iteration begins. */
 export async function resetJob(
   job: LoadedJob,
   target: StartingOffsets,
-  opts: Parameters<typeof import('./iteration.ts').resetJob>[2],
+  opts: Parameters<typeof import('./batch/run-iteration.ts').resetJob>[2],
 ): Promise<OffsetsFile> {
-  return (await import('./iteration.ts')).resetJob(job, target, opts);
+  return (await import('./batch/run-iteration.ts')).resetJob(job, target, opts);
 }
 
 /** Runs the streaming aggregator until its signal aborts. */

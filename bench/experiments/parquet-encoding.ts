@@ -1,4 +1,4 @@
-// Parquet writer settings for krange's encoder, measured: src/parquet/parquet-encoder.ts leaves
+// Parquet writer settings for krange's encoder, measured: src/sinks/parquet/parquet-encoder.ts leaves
 // parquet-wasm's defaults (dictionary on every column, PLAIN fallback). For the demo rows, columns
 // that are unique per row (event_id, ts, kafka_offset, mostly user_id and session_id) pay for a
 // dictionary attempt they never keep. Variants, each writing N demo rows (RowBatcher from src/) to
@@ -18,7 +18,7 @@ import { Table as ArrowTable, tableToIPC } from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
 import { clickEvent } from '../../src/demo/clickstream-events.ts';
 import { loadJob } from '../../src/job/job-loader.ts';
-import { RowBatcher } from '../../src/parquet/arrow-columns.ts';
+import { RowBatcher } from '../../src/sinks/parquet/arrow-columns.ts';
 import { option } from '../lib/args.ts';
 import { checkLocalParquet } from '../lib/parquet-check.ts';
 import { runMeasured } from '../lib/proc-tree.ts';

@@ -24,9 +24,9 @@ async function child(root: string): Promise<void> {
   process.env['KRANGE_CLICKSTREAM_PATH'] = `file://${out}`;
   const imp = (p: string) => import(pathToFileURL(join(root, p)).href);
   const { loadJob } = await imp('src/job/job-loader.ts');
-  const { RecordProcessor } = await imp('src/record-processor.ts');
+  const { RecordProcessor } = await imp('src/records/record-processor.ts');
   const { createSinks } = await imp('src/sinks/sink-factory.ts');
-  const { runTask } = await imp('src/task-runner.ts');
+  const { runTask } = await imp('src/worker/task-runner.ts');
   const pino = (await import('pino')).default;
   const { spec } = await loadJob(join(root, 'jobs/clickstream.ts'));
 

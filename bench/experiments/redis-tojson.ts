@@ -1,4 +1,4 @@
-// The Redis sink's value encoding: src/sinks/redis-encoding.ts toJson (applied: plain
+// The Redis sink's value encoding: src/sinks/redis/redis-encoding.ts toJson (applied: plain
 // JSON.stringify, the bigint replacer only as a fallback when the row holds a bigint) against what
 // it replaced, JSON.stringify with the replacer on every row. The replacer is called for every key and value and keeps V8 off its
 // fast path; the Redis sink spends about 11% of worker time there (profile of clicks-redis).
@@ -6,7 +6,7 @@
 //   node --import tsx bench/experiments/redis-tojson.ts [--rows 200000] [--repeats 5]
 
 import { clickEvent } from '../../src/demo/clickstream-events.ts';
-import { toJson } from '../../src/sinks/redis-encoding.ts';
+import { toJson } from '../../src/sinks/redis/redis-encoding.ts';
 import { option } from '../lib/args.ts';
 import { summarize } from '../lib/stats.ts';
 

@@ -4,7 +4,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { IterationOutcome } from '../../src/iteration.ts';
+import type { IterationOutcome } from '../../src/batch/run-iteration.ts';
 import { assertOk, type RunResult, runMeasured } from './proc-tree.ts';
 import { endpoints } from './services.ts';
 

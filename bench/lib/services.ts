@@ -5,8 +5,8 @@
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
-import { serviceEndpoints } from '../../src/config/services.ts';
-import { WebHdfsClient } from '../../src/hdfs/webhdfs-client.ts';
+import { WebHdfsClient } from '../../src/fs/webhdfs-client.ts';
+import { serviceEndpoints } from '../../src/job/endpoints.ts';
 import { createKafka } from '../../src/kafka/kafka-client.ts';
 
 export type ServiceName = 'kafka' | 'hdfs' | 'mongo' | 'redis' | 'postgres';

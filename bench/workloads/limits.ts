@@ -1,7 +1,7 @@
 // The machine's ceiling for W1, each side measured alone on the same services:
 //   Kafka: Kafka's own ConsumerPerformance (one Java consumer) reading the W1 topic; its fetch rate
 //          (group join excluded) in records/s.
-//   HDFS:  a raw WebHDFS write (src/hdfs/webhdfs-client.ts) of as many bytes as krange's W1 output,
+//   HDFS:  a raw WebHDFS write (src/fs/webhdfs-client.ts) of as many bytes as krange's W1 output,
 //          in as many files, two at a time (krange's worker count here), timed to the last close.
 // The lower of the two, in records/s of W1, is the ceiling; krange's share is its W1 rate over it.
 

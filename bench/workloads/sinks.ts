@@ -94,8 +94,8 @@ export async function benchMongo(
   waitMs: number,
 ): Promise<SinkBench> {
   const job = join(ROOT, 'bench/jobs/clicks-mongo.ts');
-  if (!existsSync(join(ROOT, 'src/sinks/mongo.ts')))
-    return { sink: 'mongo', records: n, skipped: 'src/sinks/mongo.ts does not exist yet' };
+  if (!existsSync(join(ROOT, 'src/sinks/mongo/mongo-sink.ts')))
+    return { sink: 'mongo', records: n, skipped: 'src/sinks/mongo/mongo-sink.ts does not exist yet' };
   const down = await waitForService('mongo', waitMs);
   if (down) return { sink: 'mongo', records: n, skipped: down };
   const client = new MongoClient(endpoints.mongoUrl);
@@ -171,8 +171,8 @@ export async function benchRedis(
   waitMs: number,
 ): Promise<SinkBench> {
   const job = join(ROOT, 'bench/jobs/clicks-redis.ts');
-  if (!existsSync(join(ROOT, 'src/sinks/redis.ts')))
-    return { sink: 'redis', records: n, skipped: 'src/sinks/redis.ts does not exist yet' };
+  if (!existsSync(join(ROOT, 'src/sinks/redis/redis-sink.ts')))
+    return { sink: 'redis', records: n, skipped: 'src/sinks/redis/redis-sink.ts does not exist yet' };
   const down = await waitForService('redis', waitMs);
   if (down) return { sink: 'redis', records: n, skipped: down };
   const r = new Redis(endpoints.redisUrl);

@@ -25,13 +25,13 @@
 
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { badRecordError } from '../bad-records.ts';
-import { serviceEndpoints } from '../config/services.ts';
 import { Errors, type KrangeError, toKrangeError } from '../errors.ts';
+import { serviceEndpoints } from '../job/endpoints.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import { jobKafka } from '../kafka/kafka-client.ts';
 import { LogEvents } from '../log-events.ts';
-import { RecordProcessor } from '../record-processor.ts';
+import { badRecordError } from '../records/dead-letter.ts';
+import { RecordProcessor } from '../records/record-processor.ts';
 import { type AggregatePlan, planAggregate } from './aggregate-plan.ts';
 import { applyBatch, type BatchLike } from './apply-batch.ts';
 import { DeadLetters } from './dead-letters.ts';

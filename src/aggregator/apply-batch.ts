@@ -6,7 +6,7 @@
 
 import type { KafkaMessage } from 'kafkajs';
 import type { BadRecordPolicy } from '../job/job-spec.ts';
-import type { BadRecord, RawRecord, RecordProcessor } from '../record-processor.ts';
+import type { BadRecord, RawRecord, RecordProcessor } from '../records/record-processor.ts';
 import type { AggregatePlan } from './aggregate-plan.ts';
 import type { PartitionState } from './partition-state.ts';
 

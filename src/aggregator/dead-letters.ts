@@ -4,8 +4,8 @@
 // keyed by their coordinates (a compacted topic keeps one copy).
 
 import type { Producer } from 'kafkajs';
-import { type DeadLetterTarget, deadLetterTarget } from '../bad-records.ts';
 import type { JobSpec } from '../job/job-spec.ts';
+import { type DeadLetterTarget, deadLetterTarget } from '../records/dead-letter.ts';
 import type { LateRow, PartitionSnapshot } from './partition-state.ts';
 
 export class DeadLetters {

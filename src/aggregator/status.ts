@@ -2,7 +2,7 @@
 // Kafka's high watermark (the lag), the partition's watermark and its counters. Reads only.
 
 import pg from 'pg';
-import { serviceEndpoints } from '../config/services.ts';
+import { serviceEndpoints } from '../job/endpoints.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import { fetchWatermarks, jobKafka, resolveTopics } from '../kafka/kafka-client.ts';
 import { tpKey } from './partition-state.ts';

@@ -7,8 +7,8 @@ import { produceDemo } from '../demo/produce-demo.ts';
 import { Errors, isKrangeError, type KrangeError } from '../errors.ts';
 import { listJobFiles, loadJob } from '../job/job-loader.ts';
 import { createLogger } from '../logger.ts';
-import { planCommand, rerunCommand, resetCommand, runCommand } from './run-commands.ts';
-import { stateCommand } from './state-command.ts';
+import { planCommand, rerunCommand, resetCommand, runCommand } from './commands/run.ts';
+import { stateCommand } from './commands/state.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
 
@@ -148,7 +148,7 @@ export function buildProgram(): Command {
     .option('--once', 'run every scheduled job once and exit (for system cron / Kubernetes CronJob)')
     .option('--grace <seconds>', 'on SIGTERM, how long running iterations may finish', int('--grace'), 30)
     .action(async (names: string[], flags: { once?: boolean; grace: number }) => {
-      const { runScheduler } = await import('../scheduler.ts');
+      const { runScheduler } = await import('../batch/scheduler.ts');
       const files = names.length > 0 ? names : listJobFiles();
       const jobs = [];
       for (const f of files) jobs.push(await loadJob(f));
@@ -163,7 +163,7 @@ export function buildProgram(): Command {
     .description("stream the job's topics into windowed aggregates in PostgreSQL, exactly once")
     .option('--status', 'print stored offsets against Kafka high watermarks and exit')
     .action(async (name: string, flags: { status?: boolean }) => {
-      const { aggregateCommand } = await import('../aggregator/aggregate-command.ts');
+      const { aggregateCommand } = await import('./commands/aggregate.ts');
       await aggregateCommand(name, flags, logger);
     });
 

@@ -1,11 +1,11 @@
 // Picks the OutputFs for a sink path: `webhdfs:///p` uses KRANGE_WEBHDFS_URL, `webhdfs://host:port/p`
 // names the NameNode, `file:///p` or a plain path is the local disk.
 
-import { serviceEndpoints } from '../config/services.ts';
 import { Errors } from '../errors.ts';
-import { WebHdfsClient } from '../hdfs/webhdfs-client.ts';
+import { serviceEndpoints } from '../job/endpoints.ts';
 import { LocalFs } from './local-fs.ts';
 import type { ResolvedLocation } from './output-fs.ts';
+import { WebHdfsClient } from './webhdfs-client.ts';
 import { WebHdfsFs } from './webhdfs-fs.ts';
 
 export function resolveLocation(location: string): ResolvedLocation {

@@ -3,8 +3,8 @@
 
 import { dirname } from 'node:path/posix';
 import type { Readable } from 'node:stream';
-import type { WebHdfsClient } from '../hdfs/webhdfs-client.ts';
 import type { OutputFs } from './output-fs.ts';
+import type { WebHdfsClient } from './webhdfs-client.ts';
 
 export class WebHdfsFs implements OutputFs {
   readonly description: string;

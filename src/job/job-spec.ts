@@ -2,7 +2,7 @@
 // the job is loaded, then trusted. Every option is documented here, so the editor explains it.
 
 import { z } from 'zod';
-import { keyTemplateError } from '../sinks/redis-encoding.ts';
+import { keyTemplateError } from '../sinks/redis/redis-encoding.ts';
 import { type Schema, schemaSchema } from './schema.ts';
 
 /** A Kafka record after decoding, as the transform sees it. Offsets are exact decimal strings. */

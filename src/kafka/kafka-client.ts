@@ -4,10 +4,10 @@
 
 import { type Admin, Kafka, type LogEntry, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
-import { serviceEndpoints } from '../config/services.ts';
 import { Errors } from '../errors.ts';
+import { serviceEndpoints } from '../job/endpoints.ts';
 import type { JobSpec } from '../job/job-spec.ts';
-import type { PartitionWatermarks } from '../planner.ts';
+import type { PartitionWatermarks } from '../plan/planner.ts';
 
 export function createKafka(opts: {
   brokers?: string[] | undefined;

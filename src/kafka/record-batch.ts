@@ -20,7 +20,7 @@
 import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
 import { Errors } from '../errors.ts';
-import type { RawRecord } from '../record-processor.ts';
+import type { RawRecord } from '../records/record-processor.ts';
 
 const require = createRequire(import.meta.url);
 // kafkajs's codec registry: snappy, lz4 and zstd work when the application registered a codec

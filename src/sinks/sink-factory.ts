@@ -7,15 +7,15 @@ import type { Sink } from './sink.ts';
 export async function createSink(spec: SinkSpec): Promise<Sink> {
   switch (spec.kind) {
     case 'parquet': {
-      const { ParquetSink } = await import('./hdfs-parquet.ts');
+      const { ParquetSink } = await import('./parquet/parquet-sink.ts');
       return new ParquetSink(spec);
     }
     case 'mongo': {
-      const { MongoSink } = await import('./mongo.ts');
+      const { MongoSink } = await import('./mongo/mongo-sink.ts');
       return new MongoSink(spec);
     }
     case 'redis': {
-      const { RedisSink } = await import('./redis.ts');
+      const { RedisSink } = await import('./redis/redis-sink.ts');
       return new RedisSink(spec);
     }
   }

@@ -3,7 +3,7 @@
 
 import type { SerializedError } from '../errors.ts';
 import type { OffsetRangeJson } from '../offset-range.ts';
-import type { TaskResultJson } from '../state-store.ts';
+import type { TaskResultJson } from '../state/state-store.ts';
 
 export interface WorkerInit {
   modulePath: string;

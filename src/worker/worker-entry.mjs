@@ -3,6 +3,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { runWorker } = await import('./worker.ts');
+const { runWorker } = await import('./worker-main.ts');
 const { loadJob } = await import('../job/job-loader.ts');
 runWorker((init) => loadJob(init.modulePath));

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { deserializeError, type ErrorCode, Errors, type KrangeError } from '../errors.ts';
 import { LogEvents } from '../log-events.ts';
 import { type OffsetRange, rangeToJson } from '../offset-range.ts';
-import type { TaskResultJson } from '../state-store.ts';
+import type { TaskResultJson } from '../state/state-store.ts';
 import type { DriverMessage, WorkerInit, WorkerMessage } from './messages.ts';
 
 export interface PoolTask {

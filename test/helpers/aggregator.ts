@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import pg from 'pg';
 import { expect } from 'vitest';
 import { rand } from '../../src/demo/clickstream-events.ts';
-import { createTopic, produce, uniqueName, watermarks, withAdmin } from '../helpers/kafka.ts';
+import { createTopic, produce, uniqueName, watermarks, withAdmin } from './kafka.ts';
 
 export const AGG_JOB = resolve('test/fixtures/jobs/agg-events.ts');
 const RUNNER = resolve('test/fixtures/aggregator-runner.ts');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { KrangeError } from '../../src/errors.ts';
-import { WebHdfsClient } from '../../src/hdfs/webhdfs-client.ts';
+import { WebHdfsClient } from '../../src/fs/webhdfs-client.ts';
 
 export async function query(sql: string): Promise<Record<string, unknown>[]> {
   const db = await DuckDBInstance.create(':memory:');

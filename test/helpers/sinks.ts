@@ -3,10 +3,10 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { serviceEndpoints } from '../../src/config/services.ts';
 import { Errors } from '../../src/errors.ts';
+import { serviceEndpoints } from '../../src/job/endpoints.ts';
 import type { Schema } from '../../src/job/schema.ts';
-import { RowBatcher } from '../../src/parquet/arrow-columns.ts';
+import { RowBatcher } from '../../src/sinks/parquet/arrow-columns.ts';
 import type { Sink, SinkRow, SinkTaskStats, TaskContext } from '../../src/sinks/sink.ts';
 
 export const endpoints = () => serviceEndpoints(process.env);

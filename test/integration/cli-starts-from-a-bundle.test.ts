@@ -1,4 +1,4 @@
-// The CLI starts from a cached esbuild bundle of itself and the job it names (src/cli/cli-bundle.ts,
+// The CLI starts from a cached esbuild bundle of itself and the job it names (src/bundle/cli-bundle.ts,
 // bin/start-bundle.mjs) while none of their sources changed, and through tsx otherwise: an edited
 // job must never run stale.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

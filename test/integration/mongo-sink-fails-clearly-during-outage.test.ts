@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isKrangeError, type KrangeError } from '../../src/errors.ts';
 import { mongoSinkSchema } from '../../src/job/job-spec.ts';
 import { t } from '../../src/job/schema.ts';
-import { MongoSink } from '../../src/sinks/mongo.ts';
+import { MongoSink } from '../../src/sinks/mongo/mongo-sink.ts';
 import { endpoints, runSinkTask, service, sinkRows, taskContext, uniqueId } from '../helpers/sinks.ts';
 
 const schema = { id: t.int64(), body: t.utf8() };

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isKrangeError, type KrangeError } from '../../src/errors.ts';
 import { mongoSinkSchema } from '../../src/job/job-spec.ts';
 import { t } from '../../src/job/schema.ts';
-import { MongoSink } from '../../src/sinks/mongo.ts';
+import { MongoSink } from '../../src/sinks/mongo/mongo-sink.ts';
 import { endpoints, runSinkTask, sinkRows, uniqueId } from '../helpers/sinks.ts';
 
 const schema = { user: t.utf8(), body: t.utf8() };

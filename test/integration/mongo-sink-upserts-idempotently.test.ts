@@ -4,7 +4,7 @@ import { Long, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mongoSinkSchema } from '../../src/job/job-spec.ts';
 import { t } from '../../src/job/schema.ts';
-import { MongoSink } from '../../src/sinks/mongo.ts';
+import { MongoSink } from '../../src/sinks/mongo/mongo-sink.ts';
 import { endpoints, runSinkTask, sinkRows, uniqueId } from '../helpers/sinks.ts';
 
 const schema = {

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisSinkSchema } from '../../src/job/job-spec.ts';
 import { t } from '../../src/job/schema.ts';
-import { RedisSink } from '../../src/sinks/redis.ts';
+import { RedisSink } from '../../src/sinks/redis/redis-sink.ts';
 import { endpoints, type RowInput, runSinkTask, sinkRows, uniqueId } from '../helpers/sinks.ts';
 
 const schema = { user: t.utf8(), n: t.int64() };

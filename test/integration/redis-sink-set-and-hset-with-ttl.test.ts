@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isKrangeError } from '../../src/errors.ts';
 import { redisSinkSchema } from '../../src/job/job-spec.ts';
 import { t } from '../../src/job/schema.ts';
-import { RedisSink } from '../../src/sinks/redis.ts';
+import { RedisSink } from '../../src/sinks/redis/redis-sink.ts';
 import { endpoints, runSinkTask, sinkRows, uniqueId } from '../helpers/sinks.ts';
 
 const schema = {

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { workerBundle } from '../../src/worker/worker-bundle.ts';
+import { workerBundle } from '../../src/bundle/worker-bundle.ts';
 import { batchFixture, EVENTS_JOB, expectExactlyOnce, produceEvents } from '../helpers/batch.ts';
 import { cli } from '../helpers/cli.ts';
 

@@ -3,7 +3,7 @@ import { planAggregate } from '../../src/aggregator/aggregate-plan.ts';
 import { applyBatch, type BatchLike } from '../../src/aggregator/apply-batch.ts';
 import { PartitionState } from '../../src/aggregator/partition-state.ts';
 import { validateJob } from '../../src/job/job-loader.ts';
-import { RecordProcessor } from '../../src/record-processor.ts';
+import { RecordProcessor } from '../../src/records/record-processor.ts';
 import { makeAggJob } from '../fixtures/jobs/agg-events.ts';
 
 const spec = validateJob(makeAggJob({ KRANGE_AGG_JOB: 'j', KRANGE_AGG_TOPIC: 't' }), 'agg-events');

@@ -3,7 +3,7 @@
 // ISO-8601 timestamps parsed by hand (compared with Date.parse), short ASCII strings copied by hand.
 import { describe, expect, it } from 'vitest';
 import { t } from '../../src/job/schema.ts';
-import { FieldError, parseTimestampMs, RowBatcher } from '../../src/parquet/arrow-columns.ts';
+import { FieldError, parseTimestampMs, RowBatcher } from '../../src/sinks/parquet/arrow-columns.ts';
 
 /** mulberry32: reproducible random numbers in [0, 1). */
 function rand(seed: number): () => number {

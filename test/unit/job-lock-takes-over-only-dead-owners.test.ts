@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isKrangeError } from '../../src/errors.ts';
-import { JobLock } from '../../src/job-lock.ts';
+import { JobLock } from '../../src/state/job-lock.ts';
 
 const lockPath = () => join(mkdtempSync(join(tmpdir(), 'krange-lock-')), 'lock.json');
 

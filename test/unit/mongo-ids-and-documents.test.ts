@@ -8,7 +8,7 @@ import {
   isTransientWriteError,
   mongoTarget,
   toMongoValue,
-} from '../../src/sinks/mongo-docs.ts';
+} from '../../src/sinks/mongo/mongo-docs.ts';
 import type { SinkRow } from '../../src/sinks/sink.ts';
 
 function sinkRow(row: Record<string, unknown>, values: unknown[], seq = 0): SinkRow {

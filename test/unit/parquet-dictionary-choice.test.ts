@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { t } from '../../src/job/schema.ts';
-import { RowBatcher } from '../../src/parquet/arrow-columns.ts';
-import { openParquetWriter } from '../../src/parquet/parquet-encoder.ts';
-import { mostlyDistinctStrings } from '../../src/sinks/hdfs-parquet.ts';
+import { RowBatcher } from '../../src/sinks/parquet/arrow-columns.ts';
+import { openParquetWriter } from '../../src/sinks/parquet/parquet-encoder.ts';
+import { mostlyDistinctStrings } from '../../src/sinks/parquet/parquet-sink.ts';
 import { query } from '../helpers/duckdb.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'krange-dict-'));

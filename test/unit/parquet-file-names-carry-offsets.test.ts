@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { t } from '../../src/job/schema.ts';
-import { fileName, parseFileName, partitioner } from '../../src/sinks/parquet-paths.ts';
+import { fileName, parseFileName, partitioner } from '../../src/sinks/parquet/parquet-paths.ts';
 
 const r = (row: Record<string, unknown>, timestamp = Date.UTC(2026, 10, 24, 13)) => ({
   row,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isKrangeError } from '../../src/errors.ts';
-import { capRanges, planRanges, splitIntoTasks } from '../../src/planner.ts';
+import { capRanges, planRanges, splitIntoTasks } from '../../src/plan/planner.ts';
 
 const wm = (partition: number, earliest: number, latest: number, topic = 't') => ({
   topic,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { validateJob } from '../../src/job/job-loader.ts';
 import type { DecodedRecord } from '../../src/job/job-spec.ts';
 import { t } from '../../src/job/schema.ts';
-import { RecordProcessor } from '../../src/record-processor.ts';
+import { RecordProcessor } from '../../src/records/record-processor.ts';
 import type { SinkRow } from '../../src/sinks/sink.ts';
 import { hdfsParquet } from '../../src/sinks/sink-specs.ts';
 

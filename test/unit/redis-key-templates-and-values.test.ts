@@ -11,7 +11,7 @@ import {
   redisValue,
   renderKey,
   toJson,
-} from '../../src/sinks/redis-encoding.ts';
+} from '../../src/sinks/redis/redis-encoding.ts';
 import type { SinkRow } from '../../src/sinks/sink.ts';
 
 function sinkRow(row: Record<string, unknown>, offset = 42n): SinkRow {

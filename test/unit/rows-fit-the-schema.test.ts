@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { t } from '../../src/job/schema.ts';
-import { FieldError, RowBatcher } from '../../src/parquet/arrow-columns.ts';
+import { FieldError, RowBatcher } from '../../src/sinks/parquet/arrow-columns.ts';
 
 const schema = {
   id: t.int64(),

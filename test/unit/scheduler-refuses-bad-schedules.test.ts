@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { runScheduler } from '../../src/batch/scheduler.ts';
 import { isKrangeError } from '../../src/errors.ts';
 import { validateJob } from '../../src/job/job-loader.ts';
 import { t } from '../../src/job/schema.ts';
-import { runScheduler } from '../../src/scheduler.ts';
 
 const logger = pino({ level: 'silent' });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, RetriesExhausted, withRetries } from '../../src/sinks/retry.ts';
+import { backoffDelay, RetriesExhausted, withRetries } from '../../src/retry.ts';
 
 describe('sink retries', () => {
   it('doubles the delay up to a cap, with jitter of +-25 %', () => {

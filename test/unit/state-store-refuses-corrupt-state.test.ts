@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isKrangeError } from '../../src/errors.ts';
-import { StateStore } from '../../src/state-store.ts';
+import { StateStore } from '../../src/state/state-store.ts';
 
 function store(): StateStore {
   return new StateStore('job', mkdtempSync(join(tmpdir(), 'krange-unit-')));

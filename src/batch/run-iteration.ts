@@ -1,0 +1,332 @@
+// One iteration, Spark-checkpoint style: lock -> plan (or resume the uncommitted plan) -> write the
+// plan ahead -> fan out to the worker pool -> commit only after every task's sinks succeeded ->
+// unlock. Also rerun of a saved plan and reset of the starting point, under the same lock.
+
+import { availableParallelism } from 'node:os';
+import type { Admin } from 'kafkajs';
+import type { Logger } from 'pino';
+import { workerBundle } from '../bundle/worker-bundle.ts';
+import { Errors } from '../errors.ts';
+import type { LoadedJob } from '../job/job-loader.ts';
+import type { StartingOffsets } from '../job/job-spec.ts';
+import { schemaHash } from '../job/schema.ts';
+import { jobKafka } from '../kafka/kafka-client.ts';
+import { LogEvents } from '../log-events.ts';
+import { rangeFromJson, rangeToJson } from '../offset-range.ts';
+import { removeTemporary } from '../sinks/parquet/parquet-temporary.ts';
+import { JobLock } from '../state/job-lock.ts';
+import { type OffsetsFile, StateStore, type TaskResultJson } from '../state/state-store.ts';
+import { WorkerPool } from '../worker/worker-pool.ts';
+import { buildPlan, currentWatermarks, isNoop, resolvePositions } from './build-plan.ts';
+
+export interface RunOptions {
+  logger: Logger;
+  /** Overrides limits.workers. */
+  workers?: number;
+  onPlanned?: (plan: OffsetsFile | Omit<OffsetsFile, 'version'>, resumed: boolean) => void;
+  onProgress?: (recordsDone: number, recordsPlanned: number) => void;
+  stateRoot?: string;
+  /** What the lock file says is running. */
+  command?: string;
+  /** Cancels the iteration: running tasks are stopped and nothing is committed (KRANGE_ABORTED). */
+  signal?: AbortSignal;
+}
+
+export interface IterationOutcome {
+  job: string;
+  iteration: number | undefined;
+  status: 'committed' | 'noop' | 'rerun';
+  resumed: boolean;
+  records: number;
+  rows: number;
+  bytes: number;
+  files: number;
+  badRecords: number;
+  tasks: number;
+  skipped: number;
+  durationMs: number;
+}
+
+function plannedRecords(plan: Pick<OffsetsFile, 'tasks'>): number {
+  return plan.tasks.reduce((s, t) => s + Number(BigInt(t.end) - BigInt(t.begin)), 0);
+}
+
+async function withAdmin<T>(job: LoadedJob, logger: Logger, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = jobKafka(job.spec, logger).admin();
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw Errors.kafka(`cannot connect to Kafka: ${(err as Error).message}`, {}, err);
+  }
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Crash tests set this to hold the process between the last rename and the commit. */
+async function debugPause(variable: string): Promise<void> {
+  const ms = Number(process.env[variable] ?? '0');
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+}
+
+function lockFor(store: StateStore): JobLock {
+  return new JobLock(store.job, store.path('lock.json'));
+}
+
+/** Runs the plan's tasks on a worker pool; returns the task results in plan order. */
+async function executeTasks(
+  job: LoadedJob,
+  plan: Pick<OffsetsFile, 'tasks' | 'iteration'>,
+  opts: RunOptions,
+): Promise<TaskResultJson[]> {
+  if (plan.tasks.length === 0) return [];
+  const entry = workerBundle(job.modulePath, opts.logger);
+  await clearTemporary(job, plan.iteration);
+  const size = Math.max(
+    1,
+    Math.min(opts.workers ?? job.spec.limits.workers ?? availableParallelism(), plan.tasks.length),
+  );
+  const planned = plannedRecords(plan);
+  const progress = new Map<string, number>();
+  let done = 0;
+  const report = (): void => opts.onProgress?.(done, planned);
+  const pool = await WorkerPool.start({
+    modulePath: job.modulePath,
+    entry: await entry,
+    size,
+    attempts: job.spec.limits.taskAttempts,
+    logger: opts.logger,
+    onProgress: (taskId, records) => {
+      done += records - (progress.get(taskId) ?? 0);
+      progress.set(taskId, records);
+      report();
+    },
+    onTaskDone: (r) => {
+      const total = Number(BigInt(r.end) - BigInt(r.begin));
+      done += total - (progress.get(r.id) ?? 0);
+      progress.set(r.id, total);
+      report();
+    },
+  });
+  try {
+    return await pool.run(
+      plan.iteration,
+      plan.tasks.map((t) => ({ taskId: t.id, range: rangeFromJson(t) })),
+      opts.signal,
+    );
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Clears leftovers of killed attempts of this iteration from every Parquet sink's _temporary. */
+async function clearTemporary(job: LoadedJob, iteration: number): Promise<void> {
+  for (const s of job.spec.sinks) {
+    if (s.kind === 'parquet') await removeTemporary(s, job.spec.name, iteration);
+  }
+}
+
+function totals(results: TaskResultJson[]) {
+  return results.reduce(
+    (a, r) => ({
+      records: a.records + r.records,
+      rows: a.rows + r.rows,
+      bytes: a.bytes + r.bytes,
+      badRecords: a.badRecords + r.badRecords,
+      files: a.files + r.files.length,
+    }),
+    { records: 0, rows: 0, bytes: 0, badRecords: 0, files: 0 },
+  );
+}
+
+/** One iteration of a job: resumes an uncommitted plan first, else plans from the last commit. */
+export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<IterationOutcome> {
+  const started = performance.now();
+  const { spec } = job;
+  const log = opts.logger.child({ job: spec.name });
+  const store = new StateStore(spec.name, opts.stateRoot);
+  const lock = lockFor(store);
+  lock.acquire(opts.command ?? 'krange run');
+  try {
+    const hash = schemaHash(spec.schema);
+    store.ensureMetadata(hash);
+    let plan: Omit<OffsetsFile, 'version'>;
+    const pending = store.pendingIteration();
+    const resumed = pending !== undefined;
+    if (pending !== undefined) {
+      plan = store.readOffsets(pending);
+      if (plan.schemaHash !== hash) throw Errors.schemaChanged(spec.name, plan.schemaHash, hash);
+      log.warn(
+        { event: LogEvents.iterationResumed, iteration: pending },
+        `re-running uncommitted iteration ${pending}`,
+      );
+    } else {
+      const n = (store.latestIteration() ?? -1) + 1;
+      plan = await withAdmin(job, log, (admin) => buildPlan(admin, spec, store, n));
+      if (isNoop(plan, store.committedPositions())) {
+        log.info({ event: LogEvents.iterationEmpty }, 'nothing new to read');
+        opts.onPlanned?.(plan, false);
+        return {
+          job: spec.name,
+          iteration: undefined,
+          status: 'noop',
+          resumed: false,
+          records: 0,
+          rows: 0,
+          bytes: 0,
+          files: 0,
+          badRecords: 0,
+          tasks: 0,
+          skipped: 0,
+          durationMs: Math.round(performance.now() - started),
+        };
+      }
+      // Write-ahead: the plan is durable before any task runs.
+      store.writeOffsets(plan);
+      store.updateSchemaHash(hash);
+      for (const s of plan.skipped)
+        log.warn({ event: LogEvents.dataLossSkipped, ...s }, 'data loss: range skipped');
+      log.info(
+        {
+          event: LogEvents.iterationPlanned,
+          iteration: plan.iteration,
+          tasks: plan.tasks.length,
+          records: plannedRecords(plan),
+        },
+        'planned',
+      );
+    }
+    opts.onPlanned?.(plan, resumed);
+    const results = await executeTasks(job, plan, opts);
+    await debugPause('KRANGE_DEBUG_PAUSE_BEFORE_COMMIT_MS');
+    const t = totals(results);
+    const durationMs = Math.round(performance.now() - started);
+    store.writeCommit({
+      job: spec.name,
+      iteration: plan.iteration,
+      committedAt: new Date().toISOString(),
+      durationMs,
+      records: t.records,
+      rows: t.rows,
+      bytes: t.bytes,
+      badRecords: t.badRecords,
+      tasks: results,
+      skipped: plan.skipped,
+    });
+    log.info(
+      { event: LogEvents.iterationCommitted, iteration: plan.iteration, ...t, durationMs },
+      'committed',
+    );
+    return {
+      job: spec.name,
+      iteration: plan.iteration,
+      status: 'committed',
+      resumed,
+      ...t,
+      tasks: plan.tasks.length,
+      skipped: plan.skipped.length,
+      durationMs,
+    };
+  } catch (err) {
+    log.error({ event: LogEvents.iterationFailed, err }, 'iteration failed; nothing committed');
+    throw err;
+  } finally {
+    lock.release();
+  }
+}
+
+/** Re-processes a saved plan idempotently; the committed position does not move. */
+export async function rerunIteration(job: LoadedJob, n: number, opts: RunOptions): Promise<IterationOutcome> {
+  const started = performance.now();
+  const store = new StateStore(job.spec.name, opts.stateRoot);
+  if (!store.hasOffsets(n))
+    throw Errors.usage(`job '${job.spec.name}' has no iteration ${n} (see 'krange state ${job.spec.name}')`);
+  const lock = lockFor(store);
+  lock.acquire(opts.command ?? `krange rerun --iteration ${n}`);
+  try {
+    const plan = store.readOffsets(n);
+    const hash = schemaHash(job.spec.schema);
+    if (plan.schemaHash !== hash) throw Errors.schemaChanged(job.spec.name, plan.schemaHash, hash);
+    opts.onPlanned?.(plan, false);
+    const results = await executeTasks(job, plan, opts);
+    const t = totals(results);
+    const durationMs = Math.round(performance.now() - started);
+    store.writeRerun({
+      job: job.spec.name,
+      iteration: n,
+      finishedAt: new Date().toISOString(),
+      durationMs,
+      records: t.records,
+      tasks: results,
+    });
+    return {
+      job: job.spec.name,
+      iteration: n,
+      status: 'rerun',
+      resumed: false,
+      ...t,
+      tasks: plan.tasks.length,
+      skipped: 0,
+      durationMs,
+    };
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * Sets where the next iteration begins: writes an iteration of kind `reset` whose ranges are
+ * empty at the new positions, committed at once. Refused while the job is locked.
+ */
+export async function resetJob(
+  job: LoadedJob,
+  target: StartingOffsets,
+  opts: { logger: Logger; stateRoot?: string },
+): Promise<OffsetsFile> {
+  const { spec } = job;
+  const store = new StateStore(spec.name, opts.stateRoot);
+  const lock = lockFor(store);
+  lock.acquire('krange reset');
+  try {
+    const hash = schemaHash(spec.schema);
+    store.ensureMetadata(hash);
+    const positions = await withAdmin(job, opts.logger, async (admin) => {
+      const marks = await currentWatermarks(admin, spec);
+      return { marks, pos: await resolvePositions(admin, target, marks) };
+    });
+    const n = (store.latestIteration() ?? -1) + 1;
+    const now = new Date().toISOString();
+    const ranges = positions.marks.map((m) => {
+      const p = positions.pos.get(`${m.topic}:${m.partition}`) ?? m.earliest;
+      return rangeToJson({ topic: m.topic, partition: m.partition, begin: p, end: p });
+    });
+    const plan = {
+      job: spec.name,
+      iteration: n,
+      kind: 'reset' as const,
+      plannedAt: now,
+      schemaHash: hash,
+      ranges,
+      tasks: [],
+      skipped: [],
+    };
+    store.writeOffsets(plan);
+    store.writeCommit({
+      job: spec.name,
+      iteration: n,
+      committedAt: now,
+      durationMs: 0,
+      records: 0,
+      rows: 0,
+      bytes: 0,
+      badRecords: 0,
+      tasks: [],
+      skipped: [],
+    });
+    return store.readOffsets(n);
+  } finally {
+    lock.release();
+  }
+}

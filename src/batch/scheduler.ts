@@ -1,0 +1,294 @@
+// `krange schedule`: runs each job's iteration on its cron schedule (node-cron, optional timezone).
+// A job never overlaps itself: a tick that comes while its iteration still runs is skipped and
+// logged (schedule.skipped), never queued. The job lock still keeps a second daemon (or a manual
+// `krange run`) out: that tick is logged as skipped too. SIGTERM/SIGINT stop the ticks, give the
+// running iterations `graceMs` to finish, then abort them uncommitted (a second signal aborts at
+// once); the daemon then returns, so the process exits 0. `once` runs every job one time and returns
+// (for system cron or a Kubernetes CronJob), throwing the first failure so the exit code shows it.
+
+import { createTask, type ScheduledTask, validate } from 'node-cron';
+import type { Logger } from 'pino';
+import { Errors, isKrangeError, toKrangeError } from '../errors.ts';
+import type { LoadedJob } from '../job/job-loader.ts';
+import { LogEvents } from '../log-events.ts';
+import { type IterationOutcome, runIteration } from './run-iteration.ts';
+
+export interface SchedulerOptions {
+  /** Jobs with a `schedule`; others are refused. */
+  jobs: LoadedJob[];
+  logger: Logger;
+  /** Run every job once, then return. */
+  once: boolean;
+  /** After SIGTERM/SIGINT, how long running iterations may take before they are aborted. */
+  graceMs: number;
+  /** Stops the scheduler like SIGTERM does (embedding, tests). */
+  stop?: AbortSignal;
+  /** Handle SIGTERM/SIGINT (default true). */
+  handleSignals?: boolean;
+  stateRoot?: string;
+  workers?: number;
+}
+
+interface Running {
+  started: number;
+  iteration: number | undefined;
+  abort: AbortController;
+  done: Promise<RunResult>;
+}
+
+type RunResult = { ok: true; outcome: IterationOutcome } | { ok: false; error: unknown };
+
+/** One scheduled job: its cron task and the iteration it is running, if any. */
+class ScheduledJob {
+  task: ScheduledTask | undefined;
+  running: Running | undefined;
+  readonly log: Logger;
+
+  constructor(
+    readonly job: LoadedJob,
+    private readonly opts: SchedulerOptions,
+  ) {
+    this.log = opts.logger.child({ job: job.spec.name });
+  }
+
+  get name(): string {
+    return this.job.spec.name;
+  }
+
+  nextRun(): string | undefined {
+    return this.task?.getNextRun()?.toISOString();
+  }
+
+  /** A cron tick: starts an iteration unless one is still running. */
+  tick(): void {
+    const r = this.running;
+    if (r !== undefined) {
+      this.log.info(
+        {
+          event: LogEvents.scheduleSkipped,
+          reason: 'running',
+          iteration: r.iteration,
+          runningMs: Date.now() - r.started,
+          nextRun: this.nextRun(),
+        },
+        'previous iteration still running; tick skipped',
+      );
+      return;
+    }
+    void this.run();
+  }
+
+  /** Runs one iteration; never rejects (failures are logged and returned). */
+  run(): Promise<RunResult> {
+    // onPlanned may fire before runIteration returns (a resumed plan), so `running` exists first.
+    const running = {
+      started: Date.now(),
+      iteration: undefined as number | undefined,
+      abort: new AbortController(),
+    };
+    const done = runIteration(this.job, {
+      logger: this.opts.logger,
+      command: 'krange schedule',
+      signal: running.abort.signal,
+      onPlanned: (plan) => {
+        running.iteration = plan.iteration;
+      },
+      ...(this.opts.stateRoot === undefined ? {} : { stateRoot: this.opts.stateRoot }),
+      ...(this.opts.workers === undefined ? {} : { workers: this.opts.workers }),
+    })
+      .then((outcome): RunResult => {
+        this.logOutcome(outcome);
+        return { ok: true, outcome };
+      })
+      .catch((error: unknown): RunResult => {
+        this.logFailure(error, running);
+        return { ok: false, error };
+      })
+      .finally(() => {
+        this.running = undefined;
+      });
+    this.running = Object.assign(running, { done });
+    return done;
+  }
+
+  private logOutcome(o: IterationOutcome): void {
+    const what =
+      o.status === 'noop'
+        ? 'nothing new'
+        : `iteration ${o.iteration} ${o.status}${o.resumed ? ' (resumed)' : ''}: ${o.records} records`;
+    this.log.info(
+      {
+        event: LogEvents.scheduleTick,
+        iteration: o.iteration,
+        status: o.status,
+        records: o.records,
+        rows: o.rows,
+        durationMs: o.durationMs,
+        nextRun: this.nextRun(),
+      },
+      `${what} in ${o.durationMs} ms`,
+    );
+  }
+
+  private logFailure(error: unknown, r: Omit<Running, 'done'>): void {
+    const err = toKrangeError(error);
+    const base = { iteration: r.iteration, durationMs: Date.now() - r.started, nextRun: this.nextRun() };
+    if (isKrangeError(error, 'KRANGE_LOCKED')) {
+      this.log.warn({ event: LogEvents.scheduleSkipped, reason: 'locked', ...base }, err.message);
+    } else if (isKrangeError(error, 'KRANGE_ABORTED')) {
+      this.log.warn({ event: LogEvents.scheduleAborted, ...base }, 'iteration aborted; nothing committed');
+    } else {
+      this.log.error({ event: LogEvents.scheduleFailed, code: err.code, ...base }, err.message);
+    }
+  }
+}
+
+function check(jobs: LoadedJob[]): void {
+  if (jobs.length === 0) throw Errors.usage('no job to schedule; add schedule: { cron: "..." } to a job');
+  for (const { spec, modulePath } of jobs) {
+    if (spec.schedule === undefined) {
+      throw Errors.config(
+        `job '${spec.name}' has no schedule; add schedule: { cron: "..." } to ${modulePath}`,
+      );
+    }
+    if (!validate(spec.schedule.cron)) {
+      throw Errors.config(
+        `job '${spec.name}': '${spec.schedule.cron}' is not a cron expression ` +
+          "(5 fields, or 6 with seconds first: '*/30 * * * * *')",
+        { job: spec.name },
+      );
+    }
+    const tz = spec.schedule.timezone;
+    if (tz !== undefined && !Intl.supportedValuesOf('timeZone').includes(tz) && tz !== 'UTC') {
+      throw Errors.config(
+        `job '${spec.name}': unknown timezone '${tz}' (an IANA name such as 'Europe/Berlin')`,
+        {
+          job: spec.name,
+        },
+      );
+    }
+  }
+}
+
+/** Resolves on the first SIGTERM/SIGINT or abort of opts.stop; `again` fires on a second signal. */
+function stopRequests(opts: SchedulerOptions): {
+  stopped: Promise<string>;
+  again: Promise<void>;
+  dispose: () => void;
+} {
+  let count = 0;
+  let first: (reason: string) => void = () => undefined;
+  let second: () => void = () => undefined;
+  const stopped = new Promise<string>((r) => {
+    first = r;
+  });
+  const again = new Promise<void>((r) => {
+    second = r;
+  });
+  const onSignal = (sig: NodeJS.Signals): void => {
+    count++;
+    if (count === 1) first(sig);
+    else second();
+  };
+  const onStop = (): void => onSignal('SIGTERM');
+  const signals = opts.handleSignals !== false;
+  if (signals) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+  if (opts.stop?.aborted) onStop();
+  else opts.stop?.addEventListener('abort', onStop, { once: true });
+  return {
+    stopped,
+    again,
+    dispose: () => {
+      if (signals) {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
+      opts.stop?.removeEventListener('abort', onStop);
+    },
+  };
+}
+
+/** Waits for the running iterations, aborting those still running after the grace period. */
+async function drain(jobs: ScheduledJob[], opts: SchedulerOptions, again: Promise<void>): Promise<void> {
+  const running = jobs.filter((j) => j.running !== undefined);
+  if (running.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((r) => {
+    timer = setTimeout(r, opts.graceMs);
+  });
+  const all = Promise.all(running.map((j) => j.running?.done));
+  await Promise.race([all, grace, again]);
+  clearTimeout(timer);
+  for (const j of running) {
+    if (j.running === undefined) continue;
+    j.log.warn(
+      { event: LogEvents.scheduleAborted, iteration: j.running.iteration, graceMs: opts.graceMs },
+      'still running after the grace period; aborting without committing',
+    );
+    j.running.abort.abort();
+  }
+  await all;
+}
+
+export async function runScheduler(opts: SchedulerOptions): Promise<void> {
+  check(opts.jobs);
+  const { logger } = opts;
+  const jobs = opts.jobs.map((j) => new ScheduledJob(j, opts));
+  const stop = stopRequests(opts);
+  let stopping = false;
+  const announced = stop.stopped.then((reason) => {
+    stopping = true;
+    const running = jobs.filter((j) => j.running !== undefined).map((j) => j.name);
+    logger.info(
+      { event: LogEvents.scheduleStopping, reason, running, graceMs: opts.graceMs },
+      running.length > 0
+        ? `stopping; waiting up to ${opts.graceMs} ms for ${running.join(', ')}`
+        : 'stopping',
+    );
+  });
+  try {
+    if (opts.once) {
+      let firstFailure: unknown;
+      for (const j of jobs) {
+        if (stopping) break;
+        const run = j.run();
+        const result = await Promise.race([run, announced.then(() => undefined)]);
+        if (result === undefined) {
+          await drain([j], opts, stop.again);
+          break;
+        }
+        if (!result.ok && !isKrangeError(result.error, 'KRANGE_LOCKED')) firstFailure ??= result.error;
+      }
+      if (firstFailure !== undefined) throw firstFailure;
+      return;
+    }
+    for (const j of jobs) {
+      const { cron, timezone } = j.job.spec.schedule!;
+      j.task = createTask(cron, () => (stopping ? undefined : j.tick()), {
+        name: j.name,
+        ...(timezone === undefined ? {} : { timezone }),
+      });
+      j.task.on('execution:missed', (ctx) =>
+        j.log.warn(
+          { event: LogEvents.scheduleMissed, at: ctx.date.toISOString() },
+          'tick missed (event loop blocked)',
+        ),
+      );
+      await j.task.start();
+      j.log.info(
+        { event: LogEvents.scheduleStarted, cron, timezone: timezone ?? null, nextRun: j.nextRun() },
+        `scheduled '${cron}'${timezone ? ` (${timezone})` : ''}`,
+      );
+    }
+    await announced;
+    for (const j of jobs) await j.task?.destroy();
+    await drain(jobs, opts, stop.again);
+    logger.info({ event: LogEvents.scheduleStopped }, 'scheduler stopped');
+  } finally {
+    stop.dispose();
+    for (const j of jobs) await j.task?.destroy();
+  }
+}

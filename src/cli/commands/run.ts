@@ -1,0 +1,159 @@
+// `krange run | plan | rerun | reset`: the batch commands, with a progress bar on a TTY and an
+// end summary (records, bytes, files, seconds, records/s) on stdout.
+
+import { createInterface } from 'node:readline/promises';
+import type { Logger } from 'pino';
+import { buildPlan } from '../../batch/build-plan.ts';
+import { type IterationOutcome, rerunIteration, resetJob, runIteration } from '../../batch/run-iteration.ts';
+import { Errors } from '../../errors.ts';
+import { loadJob } from '../../job/job-loader.ts';
+import { type StartingOffsets, startingOffsetsSchema } from '../../job/job-spec.ts';
+import { jobKafka } from '../../kafka/kafka-client.ts';
+import { StateStore } from '../../state/state-store.ts';
+import { fmtBytes, fmtInt, fmtRate, fmtSeconds, table } from '../format.ts';
+import { ProgressBar } from '../progress.ts';
+
+export function summary(o: IterationOutcome): string {
+  if (o.status === 'noop') return `${o.job}: nothing new; 0 records (${fmtSeconds(o.durationMs)})`;
+  const what = o.status === 'rerun' ? `rerun of iteration ${o.iteration}` : `iteration ${o.iteration}`;
+  const resumed = o.resumed ? ' (resumed uncommitted plan)' : '';
+  return [
+    `${o.job}: ${what} committed${resumed}`,
+    `  records   ${fmtInt(o.records)}${o.badRecords ? ` (${fmtInt(o.badRecords)} bad)` : ''}`,
+    `  rows      ${fmtInt(o.rows)}`,
+    `  bytes     ${fmtBytes(o.bytes)}`,
+    `  files     ${fmtInt(o.files)}`,
+    `  tasks     ${fmtInt(o.tasks)}${o.skipped ? `  (${o.skipped} range(s) skipped for data loss)` : ''}`,
+    `  seconds   ${(o.durationMs / 1000).toFixed(2)}`,
+    `  rate      ${fmtRate(o.records, o.durationMs)}`,
+  ].join('\n');
+}
+
+export interface RunFlags {
+  untilCaughtUp?: boolean;
+  workers?: number;
+  json?: boolean;
+}
+
+export async function runCommand(jobName: string, flags: RunFlags, logger: Logger): Promise<void> {
+  const job = await loadJob(jobName);
+  for (;;) {
+    const bar = new ProgressBar();
+    let outcome: IterationOutcome;
+    try {
+      outcome = await runIteration(job, {
+        logger,
+        ...(flags.workers ? { workers: flags.workers } : {}),
+        onProgress: (done, planned) => bar.update(done, planned),
+      });
+    } finally {
+      bar.done();
+    }
+    process.stdout.write(`${flags.json ? JSON.stringify(outcome) : summary(outcome)}\n`);
+    if (!flags.untilCaughtUp || outcome.status === 'noop') return;
+  }
+}
+
+export async function planCommand(jobName: string, flags: { json?: boolean }, logger: Logger): Promise<void> {
+  const job = await loadJob(jobName);
+  const store = new StateStore(job.spec.name);
+  const pending = store.pendingIteration();
+  const plan =
+    pending !== undefined
+      ? store.readOffsets(pending)
+      : await (async () => {
+          const admin = jobKafka(job.spec, logger).admin();
+          await admin.connect();
+          try {
+            return await buildPlan(admin, job.spec, store, (store.latestIteration() ?? -1) + 1);
+          } finally {
+            await admin.disconnect();
+          }
+        })();
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ pending: pending !== undefined, ...plan }, null, 2)}\n`);
+    return;
+  }
+  const head =
+    pending !== undefined
+      ? `${job.spec.name}: iteration ${pending} is planned but not committed; the next run re-runs it`
+      : `${job.spec.name}: iteration ${plan.iteration} would read (dry run, nothing written)`;
+  const rows = plan.ranges.map((r) => [
+    r.topic,
+    String(r.partition),
+    r.begin,
+    r.end,
+    fmtInt(Number(BigInt(r.end) - BigInt(r.begin))),
+    String(plan.tasks.filter((t) => t.topic === r.topic && t.partition === r.partition).length),
+  ]);
+  const total = plan.ranges.reduce((s, r) => s + Number(BigInt(r.end) - BigInt(r.begin)), 0);
+  process.stdout.write(
+    `${head}\n${table(['topic', 'partition', 'begin', 'end', 'records', 'tasks'], rows)}\n` +
+      `total: ${fmtInt(total)} records in ${plan.tasks.length} task(s)` +
+      `${plan.skipped.length ? `; ${plan.skipped.length} range(s) would be skipped (data loss)` : ''}\n`,
+  );
+}
+
+export async function rerunCommand(
+  jobName: string,
+  iteration: number,
+  flags: RunFlags,
+  logger: Logger,
+): Promise<void> {
+  const job = await loadJob(jobName);
+  const bar = new ProgressBar();
+  try {
+    const o = await rerunIteration(job, iteration, {
+      logger,
+      ...(flags.workers ? { workers: flags.workers } : {}),
+      onProgress: (d, p) => bar.update(d, p),
+    });
+    bar.done();
+    process.stdout.write(`${flags.json ? JSON.stringify(o) : summary(o)}\n`);
+  } finally {
+    bar.done();
+  }
+}
+
+export function parseResetTarget(to: string | undefined, toDatetime: string | undefined): StartingOffsets {
+  if ((to === undefined) === (toDatetime === undefined)) {
+    throw Errors.usage('give exactly one of --to earliest|latest|<json> or --to-datetime <iso>');
+  }
+  if (toDatetime !== undefined) {
+    if (Number.isNaN(Date.parse(toDatetime)))
+      throw Errors.usage(`--to-datetime '${toDatetime}' is not an ISO date-time`);
+    return { timestamp: toDatetime };
+  }
+  if (to === 'earliest' || to === 'latest') return to;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(to ?? '');
+  } catch {
+    throw Errors.usage(`--to '${to}' is neither earliest, latest nor JSON like '{"topic":{"0":23}}'`);
+  }
+  const parsed = startingOffsetsSchema.safeParse(raw);
+  if (!parsed.success) throw Errors.usage(`--to JSON must look like '{"topic":{"0":23,"1":-2}}'`);
+  return parsed.data;
+}
+
+export async function resetCommand(
+  jobName: string,
+  flags: { to?: string; toDatetime?: string; yes?: boolean },
+  logger: Logger,
+): Promise<void> {
+  const target = parseResetTarget(flags.to, flags.toDatetime);
+  const job = await loadJob(jobName);
+  if (!flags.yes) {
+    if (!process.stdin.isTTY)
+      throw Errors.usage('reset changes where the next run begins; confirm with --yes');
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    const answer = await rl.question(`Reset '${job.spec.name}' to ${JSON.stringify(target)}? [y/N] `);
+    rl.close();
+    if (!/^y(es)?$/i.test(answer.trim())) throw Errors.usage('reset cancelled');
+  }
+  const plan = await resetJob(job, target, { logger });
+  const rows = plan.ranges.map((r) => [r.topic, String(r.partition), r.end]);
+  process.stdout.write(
+    `${job.spec.name}: reset as iteration ${plan.iteration}; the next run begins at\n${table(['topic', 'partition', 'offset'], rows)}\n`,
+  );
+}

@@ -1,0 +1,84 @@
+// The onBadRecord policy: 'fail' stops the task with an error naming the record; 'skip' counts it;
+// 'deadLetter' also writes its raw bytes, the error and its coordinates to a dead-letter topic
+// (keyed by coordinates, so a compacted topic keeps one copy across reruns) or to a JSONL file per
+// task (a deterministic name, so a rerun replaces it).
+
+import { Readable } from 'node:stream';
+import type { Producer } from 'kafkajs';
+import { Errors } from '../errors.ts';
+import { resolveLocation } from '../fs/resolve-location.ts';
+import type { BadRecordPolicy } from '../job/job-spec.ts';
+import type { BadRecord } from './record-processor.ts';
+
+export interface DeadLetterTarget {
+  /** Writes the task's bad records (called once per task, before the sinks commit). */
+  write(job: string, iteration: number, taskId: string, records: BadRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function badRecordError(b: BadRecord) {
+  return Errors.badRecord({
+    topic: b.topic,
+    partition: b.partition,
+    offset: b.offset,
+    ...(b.field === undefined ? {} : { field: b.field }),
+    reason: b.reason,
+  });
+}
+
+function toJsonLine(job: string, b: BadRecord): string {
+  return JSON.stringify({
+    job,
+    topic: b.topic,
+    partition: b.partition,
+    offset: b.offset,
+    stage: b.stage,
+    field: b.field ?? null,
+    error: b.reason,
+    key: b.key?.toString('base64') ?? null,
+    value: b.value?.toString('base64') ?? null,
+  });
+}
+
+export function deadLetterTarget(
+  policy: BadRecordPolicy,
+  producer: () => Promise<Producer>,
+): DeadLetterTarget | undefined {
+  if (typeof policy === 'string') return undefined;
+  const dl = policy.deadLetter;
+  if ('topic' in dl) {
+    return {
+      async write(job, _iteration, _taskId, records) {
+        if (records.length === 0) return;
+        const p = await producer();
+        await p.send({
+          topic: dl.topic,
+          messages: records.map((b) => ({
+            key: `${b.topic}:${b.partition}:${b.offset}`,
+            value: b.value,
+            headers: {
+              'krange.job': job,
+              'krange.topic': b.topic,
+              'krange.partition': String(b.partition),
+              'krange.offset': b.offset,
+              'krange.stage': b.stage,
+              'krange.field': b.field ?? '',
+              'krange.error': b.reason,
+            },
+          })),
+        });
+      },
+      async close() {},
+    };
+  }
+  const loc = resolveLocation(dl.path);
+  return {
+    async write(job, iteration, taskId, records) {
+      if (records.length === 0) return;
+      const body = `${records.map((b) => toJsonLine(job, b)).join('\n')}\n`;
+      const path = `${loc.path}/${job}/${iteration}/${taskId}.jsonl`;
+      await loc.fs.writeStream(path, Readable.from([Buffer.from(body)]));
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,38 @@
+// Record value decoders: json (default), string, bytes, or a job's own { name, decode }.
+
+import type { JobSpec } from '../job/job-spec.ts';
+
+export type Decode = (value: Buffer | null) => unknown;
+
+/** What a decoder reads from a record: the value, and its text when the reader can give it directly. */
+export interface EncodedValue {
+  readonly value: Buffer | null;
+  /** The value as UTF-8 text without a Buffer in between (records read by the range reader). */
+  valueText?(): string | null;
+}
+
+export type RecordDecode = (r: EncodedValue) => unknown;
+
+function text(r: EncodedValue): string | null {
+  if (r.valueText !== undefined) return r.valueText();
+  const v = r.value;
+  return v === null ? null : v.toString('utf8');
+}
+
+export function decoderFor(spec: JobSpec['decoder']): RecordDecode {
+  if (typeof spec === 'object') {
+    const decode = spec.decode;
+    return (r) => decode(r.value);
+  }
+  switch (spec) {
+    case 'json':
+      return (r) => {
+        const t = text(r);
+        return t === null ? null : JSON.parse(t);
+      };
+    case 'string':
+      return text;
+    case 'bytes':
+      return (r) => r.value;
+  }
+}

@@ -1,0 +1,194 @@
+// The pure half of the Redis sink: key templates (`user:{user_id}`, `{topic}:{partition}:{offset}`),
+// row values as Redis strings (JSON that survives bigint), hash fields for `hset`, and which errors
+// are worth a retry.
+
+import type { SinkRow } from '../sink.ts';
+
+type Part = { literal: string } | { field: string };
+
+export interface KeyTemplate {
+  source: string;
+  parts: Part[];
+  fields: string[];
+}
+
+/** A row field the key template or valueField needs is missing or null. */
+export class MissingField extends Error {
+  constructor(readonly field: string) {
+    super(`the row has no value for '${field}'`);
+  }
+}
+
+/**
+ * Parses `{field}` placeholders; `{{` and `}}` stand for literal braces (for Redis Cluster hash tags:
+ * `cart:{{{user_id}}}` gives `cart:{42}`). Throws an Error naming the problem.
+ */
+export function compileKeyTemplate(source: string): KeyTemplate {
+  const parts: Part[] = [];
+  let lit = '';
+  let i = 0;
+  while (i < source.length) {
+    const c = source[i]!;
+    const next = source[i + 1];
+    if ((c === '{' && next === '{') || (c === '}' && next === '}')) {
+      lit += c;
+      i += 2;
+    } else if (c === '{') {
+      const close = source.indexOf('}', i + 1);
+      const name = close < 0 ? '' : source.slice(i + 1, close);
+      if (close < 0 || name === '' || name.includes('{')) {
+        throw new Error(`unclosed or empty placeholder at position ${i} (write '{{' for a literal '{')`);
+      }
+      if (lit !== '') parts.push({ literal: lit });
+      lit = '';
+      parts.push({ field: name });
+      i = close + 1;
+    } else if (c === '}') {
+      throw new Error(`unmatched '}' at position ${i} (write '}}' for a literal '}')`);
+    } else {
+      lit += c;
+      i++;
+    }
+  }
+  if (lit !== '') parts.push({ literal: lit });
+  return { source, parts, fields: parts.flatMap((p) => ('field' in p ? [p.field] : [])) };
+}
+
+/** The template's problem, or undefined when it is valid (for option validation). */
+export function keyTemplateError(source: string): string | undefined {
+  try {
+    compileKeyTemplate(source);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** A scalar as it appears in a key or a hash field. */
+export function scalarString(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (v instanceof Date) return v.toISOString();
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  return toJson(v);
+}
+
+/**
+ * Renders the key of a row. A placeholder takes the row's field of that name when the row has one;
+ * otherwise `{topic}`, `{partition}` and `{offset}` are the record's Kafka coordinates.
+ */
+export function renderKey(t: KeyTemplate, r: SinkRow): string {
+  let key = '';
+  for (const p of t.parts) {
+    if ('literal' in p) {
+      key += p.literal;
+      continue;
+    }
+    const name = p.field;
+    if (Object.hasOwn(r.row, name)) {
+      const v = r.row[name];
+      if (v === null || v === undefined) throw new MissingField(name);
+      key += scalarString(v);
+    } else if (name === 'topic') key += r.topic;
+    else if (name === 'partition') key += String(r.partition);
+    else if (name === 'offset') key += r.offset.toString();
+    else throw new MissingField(name);
+  }
+  return key;
+}
+
+const bigintReplacer = (_k: string, x: unknown): unknown => (typeof x === 'bigint' ? x.toString() : x);
+
+/**
+ * JSON that writes bigints as decimal strings instead of throwing. Plain JSON.stringify first: a
+ * replacer is called for every key and value and keeps V8 off its fast path (1.23 against 2.11 µs
+ * per demo row, bench/experiments/redis-tojson.ts); only a value holding a bigint (TypeError)
+ * pays for it.
+ */
+export function toJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? 'null';
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    return JSON.stringify(v, bigintReplacer) ?? 'null';
+  }
+}
+
+/** The string stored by `set` and `latest`: the row as JSON, or its valueField (strings as they are). */
+export function redisValue(r: SinkRow, valueField: string | undefined): string | Buffer {
+  if (valueField === undefined) return toJson(r.row);
+  const v = r.row[valueField];
+  if (v === null || v === undefined) throw new MissingField(valueField);
+  if (typeof v === 'string' || Buffer.isBuffer(v)) return v;
+  return toJson(v);
+}
+
+/** `hset`: the row's fields as strings; null fields are listed for HDEL, so the hash mirrors the row. */
+export function hashFields(row: Record<string, unknown>): { set: string[]; del: string[] } {
+  const set: string[] = [];
+  const del: string[] = [];
+  for (const [k, v] of Object.entries(row)) {
+    if (v === null || v === undefined) del.push(k);
+    else set.push(k, scalarString(v));
+  }
+  return { set, del };
+}
+
+/** Reply errors that a retry may fix: loading, failover, cluster resharding, a busy script. */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY|NOREPLICAS|MOVED|ASK)\b/;
+const TRANSIENT_NETWORK =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTCONN|Connection is closed|Stream isn't writeable|max retries per request|Command timed out|connect ETIMEDOUT|Socket closed/i;
+
+export function isTransientRedisError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'MaxRetriesPerRequestError') return true;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true;
+  return TRANSIENT_REPLY.test(err.message) || TRANSIENT_NETWORK.test(err.message);
+}
+
+/** WRONGTYPE: the key exists with another type: the record cannot be written there. */
+export function isRejection(err: unknown): boolean {
+  return err instanceof Error && /^WRONGTYPE\b/.test(err.message);
+}
+
+export interface ReplyOutcome<O> {
+  /** Owners refused for the first time in this flush (a retry does not report them again). */
+  rejected: { owner: O; err: Error }[];
+  /** The first transient error: the round trip is retried whole. */
+  transient: Error | undefined;
+  /** `latest` writes the server skipped as older than what it holds. */
+  stale: number;
+}
+
+/**
+ * Sorts a pipeline's replies. A command refused by the server (WRONGTYPE) is reported once per
+ * owning row across all retries of a flush (`alreadyRejected` carries them over); any other
+ * non-transient error is thrown.
+ */
+export function classifyReplies<O>(
+  replies: [Error | null, unknown][],
+  owners: O[],
+  isLatest: (i: number) => boolean,
+  alreadyRejected: Set<O>,
+): ReplyOutcome<O> {
+  const out: ReplyOutcome<O> = { rejected: [], transient: undefined, stale: 0 };
+  for (let i = 0; i < replies.length; i++) {
+    const [err, reply] = replies[i]!;
+    if (err === null) {
+      if (isLatest(i) && reply === 0) out.stale++;
+      continue;
+    }
+    if (isRejection(err)) {
+      const owner = owners[i]!;
+      if (!alreadyRejected.has(owner)) {
+        alreadyRejected.add(owner);
+        out.rejected.push({ owner, err });
+      }
+      continue;
+    }
+    if (!isTransientRedisError(err)) throw err;
+    out.transient ??= err;
+  }
+  return out;
+}

@@ -1,0 +1,265 @@
+// The job's state directory, Spark-checkpoint style and readable by people:
+//   state/<job>/metadata.json       job id, schema hash
+//   state/<job>/offsets/<n>.json    the plan of iteration n, written before any task runs
+//   state/<job>/commits/<n>.json    written only after every sink of every task succeeded
+//   state/<job>/reruns/<n>-<t>.json a log of reruns (they never move the committed position)
+// Files are versioned JSON, written atomically (tmp, fsync, rename, fsync dir). A file that does not
+// parse is refused with a clear error: krange never resets state silently.
+
+import { randomUUID } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { Errors } from '../errors.ts';
+
+const STATE_VERSION = 1;
+
+const rangeJson = z.object({
+  topic: z.string(),
+  partition: z.number().int().min(0),
+  begin: z.string().regex(/^\d+$/),
+  end: z.string().regex(/^\d+$/),
+});
+
+const skippedJson = z.object({
+  topic: z.string(),
+  partition: z.number().int(),
+  from: z.string(),
+  to: z.string(),
+  reason: z.enum(['offset-out-of-range', 'partition-gone', 'offset-went-backwards']),
+});
+
+const metadataFile = z.object({
+  version: z.literal(STATE_VERSION),
+  job: z.string(),
+  jobId: z.string(),
+  schemaHash: z.string(),
+  createdAt: z.string(),
+});
+
+const offsetsFile = z.object({
+  version: z.literal(STATE_VERSION),
+  job: z.string(),
+  iteration: z.number().int().min(0),
+  /** `run`: a normal iteration; `reset`: a new starting point (empty ranges, committed at once). */
+  kind: z.enum(['run', 'reset']),
+  plannedAt: z.string(),
+  schemaHash: z.string(),
+  ranges: z.array(rangeJson),
+  tasks: z.array(rangeJson.extend({ id: z.string() })),
+  skipped: z.array(skippedJson),
+});
+
+const sinkStats = z.object({ rows: z.number(), bytes: z.number(), durationMs: z.number() });
+
+const taskResultJson = rangeJson.extend({
+  id: z.string(),
+  records: z.number(),
+  rows: z.number(),
+  bytes: z.number(),
+  badRecords: z.number(),
+  files: z.array(z.string()),
+  durationMs: z.number(),
+  attempts: z.number(),
+  sinks: z.record(z.string(), sinkStats),
+});
+
+const commitFile = z.object({
+  version: z.literal(STATE_VERSION),
+  job: z.string(),
+  iteration: z.number().int().min(0),
+  committedAt: z.string(),
+  durationMs: z.number(),
+  records: z.number(),
+  rows: z.number(),
+  bytes: z.number(),
+  badRecords: z.number(),
+  tasks: z.array(taskResultJson),
+  skipped: z.array(skippedJson),
+});
+
+const rerunFile = z.object({
+  version: z.literal(STATE_VERSION),
+  job: z.string(),
+  iteration: z.number().int(),
+  finishedAt: z.string(),
+  durationMs: z.number(),
+  records: z.number(),
+  tasks: z.array(taskResultJson),
+});
+
+export type StateMetadata = z.infer<typeof metadataFile>;
+export type OffsetsFile = z.infer<typeof offsetsFile>;
+export type CommitFile = z.infer<typeof commitFile>;
+export type TaskResultJson = z.infer<typeof taskResultJson>;
+export type RerunFile = z.infer<typeof rerunFile>;
+export type SkippedRangeJson = z.infer<typeof skippedJson>;
+
+export function stateRoot(): string {
+  return process.env['KRANGE_STATE_DIR'] ?? 'state';
+}
+
+/** Writes a file so that readers see the old or the new content, never a torn one. */
+export function writeFileAtomic(path: string, content: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  const dfd = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}
+
+export class StateStore {
+  readonly dir: string;
+
+  constructor(
+    readonly job: string,
+    root: string = stateRoot(),
+  ) {
+    this.dir = join(root, job);
+  }
+
+  path(...parts: string[]): string {
+    return join(this.dir, ...parts);
+  }
+
+  private read<T>(path: string, schema: z.ZodType<T>): T {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw Errors.stateCorrupt(path, (err as Error).message);
+    }
+    const version = (raw as { version?: unknown } | null)?.version;
+    if (version !== STATE_VERSION) throw Errors.stateVersion(path, version);
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0];
+      throw Errors.stateCorrupt(path, `${first?.path.join('.') ?? ''}: ${first?.message ?? 'invalid'}`);
+    }
+    return parsed.data;
+  }
+
+  private write(path: string, value: unknown): void {
+    writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  readMetadata(): StateMetadata | undefined {
+    const p = this.path('metadata.json');
+    return existsSync(p) ? this.read(p, metadataFile) : undefined;
+  }
+
+  /** Creates metadata.json on first use; returns the stored metadata. */
+  ensureMetadata(schemaHash: string): StateMetadata {
+    const existing = this.readMetadata();
+    if (existing !== undefined) return existing;
+    const meta: StateMetadata = {
+      version: STATE_VERSION,
+      job: this.job,
+      jobId: randomUUID(),
+      schemaHash,
+      createdAt: new Date().toISOString(),
+    };
+    this.write(this.path('metadata.json'), meta);
+    return meta;
+  }
+
+  updateSchemaHash(schemaHash: string): void {
+    const meta = this.readMetadata();
+    if (meta !== undefined && meta.schemaHash !== schemaHash) {
+      this.write(this.path('metadata.json'), { ...meta, schemaHash });
+    }
+  }
+
+  private numbers(sub: string): number[] {
+    const d = this.path(sub);
+    if (!existsSync(d)) return [];
+    return readdirSync(d)
+      .filter((f) => /^\d+\.json$/.test(f))
+      .map((f) => Number.parseInt(f, 10))
+      .sort((a, b) => a - b);
+  }
+
+  iterations(): number[] {
+    return this.numbers('offsets');
+  }
+
+  committedIterations(): number[] {
+    return this.numbers('commits');
+  }
+
+  latestIteration(): number | undefined {
+    return this.iterations().at(-1);
+  }
+
+  latestCommitted(): number | undefined {
+    return this.committedIterations().at(-1);
+  }
+
+  hasOffsets(n: number): boolean {
+    return existsSync(this.path('offsets', `${n}.json`));
+  }
+
+  hasCommit(n: number): boolean {
+    return existsSync(this.path('commits', `${n}.json`));
+  }
+
+  readOffsets(n: number): OffsetsFile {
+    return this.read(this.path('offsets', `${n}.json`), offsetsFile);
+  }
+
+  readCommit(n: number): CommitFile {
+    return this.read(this.path('commits', `${n}.json`), commitFile);
+  }
+
+  writeOffsets(o: Omit<OffsetsFile, 'version'>): void {
+    this.write(this.path('offsets', `${o.iteration}.json`), { version: STATE_VERSION, ...o });
+  }
+
+  writeCommit(c: Omit<CommitFile, 'version'>): void {
+    this.write(this.path('commits', `${c.iteration}.json`), { version: STATE_VERSION, ...c });
+  }
+
+  writeRerun(r: Omit<RerunFile, 'version'>): string {
+    const p = this.path('reruns', `${r.iteration}-${r.finishedAt.replace(/[:.]/g, '')}.json`);
+    this.write(p, { version: STATE_VERSION, ...r });
+    return p;
+  }
+
+  /**
+   * The plan the next run must execute first: the newest offsets file when it has no commit
+   * (Spark's rule: an uncommitted plan is re-run exactly, never re-planned).
+   */
+  pendingIteration(): number | undefined {
+    const latest = this.latestIteration();
+    return latest !== undefined && !this.hasCommit(latest) ? latest : undefined;
+  }
+
+  /** End positions of the newest committed iteration: where the next plan begins. */
+  committedPositions(): Map<string, bigint> | undefined {
+    const n = this.latestCommitted();
+    if (n === undefined) return undefined;
+    const plan = this.readOffsets(n);
+    return new Map(plan.ranges.map((r) => [`${r.topic}:${r.partition}`, BigInt(r.end)]));
+  }
+}

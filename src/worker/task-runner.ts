@@ -1,0 +1,150 @@
+// One task: read exactly [begin, end) of one partition, process each record, stream the rows to
+// every sink in bounded batches, then commit all sinks (or abort all). Runs inside a worker thread;
+// memory depends on the fetch size, the row batch and the row-group size, never on the range size.
+
+import type { Logger } from 'pino';
+import { Errors, toKrangeError } from '../errors.ts';
+import type { JobSpec } from '../job/job-spec.ts';
+import type { RangeReader } from '../kafka/range-reader.ts';
+import type { OffsetRange } from '../offset-range.ts';
+import { badRecordError, type DeadLetterTarget } from '../records/dead-letter.ts';
+import type { BadRecord, RecordProcessor } from '../records/record-processor.ts';
+import type { Sink, SinkRow, SinkTaskWriter, TaskContext } from '../sinks/sink.ts';
+import type { TaskResultJson } from '../state/state-store.ts';
+
+export interface TaskRun {
+  job: JobSpec;
+  iteration: number;
+  taskId: string;
+  range: OffsetRange;
+  attempt: number;
+  reader: RangeReader;
+  processor: RecordProcessor;
+  sinks: Sink[];
+  deadLetter: DeadLetterTarget | undefined;
+  logger: Logger;
+  /** Called now and then with the number of records read so far. */
+  onProgress?: (records: number) => void;
+  signal?: AbortSignal;
+}
+
+/** Rows handed to the sinks at a time. */
+const SINK_BATCH = 8192;
+/** ...or fewer, once this long has passed: a slow transform still keeps the sinks streaming. */
+const SINK_FLUSH_MS = 500;
+/** Bad records kept in memory per task before the task fails regardless of policy. */
+const MAX_BAD_RECORDS_BUFFERED = 100_000;
+
+export async function runTask(t: TaskRun): Promise<TaskResultJson> {
+  const started = performance.now();
+  const { range } = t;
+  const policy = t.job.onBadRecord;
+  const bad: BadRecord[] = [];
+  const ctx: TaskContext = {
+    job: t.job.name,
+    iteration: t.iteration,
+    taskId: t.taskId,
+    topic: range.topic,
+    partition: range.partition,
+    begin: range.begin,
+    end: range.end,
+    attempt: t.attempt,
+    schema: t.job.schema,
+    logger: t.logger,
+    reject: (r, reason, field) => {
+      const b: BadRecord = {
+        topic: r.topic,
+        partition: r.partition,
+        offset: r.offset.toString(),
+        stage: 'sink',
+        reason,
+        key: null,
+        // The raw Kafka bytes are gone by now: the dead letter carries the row the sink refused.
+        value: Buffer.from(
+          JSON.stringify(r.row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+        ),
+        ...(field === undefined ? {} : { field }),
+      };
+      if (policy === 'fail') throw badRecordError(b);
+      bad.push(b);
+    },
+  };
+  const writers: SinkTaskWriter[] = [];
+  let records = 0;
+  let rows = 0;
+  let pending: SinkRow[] = [];
+  let lastFlush = performance.now();
+
+  const flush = async (): Promise<void> => {
+    lastFlush = performance.now();
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    await Promise.all(writers.map((w) => w.write(batch)));
+  };
+
+  try {
+    for (const sink of t.sinks) writers.push(await sink.open(ctx));
+    for await (const batch of t.reader.read(range, t.signal)) {
+      if (t.signal?.aborted) throw Errors.aborted(`task ${t.taskId} cancelled`);
+      for (const rec of batch) {
+        records++;
+        const before = pending.length;
+        const failed = t.processor.processInto(rec, pending);
+        if (failed !== undefined) {
+          if (policy === 'fail') throw badRecordError(failed);
+          bad.push(failed);
+          if (bad.length > MAX_BAD_RECORDS_BUFFERED) {
+            throw Errors.sink(
+              'dead-letter',
+              `more than ${MAX_BAD_RECORDS_BUFFERED} bad records in task ${t.taskId}; fix the input or the job`,
+              {},
+              undefined,
+              false,
+            );
+          }
+          continue;
+        }
+        rows += pending.length - before;
+        if (
+          pending.length >= SINK_BATCH ||
+          ((records & 255) === 0 && performance.now() - lastFlush > SINK_FLUSH_MS)
+        ) {
+          await flush();
+        }
+      }
+      t.onProgress?.(records);
+    }
+    await flush();
+    const stats = await Promise.all(writers.map((w) => w.commit()));
+    // After the sinks' commits, which may still report refused rows. A failure here fails the task,
+    // and its retry rewrites the same (idempotent) outputs.
+    if (t.deadLetter !== undefined) await t.deadLetter.write(t.job.name, t.iteration, t.taskId, bad);
+    const sinks: TaskResultJson['sinks'] = {};
+    let bytes = 0;
+    const files: string[] = [];
+    stats.forEach((s, i) => {
+      sinks[t.sinks[i]!.name] = { rows: s.rows, bytes: s.bytes, durationMs: s.durationMs };
+      bytes += s.bytes;
+      files.push(...s.files);
+    });
+    return {
+      id: t.taskId,
+      topic: range.topic,
+      partition: range.partition,
+      begin: range.begin.toString(),
+      end: range.end.toString(),
+      records,
+      rows,
+      bytes,
+      badRecords: bad.length,
+      files,
+      durationMs: Math.round(performance.now() - started),
+      attempts: t.attempt,
+      sinks,
+    };
+  } catch (err) {
+    await Promise.allSettled(writers.map((w) => w.abort()));
+    throw toKrangeError(err, 'KRANGE_TASK_FAILED');
+  }
+}

@@ -1,0 +1,101 @@
+// The worker side of the pool: loads the job module itself (its transform cannot cross threads),
+// keeps one range reader, one record processor and the job's sinks for its lifetime, and runs the
+// tasks the driver sends, one at a time. Started by a bundle of the job and krange built with
+// esbuild (worker-bundle.ts), or, when that cannot be built, by worker-entry.mjs through tsx.
+
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import type { Producer } from 'kafkajs';
+import { serializeError } from '../errors.ts';
+import { serviceEndpoints } from '../job/endpoints.ts';
+import type { LoadedJob } from '../job/job-loader.ts';
+import { jobKafka } from '../kafka/kafka-client.ts';
+import { FetchRangeReader } from '../kafka/range-reader.ts';
+import { createLogger } from '../logger.ts';
+import { rangeFromJson } from '../offset-range.ts';
+import { deadLetterTarget } from '../records/dead-letter.ts';
+import { RecordProcessor } from '../records/record-processor.ts';
+import { createSinks } from '../sinks/sink-factory.ts';
+import type { DriverMessage, WorkerInit, WorkerMessage } from './messages.ts';
+import { runTask } from './task-runner.ts';
+
+/** Runs this worker thread's side of the pool for the job `load` returns. */
+export function runWorker(load: (init: WorkerInit) => Promise<LoadedJob> | LoadedJob): void {
+  if (parentPort === null) throw new Error('worker.ts runs only as a worker thread');
+  const port: MessagePort = parentPort;
+  const init = workerData as WorkerInit;
+  const post = (m: WorkerMessage): void => port.postMessage(m);
+  main(port, init, post, load).catch((err: unknown) =>
+    post({ type: 'init-failed', error: serializeError(err) }),
+  );
+}
+
+async function main(
+  port: MessagePort,
+  init: WorkerInit,
+  post: (m: WorkerMessage) => void,
+  load: (init: WorkerInit) => Promise<LoadedJob> | LoadedJob,
+): Promise<void> {
+  const logger = createLogger(`worker-${init.workerIndex}`).child({ worker: init.workerIndex });
+  const { spec } = await load(init);
+  const reader = new FetchRangeReader({
+    brokers: spec.kafka.brokers ?? serviceEndpoints().kafkaBrokers,
+    clientId: spec.kafka.clientId ?? `krange-${spec.name}-w${init.workerIndex}`,
+    isolation: spec.kafka.isolation,
+    fetchMaxBytes: spec.limits.fetchMaxBytes,
+  });
+  const processor = new RecordProcessor(spec);
+  const sinks = await createSinks(spec.sinks);
+  let producer: Promise<Producer> | undefined;
+  const deadLetter = deadLetterTarget(spec.onBadRecord, () => {
+    producer ??= (async () => {
+      const p = jobKafka(spec, logger).producer({ allowAutoTopicCreation: false });
+      await p.connect();
+      return p;
+    })();
+    return producer;
+  });
+  const controllers = new Map<string, AbortController>();
+
+  port.on('message', (msg: DriverMessage) => {
+    if (msg.type === 'shutdown') {
+      void (async () => {
+        await reader.close();
+        await Promise.allSettled(sinks.map((s) => s.close()));
+        if (producer !== undefined) await (await producer).disconnect().catch(() => undefined);
+        process.exit(0);
+      })();
+      return;
+    }
+    if (msg.type === 'cancel') {
+      controllers.get(msg.taskId)?.abort();
+      return;
+    }
+    const ac = new AbortController();
+    controllers.set(msg.taskId, ac);
+    let lastProgress = 0;
+    runTask({
+      job: spec,
+      iteration: msg.iteration,
+      taskId: msg.taskId,
+      range: rangeFromJson(msg.range),
+      attempt: msg.attempt,
+      reader,
+      processor,
+      sinks,
+      deadLetter,
+      logger,
+      signal: ac.signal,
+      onProgress: (records) => {
+        const now = Date.now();
+        if (now - lastProgress >= 200) {
+          lastProgress = now;
+          post({ type: 'progress', taskId: msg.taskId, records });
+        }
+      },
+    })
+      .then((result) => post({ type: 'done', taskId: msg.taskId, result }))
+      .catch((err: unknown) => post({ type: 'failed', taskId: msg.taskId, error: serializeError(err) }))
+      .finally(() => controllers.delete(msg.taskId));
+  });
+  post({ type: 'ready' });
+}
