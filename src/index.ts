@@ -22,8 +22,11 @@ export type {
   DecodedRecord,
   JobInput,
   JobSpec,
+  KafkaMessage,
+  KafkaSinkSpec,
   MongoSinkSpec,
   ParquetSinkSpec,
+  PostgresSinkSpec,
   RecordCoordinates,
   RedisSinkSpec,
   Row,
@@ -34,7 +37,7 @@ export type {
 export type { FieldType, Schema } from './job/schema.ts';
 export { t } from './job/schema.ts';
 export type { OffsetRange } from './offset-range.ts';
-export { hdfsParquet, mongo, redis } from './sinks/sink-specs.ts';
+export { hdfsParquet, kafka, mongo, postgres, redis } from './sinks/sink-specs.ts';
 
 /** Loads and validates a job module (a name in ./jobs or a path). */
 export async function loadJob(nameOrPath: string): Promise<LoadedJob> {

@@ -149,11 +149,90 @@ export const redisSinkSchema = z.object({
   redisOptions: z.record(z.string(), z.unknown()).optional(),
 });
 
-export const sinkSchema = z.discriminatedUnion('kind', [parquetSinkSchema, mongoSinkSchema, redisSinkSchema]);
+const pgIdentifier = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a PostgreSQL identifier: letters, digits and _, at most 63');
+
+export const postgresSinkSchema = z
+  .strictObject({
+    kind: z.literal('postgres'),
+    /** `postgres://user:pass@host:port/db`; defaults to KRANGE_PG_URL. */
+    url: z.string().optional(),
+    /** Table the rows go to; created from the job's schema when missing, checked when present. */
+    table: pgIdentifier,
+    /** PostgreSQL schema (namespace) of the table and of krange's marker table `krange_loaded_ranges`. */
+    schema: pgIdentifier.default('public'),
+    /**
+     * `append` (default): each record's rows are inserted once, tracked by range markers, no key needed.
+     * `upsert`: `INSERT ... ON CONFLICT (key) DO UPDATE` from a staging table; the row of the highest
+     * offset wins within a task.
+     */
+    mode: z.enum(['append', 'upsert']).default('append'),
+    /** Key columns for `upsert` (the primary key when krange creates the table). */
+    key: z.array(pgIdentifier).min(1).optional(),
+    /** Rows per COPY statement. */
+    batchSize: z.number().int().positive().default(10_000),
+    /** Connection attempts after the first when a task opens, with exponential backoff. */
+    retries: z.number().int().min(0).default(5),
+  })
+  .superRefine((o, ctx) => {
+    if (o.mode === 'upsert' && o.key === undefined)
+      ctx.addIssue({ code: 'custom', message: "postgres sink: mode 'upsert' needs key: ['column', ...]" });
+    if (o.mode === 'append' && o.key !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        message: "postgres sink: key is used by mode 'upsert' only; set mode: 'upsert'",
+      });
+  });
+
+/** What `message(row, record)` returns: the record to produce instead of the JSON of the row. */
+export interface KafkaMessage {
+  key?: string | Buffer | null;
+  /** A string or Buffer as it is; anything else is serialized as JSON (bigint kept exact). */
+  value: unknown;
+  headers?: Record<string, string | Buffer>;
+  /** An explicit output partition (overrides the partitioner). */
+  partition?: number;
+}
+
+export const kafkaSinkSchema = z.strictObject({
+  kind: z.literal('kafka'),
+  /** Output topic; it must exist (create it with the partitions and retention you want). */
+  topic: z.string().min(1),
+  /** Brokers of the output cluster; defaults to the job's kafka.brokers, then KRANGE_KAFKA_BROKERS. */
+  brokers: z.array(z.string().min(1)).min(1).optional(),
+  /** Row field whose value is the record key (as a string); default: no key. Ignored with `message`. */
+  key: z.string().optional(),
+  /** `(row, record) => { key?, value, headers?, partition? }`: the record to produce for a row. */
+  message: fn<(row: Row, record: RecordCoordinates) => KafkaMessage>('kafka message').optional(),
+  /**
+   * `default`: murmur2 of the key, as Java clients (keyless records spread round-robin);
+   * `legacy`: kafkajs's old partitioner; `source`: the source record's partition (modulo the output's).
+   */
+  partitioner: z.enum(['default', 'legacy', 'source']).default('default'),
+  /** gzip is built in; snappy, lz4 and zstd need a codec registered in kafkajs's CompressionCodecs by the job. */
+  compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('none'),
+  /** Records per produce request inside the task's transaction. */
+  batchSize: z.number().int().positive().default(5000),
+  /** Largest record (key + value + headers) produced; a larger one follows onBadRecord. */
+  maxMessageBytes: z.number().int().positive().default(1_000_000),
+  /** The broker aborts a transaction left open this long (a killed run); readers wait at most that. */
+  transactionTimeout: durationSchema.default(60_000),
+});
+
+export const sinkSchema = z.discriminatedUnion('kind', [
+  parquetSinkSchema,
+  mongoSinkSchema,
+  redisSinkSchema,
+  postgresSinkSchema,
+  kafkaSinkSchema,
+]);
 
 export type ParquetSinkSpec = z.infer<typeof parquetSinkSchema>;
 export type MongoSinkSpec = z.infer<typeof mongoSinkSchema>;
 export type RedisSinkSpec = z.infer<typeof redisSinkSchema>;
+export type PostgresSinkSpec = z.infer<typeof postgresSinkSchema>;
+export type KafkaSinkSpec = z.infer<typeof kafkaSinkSchema>;
 export type SinkSpec = z.infer<typeof sinkSchema>;
 
 const partitionOffsetsSchema = z.record(

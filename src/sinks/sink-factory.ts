@@ -1,10 +1,11 @@
 // Builds the sinks a job declares. Each sink's module (Arrow and the Parquet encoder, the Mongo and
-// Redis drivers) loads only when a job uses it, and only in the worker threads.
+// Redis, pg and kafkajs producers) loads only when a job uses it, and only in the worker threads.
 
 import type { SinkSpec } from '../job/job-spec.ts';
 import type { Sink } from './sink.ts';
 
-export async function createSink(spec: SinkSpec): Promise<Sink> {
+/** `kafkaBrokers`: the job's kafka.brokers, the default of a kafka sink's output cluster. */
+export async function createSink(spec: SinkSpec, kafkaBrokers?: string[]): Promise<Sink> {
   switch (spec.kind) {
     case 'parquet': {
       const { ParquetSink } = await import('./parquet/parquet-sink.ts');
@@ -18,9 +19,17 @@ export async function createSink(spec: SinkSpec): Promise<Sink> {
       const { RedisSink } = await import('./redis/redis-sink.ts');
       return new RedisSink(spec);
     }
+    case 'postgres': {
+      const { PostgresSink } = await import('./postgres/postgres-sink.ts');
+      return new PostgresSink(spec);
+    }
+    case 'kafka': {
+      const { KafkaSink } = await import('./kafka/kafka-sink.ts');
+      return new KafkaSink(spec, kafkaBrokers);
+    }
   }
 }
 
-export function createSinks(specs: SinkSpec[]): Promise<Sink[]> {
-  return Promise.all(specs.map(createSink));
+export function createSinks(specs: SinkSpec[], kafkaBrokers?: string[]): Promise<Sink[]> {
+  return Promise.all(specs.map((s) => createSink(s, kafkaBrokers)));
 }

@@ -1,11 +1,20 @@
-// Sink constructors for job modules: `sinks: [hdfsParquet({...}), mongo({...}), redis({...})]`.
+// Sink constructors for job modules: `sinks: [hdfsParquet({...}), mongo({...}), redis({...}),
+// postgres({...}), kafka({...})]`.
 // They only fill in `kind`; options are validated with the job.
 
 import type { z } from 'zod';
-import type { mongoSinkSchema, parquetSinkSchema, redisSinkSchema } from '../job/job-spec.ts';
+import type {
+  kafkaSinkSchema,
+  mongoSinkSchema,
+  parquetSinkSchema,
+  postgresSinkSchema,
+  redisSinkSchema,
+} from '../job/job-spec.ts';
 
 type Input<S extends z.ZodType> = Omit<z.input<S>, 'kind'>;
 
 export const hdfsParquet = (o: Input<typeof parquetSinkSchema>) => ({ kind: 'parquet' as const, ...o });
 export const mongo = (o: Input<typeof mongoSinkSchema>) => ({ kind: 'mongo' as const, ...o });
 export const redis = (o: Input<typeof redisSinkSchema>) => ({ kind: 'redis' as const, ...o });
+export const postgres = (o: Input<typeof postgresSinkSchema>) => ({ kind: 'postgres' as const, ...o });
+export const kafka = (o: Input<typeof kafkaSinkSchema>) => ({ kind: 'kafka' as const, ...o });

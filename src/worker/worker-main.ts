@@ -44,7 +44,7 @@ async function main(
     fetchMaxBytes: spec.limits.fetchMaxBytes,
   });
   const processor = new RecordProcessor(spec);
-  const sinks = await createSinks(spec.sinks);
+  const sinks = await createSinks(spec.sinks, spec.kafka.brokers);
   let producer: Promise<Producer> | undefined;
   const deadLetter = deadLetterTarget(spec.onBadRecord, () => {
     producer ??= (async () => {
