@@ -4,7 +4,7 @@
 // every produced record; and the consumer-group names that mark a range as produced.
 
 import type { KafkaMessage, KafkaSinkSpec } from '../../job/job-spec.ts';
-import { toJson } from '../redis-encoding.ts';
+import { toJson } from '../redis/redis-encoding.ts';
 import type { SinkRow } from '../sink.ts';
 
 export const SOURCE_HEADER = 'krange-source';

@@ -8,8 +8,8 @@
 // ARCHITECTURE.md walks through the failure timeline. Read the output with read_committed.
 
 import { type Admin, Kafka, logLevel, Partitioners, type ProducerConfig } from 'kafkajs';
-import { serviceEndpoints } from '../../config/services.ts';
 import { Errors } from '../../errors.ts';
+import { serviceEndpoints } from '../../job/endpoints.ts';
 import type { KafkaSinkSpec } from '../../job/job-spec.ts';
 import type { Sink, SinkTaskWriter, TaskContext } from '../sink.ts';
 import { type KafkaSinkHandle, KafkaTaskWriter } from './kafka-task-writer.ts';

@@ -7,11 +7,11 @@
 // transaction is gone, nothing of the task is visible, and the pool's next attempt starts afresh.
 
 import pg from 'pg';
-import { serviceEndpoints } from '../../config/services.ts';
 import { Errors } from '../../errors.ts';
+import { serviceEndpoints } from '../../job/endpoints.ts';
 import type { PostgresSinkSpec } from '../../job/job-spec.ts';
 import type { Schema } from '../../job/schema.ts';
-import { withRetries, writeFailure } from '../retry.ts';
+import { withRetries, writeFailure } from '../../retry.ts';
 import type { Sink, SinkTaskWriter, TaskContext } from '../sink.ts';
 import { describePgError, isTransientPgError } from './pg-errors.ts';
 import { ensureMarkerTable } from './pg-markers.ts';
