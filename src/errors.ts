@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'KRANGE_TASK_FAILED',
   'KRANGE_ABORTED',
   'KRANGE_TIMEOUT',
+  'KRANGE_INGEST',
   'KRANGE_INTERNAL',
 ] as const;
 

@@ -33,4 +33,13 @@ export const LogEvents = {
   aggregateFenced: 'aggregate.fenced',
   aggregateRetry: 'aggregate.retry',
   aggregateStopped: 'aggregate.stopped',
+  ingestListening: 'ingest.listening',
+  ingestProduceFailed: 'ingest.produce-failed',
+  ingestStopping: 'ingest.stopping',
+  ingestStopped: 'ingest.stopped',
+  pushSent: 'push.sent',
+  pushRetry: 'push.retry',
+  pushRejected: 'push.rejected',
+  pushRotated: 'push.rotated',
+  pushDone: 'push.done',
 } as const;

@@ -12,6 +12,8 @@ export interface RetryOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+  /** A lower bound for the next delay from the error itself (a server's Retry-After), ms. */
+  minDelayMs?: (err: unknown) => number | undefined;
 }
 
 export class RetriesExhausted extends Error {
@@ -48,7 +50,7 @@ export async function withRetries<T>(fn: (attempt: number) => Promise<T>, o: Ret
     } catch (err) {
       if (!o.isTransient(err)) throw err;
       if (attempt > o.retries) throw new RetriesExhausted(attempt, err);
-      const delay = backoffDelay(attempt - 1, base, max);
+      const delay = Math.max(backoffDelay(attempt - 1, base, max), o.minDelayMs?.(err) ?? 0);
       o.onRetry?.(err, attempt, delay);
       await sleep(delay);
     }

@@ -335,6 +335,12 @@ export const jobSpecSchema = z.object({
   failOnDataLoss: z.boolean().default(true),
   onBadRecord: badRecordPolicySchema.default('fail'),
   limits: limitsSchema,
+  /**
+   * Where records are checked against `schema` (after decoder and transform): `job` (default) when
+   * the batch job reads them, applying `onBadRecord`; `ingest` also at `krange ingest`, which refuses a
+   * record that does not fit with a 4xx naming the record and field, so it never reaches Kafka.
+   */
+  validateAt: z.enum(['job', 'ingest']).default('job'),
   /** Cron schedule for `krange schedule`. */
   schedule: z.object({ cron: z.string(), timezone: z.string().optional() }).optional(),
   aggregate: aggregateSchema.optional(),
