@@ -100,6 +100,10 @@ export async function startGateway(
   );
   await gw.catalog.clusterId();
   const app = buildApp(gw);
+  const closing = { value: false };
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing.value) reply.header('connection', 'close');
+  });
   await app.listen({ host: cfg.host, port: cfg.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : cfg.port;
@@ -115,7 +119,15 @@ export async function startGateway(
       logger.info({ event: LogEvents.ingestStopping }, 'draining in-flight batches');
       // Close the listener (new connections refused, 503 on kept-alive ones); close() resolves when
       // the requests already accepted have reached Kafka and been answered. Then send anything left.
-      await app.close();
+      // Kept-alive connections would hold close() open after their last answer: answers now carry
+      // `Connection: close`, and connections that went idle are closed as they appear.
+      closing.value = true;
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
       await gw.close();
       await admin.disconnect();
       logger.info({ event: LogEvents.ingestStopped }, 'ingest gateway stopped');
