@@ -15,6 +15,9 @@ import { type ApiVersion, type RecordProblem, RestErrors } from './rest-errors.t
 import { type Principal, presentedToken, TokenTable, topicAllowed } from './token-rules.ts';
 import { TopicCatalog } from './topic-catalog.ts';
 
+/** Kafka's legal topic names. */
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+
 const OPEN: Principal = { name: 'anonymous', topics: ['*'] };
 
 export class Gateway {
@@ -56,6 +59,8 @@ export class Gateway {
 
   /** The topic's partition count, or a 404 RestError. */
   async partitionCount(v: ApiVersion, topic: string): Promise<number> {
+    // A name Kafka cannot hold is simply not a topic of this cluster (and would fail the metadata call).
+    if (!TOPIC_NAME.test(topic) || topic === '.' || topic === '..') throw RestErrors.topicNotFound(v, topic);
     const parts = await this.catalog.partitions(topic);
     if (parts === undefined) throw RestErrors.topicNotFound(v, topic);
     return parts.length;

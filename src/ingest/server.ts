@@ -31,7 +31,7 @@ function requireCodec(name: CompressionName): void {
     );
 }
 
-export function buildApp(gw: Gateway): FastifyInstance {
+export function buildApp(gw: Gateway, logger: Logger): FastifyInstance {
   const cfg = gw.config;
   const app = Fastify({
     logger: false,
@@ -53,6 +53,7 @@ export function buildApp(gw: Gateway): FastifyInstance {
     const status = err.statusCode ?? 500;
     if (status < 500)
       return reply.code(status).type('application/json').send({ error_code: status, message: err.message });
+    logger.error({ err: err.message, route: _req.routeOptions.url }, 'request failed');
     return sendError(reply, RestErrors.internal());
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, RestErrors.notFound(req.url.split('?')[0] ?? '')));
@@ -99,7 +100,7 @@ export async function startGateway(
     logger,
   );
   await gw.catalog.clusterId();
-  const app = buildApp(gw);
+  const app = buildApp(gw, logger);
   const closing = { value: false };
   app.addHook('onSend', async (_req, reply) => {
     if (closing.value) reply.header('connection', 'close');

@@ -20,11 +20,24 @@ describe('krange push following a rotated file', () => {
     const checkpoint = join(dir, 'cp.json');
     appendLines(input, 1, 1000);
     appendFileSync(input, 'this is not json\n');
-    const agent = startCli(['push', input, '--kafka', '--topic', topic, '--checkpoint', checkpoint, '--poll-ms', '50']);
+    const agent = startCli([
+      'push',
+      input,
+      '--kafka',
+      '--topic',
+      topic,
+      '--checkpoint',
+      checkpoint,
+      '--poll-ms',
+      '50',
+    ]);
     const acked = () =>
       existsSync(checkpoint)
-        ? ((JSON.parse(readFileSync(checkpoint, 'utf8')) as { files: Record<string, { offset: number; lines: number }> }).files[input]
-            ?.lines ?? 0)
+        ? ((
+            JSON.parse(readFileSync(checkpoint, 'utf8')) as {
+              files: Record<string, { offset: number; lines: number }>;
+            }
+          ).files[input]?.lines ?? 0)
         : 0;
     await until('the first 1000 lines to be acknowledged', () => acked() >= 1000, 60_000);
     renameSync(input, `${input}.1`);
@@ -40,7 +53,10 @@ describe('krange push following a rotated file', () => {
     for (let n = 1; n <= 2000; n++) expect(ids.includes(lineId(n))).toBe(true);
     const rejects = readFileSync(`${checkpoint}.rejected.ndjson`, 'utf8').trim().split('\n');
     expect(rejects).toHaveLength(1);
-    expect(JSON.parse(rejects[0] as string)).toMatchObject({ line: 'this is not json', reason: expect.stringMatching(/not a JSON line/) });
+    expect(JSON.parse(rejects[0] as string)).toMatchObject({
+      line: 'this is not json',
+      reason: expect.stringMatching(/not a JSON line/),
+    });
     expect(res.stderr).toMatch(/push\.rotated/);
   });
 });

@@ -44,7 +44,20 @@ describe('push -> ingest -> Kafka -> job -> MongoDB', () => {
     const port = String(await freePort());
     const gwArgs = ['--port', port, '--job', JOB];
     let gw: GatewayProcess = await startGateway(gwArgs, env);
-    const pushArgs = ['push', input, '--gateway', gw.url, '--topic', topic, '--checkpoint', checkpoint, '--batch-records', '100', '--key-field', 'id'];
+    const pushArgs = [
+      'push',
+      input,
+      '--gateway',
+      gw.url,
+      '--topic',
+      topic,
+      '--checkpoint',
+      checkpoint,
+      '--batch-records',
+      '100',
+      '--key-field',
+      'id',
+    ];
     const agent = startCli(pushArgs, env);
 
     await until('the agent to have lines acknowledged', () => ackedOffset() > 0, 60_000);

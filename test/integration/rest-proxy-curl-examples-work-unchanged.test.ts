@@ -20,7 +20,10 @@ afterAll(async () => {
 });
 
 const run = (script: string, env: Record<string, string>) =>
-  execFileSync('bash', [`test/fixtures/curl/${script}`], { env: { ...process.env, GATEWAY: gw.url, ...env }, encoding: 'utf8' })
+  execFileSync('bash', [`test/fixtures/curl/${script}`], {
+    env: { ...process.env, GATEWAY: gw.url, ...env },
+    encoding: 'utf8',
+  })
     .trim()
     .split('\n');
 
