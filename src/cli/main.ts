@@ -7,8 +7,8 @@ import { produceDemo } from '../demo/produce-demo.ts';
 import { Errors, isKrangeError, type KrangeError } from '../errors.ts';
 import { listJobFiles, loadJob } from '../job/job-loader.ts';
 import { createLogger } from '../logger.ts';
-import { registerIngestCommand } from './commands/ingest-command.ts';
-import { registerPushCommand } from './commands/push-command.ts';
+import { registerIngestCommand } from './commands/ingest.ts';
+import { registerPushCommand } from './commands/push.ts';
 import { planCommand, rerunCommand, resetCommand, runCommand } from './commands/run.ts';
 import { stateCommand } from './commands/state.ts';
 

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { listJobFiles, loadJob } from '../job/job-loader.ts';
 import type { JobSpec } from '../job/job-spec.ts';
-import { RecordProcessor } from '../record-processor.ts';
+import { RecordProcessor } from '../records/record-processor.ts';
 import type { OutRecord } from './batching-producer.ts';
 import type { RecordProblem } from './rest-errors.ts';
 

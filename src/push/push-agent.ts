@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { isKrangeError } from '../errors.ts';
 import { LogEvents } from '../log-events.ts';
-import { withRetries } from '../sinks/retry.ts';
+import { withRetries } from '../retry.ts';
 import { advance, type Checkpoint, emptyCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { FileTail, type Line } from './file-tail.ts';
 import { ProgressLine } from './progress-line.ts';
