@@ -1,7 +1,8 @@
 // The PostgreSQL sink's table, created or checked from the job's schema. Types map 1:1: utf8 text,
 // int32 integer, int64 bigint, float64 double precision, bool boolean, timestamp timestamptz, list
 // an array of its item. The one change applied by itself is a new nullable field (ALTER TABLE ADD
-// COLUMN); any other difference is refused with the statement that would fix it. The planning is
+// COLUMN); any other difference is refused with the statement that would fix it. A table stricter
+// than the schema (NOT NULL, CHECK, varchar(n)) is the user's to make: rows it refuses follow onBadRecord. The planning is
 // pure (planTable); ensureTable runs it under an advisory lock, so concurrent workers agree.
 
 import type { PoolClient } from 'pg';
@@ -133,10 +134,6 @@ export function planTable(
     if (!accepts(ft, col.type))
       problems.push(
         `column '${f}' is ${col.type} but the job writes ${describeType(ft)} (${ty}): migrate it (ALTER TABLE ${name} ALTER COLUMN ${quoteIdent(f)} TYPE ${ty} USING ...) or rename the field`,
-      );
-    else if (ft.nullable && col.notNull)
-      problems.push(
-        `column '${f}' is NOT NULL but the job's field is nullable: ALTER TABLE ${name} ALTER COLUMN ${quoteIdent(f)} DROP NOT NULL, or make the field non-nullable`,
       );
   }
   for (const col of existing) {

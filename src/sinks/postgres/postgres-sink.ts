@@ -48,9 +48,17 @@ export class PostgresSink implements Sink {
     this.server = pgServer(url);
     this.target = `${this.server}/${spec.schema}.${spec.table}`;
     // One task at a time per worker: two connections cover a task and a stale one being dropped.
-    this.pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5000 });
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: 2,
+      connectionTimeoutMillis: 5000,
+      // Names the sink in pg_stat_activity, for operators.
+      application_name: `krange ${this.name}`,
+    });
     // An idle connection that dies (server restart) must not crash the worker; the next checkout fails.
     this.pool.on('error', () => undefined);
+    // ...nor one lost while a task holds it: the task's next query fails and says so.
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   async open(ctx: TaskContext): Promise<SinkTaskWriter> {
@@ -93,8 +101,9 @@ export class PostgresSink implements Sink {
   /** Creates or checks the table and the marker table once; a failure is forgotten for a retry. */
   private tableColumns(client: pg.PoolClient, schema: Schema): Promise<ExistingColumn[]> {
     this.columns ??= (async () => {
+      const columns = await ensureTable(client, { ...this.spec, key: this.spec.key }, schema);
       await ensureMarkerTable(client, this.spec.schema);
-      return ensureTable(client, { ...this.spec, key: this.spec.key }, schema);
+      return columns;
     })().catch((err: unknown) => {
       this.columns = undefined;
       if (
