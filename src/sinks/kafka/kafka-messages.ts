@@ -4,7 +4,6 @@
 // every produced record; and the consumer-group names that mark a range as produced.
 
 import type { KafkaMessage, KafkaSinkSpec } from '../../job/job-spec.ts';
-import { toJson } from '../redis/redis-encoding.ts';
 import type { SinkRow } from '../sink.ts';
 
 export const SOURCE_HEADER = 'krange-source';
@@ -16,17 +15,31 @@ export interface OutMessage {
   partition?: number;
 }
 
+const BIG = '\uE000krange-int64:';
+const BIG_RE = /"\uE000krange-int64:(-?\d+)"/g;
+
+/** JSON with bigints written as exact numbers (int64 beyond 2^53 stays exact for readers that keep it). */
+export function jsonExact(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? 'null';
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    const text = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${BIG}${x}` : x)) ?? 'null';
+    return text.replace(BIG_RE, '$1');
+  }
+}
+
 function keyText(v: unknown): string | Buffer | null {
   if (v === null || v === undefined) return null;
   if (typeof v === 'string' || Buffer.isBuffer(v)) return v;
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
-  return toJson(v);
+  return jsonExact(v);
 }
 
 function valueText(v: unknown): string | Buffer | null {
   if (v === null || v === undefined) return null;
   if (typeof v === 'string' || Buffer.isBuffer(v)) return v;
-  return toJson(v);
+  return jsonExact(v);
 }
 
 /** The record for a row. `partitions`: the output topic's partition count (for `source`). */
@@ -52,7 +65,7 @@ export function buildMessage(spec: KafkaSinkSpec, r: SinkRow, partitions: number
   } else {
     out = {
       key: spec.key === undefined ? null : keyText(r.row[spec.key]),
-      value: toJson(r.row),
+      value: jsonExact(r.row),
       headers: {},
     };
   }
