@@ -6,6 +6,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Errors } from '../errors.ts';
 import { type JobSpec, jobSpecSchema } from './job-spec.ts';
+import { describeIssues } from './options/config-issues.ts';
 
 export interface LoadedJob {
   spec: JobSpec;
@@ -41,8 +42,8 @@ export function listJobFiles(): string[] {
 export function validateJob(raw: unknown, where: string): JobSpec {
   const parsed = jobSpecSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues
-      .map((i) => `  - ${i.path.join('.') || '(job)'}: ${i.message}`)
+    const issues = describeIssues(parsed.error.issues)
+      .map((line) => `  - ${line}`)
       .join('\n');
     throw Errors.config(`invalid job in ${where}:\n${issues}`, { file: where });
   }
