@@ -151,6 +151,15 @@ export const Errors = {
       { details: { path } },
     );
   },
+  commitInvalid(job: string, path: string, iteration: number, reason: string): KrangeError {
+    return new KrangeError(
+      'KRANGE_STATE_CORRUPT',
+      `commit file ${path} does not commit iteration ${iteration} of job '${job}': ${reason}. ` +
+        `Nothing was run. If iteration ${iteration} did not finish, move this file out of the state directory ` +
+        `and run again: the plan re-runs and its outputs are replaced, not doubled. If it did finish, restore the file from a backup`,
+      { details: { job, path, iteration } },
+    );
+  },
   schemaChanged(job: string, was: string, now: string): KrangeError {
     return new KrangeError(
       'KRANGE_SCHEMA_CHANGED',

@@ -20,16 +20,25 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { Errors } from '../errors.ts';
+import { Errors, isKrangeError } from '../errors.ts';
+import { commitMismatch } from './commit-check.ts';
 
 const STATE_VERSION = 1;
 
-const rangeJson = z.object({
+const rangeFields = {
   topic: z.string(),
   partition: z.number().int().min(0),
   begin: z.string().regex(/^\d+$/),
   end: z.string().regex(/^\d+$/),
-});
+};
+
+/** A range whose end is below its begin is impossible: refused wherever a range is read. */
+function beginNotAfterEnd(r: { begin: string; end: string }, ctx: z.RefinementCtx): void {
+  if (BigInt(r.begin) > BigInt(r.end))
+    ctx.addIssue({ code: 'custom', message: `begin ${r.begin} is after end ${r.end}` });
+}
+
+const rangeJson = z.object(rangeFields).superRefine(beginNotAfterEnd);
 
 const skippedJson = z.object({
   topic: z.string(),
@@ -56,13 +65,14 @@ const offsetsFile = z.object({
   plannedAt: z.string(),
   schemaHash: z.string(),
   ranges: z.array(rangeJson),
-  tasks: z.array(rangeJson.extend({ id: z.string() })),
+  tasks: z.array(z.object({ ...rangeFields, id: z.string() }).superRefine(beginNotAfterEnd)),
   skipped: z.array(skippedJson),
 });
 
 const sinkStats = z.object({ rows: z.number(), bytes: z.number(), durationMs: z.number() });
 
-const taskResultJson = rangeJson.extend({
+const taskResultJson = z.object({
+  ...rangeFields,
   id: z.string(),
   records: z.number(),
   rows: z.number(),
@@ -77,7 +87,11 @@ const taskResultJson = rangeJson.extend({
 const commitFile = z.object({
   version: z.literal(STATE_VERSION),
   job: z.string(),
+  /** metadata.json's jobId when written (absent in commits of older releases). */
+  jobId: z.string().optional(),
   iteration: z.number().int().min(0),
+  /** The plan's ranges, repeated so a commit can be checked against its plan (absent in older commits). */
+  ranges: z.array(rangeJson).optional(),
   committedAt: z.string(),
   durationMs: z.number(),
   records: z.number(),
@@ -236,8 +250,36 @@ export class StateStore {
     this.write(this.path('offsets', `${o.iteration}.json`), { version: STATE_VERSION, ...o });
   }
 
-  writeCommit(c: Omit<CommitFile, 'version'>): void {
-    this.write(this.path('commits', `${c.iteration}.json`), { version: STATE_VERSION, ...c });
+  /** Writes commits/<n>.json, stamped with metadata.json's jobId so it cannot be mistaken for another job's. */
+  writeCommit(c: Omit<CommitFile, 'version' | 'jobId'>): void {
+    const jobId = this.readMetadata()?.jobId;
+    const { job, iteration, ...rest } = c;
+    this.write(this.path('commits', `${iteration}.json`), {
+      version: STATE_VERSION,
+      job,
+      ...(jobId === undefined ? {} : { jobId }),
+      iteration,
+      ...rest,
+    });
+  }
+
+  /**
+   * The commit of iteration n, checked against its plan (job, job id, iteration, ranges, tasks).
+   * Throws KRANGE_STATE_CORRUPT naming the file and what to do when it does not commit that plan.
+   */
+  verifiedCommit(n: number): CommitFile {
+    const path = this.path('commits', `${n}.json`);
+    let commit: CommitFile;
+    try {
+      commit = this.readCommit(n);
+    } catch (err) {
+      if (isKrangeError(err, 'KRANGE_STATE_CORRUPT') || isKrangeError(err, 'KRANGE_STATE_VERSION'))
+        throw Errors.commitInvalid(this.job, path, n, err.message);
+      throw err;
+    }
+    const reason = commitMismatch(this.readOffsets(n), commit, this.readMetadata()?.jobId);
+    if (reason !== undefined) throw Errors.commitInvalid(this.job, path, n, reason);
+    return commit;
   }
 
   writeRerun(r: Omit<RerunFile, 'version'>): string {
@@ -252,13 +294,20 @@ export class StateStore {
    */
   pendingIteration(): number | undefined {
     const latest = this.latestIteration();
-    return latest !== undefined && !this.hasCommit(latest) ? latest : undefined;
+    if (latest === undefined) return undefined;
+    if (!this.hasCommit(latest)) return latest;
+    // A commit is trusted only once it is checked: a damaged one must not hide an unfinished plan.
+    this.verifiedCommit(latest);
+    return undefined;
   }
 
-  /** End positions of the newest committed iteration: where the next plan begins. */
+  /** End positions of the newest committed iteration (its commit checked): where the next plan begins. */
   committedPositions(): Map<string, bigint> | undefined {
-    const n = this.latestCommitted();
+    const n = this.committedIterations()
+      .filter((i) => this.hasOffsets(i))
+      .at(-1);
     if (n === undefined) return undefined;
+    this.verifiedCommit(n);
     const plan = this.readOffsets(n);
     return new Map(plan.ranges.map((r) => [`${r.topic}:${r.partition}`, BigInt(r.end)]));
   }
