@@ -4,7 +4,7 @@
 //
 //   node --import tsx bench/render.ts [bench/results/latest.json] [> BENCHMARKS.md]
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { STAGE_LABEL, STAGES } from './lib/cpuprofile.ts';
@@ -457,6 +457,16 @@ export function renderMarkdown(r: BenchResults): string {
   const analysis = join(ROOT, 'bench/analysis.md');
   if (existsSync(analysis)) limitsText.push(readFileSync(analysis, 'utf8').trim());
   if (limitsText.length > 0) parts.push(`## What limits us\n\n${limitsText.join('\n\n')}`);
+  // Hand-measured sections (small benches run on their own, e.g. bench/codec-decode.ts), kept as
+  // markdown files so a re-render keeps them.
+  const sections = join(ROOT, 'bench/sections');
+  if (existsSync(sections)) {
+    for (const f of readdirSync(sections)
+      .filter((n) => n.endsWith('.md'))
+      .sort()) {
+      parts.push(readFileSync(join(sections, f), 'utf8').trim());
+    }
+  }
   const errs = Object.entries(r.errors);
   if (errs.length > 0) {
     parts.push(

@@ -5,12 +5,14 @@
 
 import type { Producer } from 'kafkajs';
 import type { JobSpec } from '../job/job-spec.ts';
+import { CODEC } from '../kafka/compression.ts';
 import { type DeadLetterTarget, deadLetterTarget } from '../records/dead-letter.ts';
 import type { LateRow, PartitionSnapshot } from './partition-state.ts';
 
 export class DeadLetters {
   private readonly bad: DeadLetterTarget | undefined;
   private readonly lateTopic: string | undefined;
+  private readonly lateCompression: number;
 
   constructor(
     private readonly spec: JobSpec,
@@ -19,6 +21,7 @@ export class DeadLetters {
     this.bad = deadLetterTarget(spec.onBadRecord, producer);
     const late = spec.aggregate?.late;
     this.lateTopic = typeof late === 'object' ? late.deadLetter.topic : undefined;
+    this.lateCompression = typeof late === 'object' ? CODEC[late.deadLetter.compression] : CODEC.none;
   }
 
   /** Whether late rows are kept for a topic (else they are only counted). */
@@ -42,7 +45,11 @@ export class DeadLetters {
     const late = snaps.flatMap((s) => s.late);
     if (this.lateTopic === undefined || late.length === 0) return;
     const p = await this.producer();
-    await p.send({ topic: this.lateTopic, messages: late.map((l) => lateMessage(this.spec.name, l)) });
+    await p.send({
+      topic: this.lateTopic,
+      compression: this.lateCompression,
+      messages: late.map((l) => lateMessage(this.spec.name, l)),
+    });
   }
 }
 

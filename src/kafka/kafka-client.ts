@@ -8,6 +8,7 @@ import { Errors } from '../errors.ts';
 import { serviceEndpoints } from '../job/endpoints.ts';
 import type { JobSpec } from '../job/job-spec.ts';
 import type { PartitionWatermarks } from '../plan/planner.ts';
+import { registerKafkajsCodecs } from './compression.ts';
 
 export function createKafka(opts: {
   brokers?: string[] | undefined;
@@ -16,6 +17,8 @@ export function createKafka(opts: {
 }): Kafka {
   const brokers = opts.brokers ?? serviceEndpoints().kafkaBrokers;
   const log = opts.logger;
+  // Every kafkajs client krange makes reads (and can write) snappy, lz4 and zstd batches.
+  registerKafkajsCodecs();
   return new Kafka({
     clientId: opts.clientId,
     brokers,

@@ -17,17 +17,9 @@
 // offset and no abort marker has closed it yet. Control batches are never records. The broker's
 // CRC is not checked (kafkajs does not either; TCP and the broker's own checks cover transport).
 
-import { createRequire } from 'node:module';
-import { gunzipSync } from 'node:zlib';
 import { Errors } from '../errors.ts';
 import type { RawRecord } from '../records/record-processor.ts';
-
-const require = createRequire(import.meta.url);
-// kafkajs's codec registry: snappy, lz4 and zstd work when the application registered a codec
-// there (CompressionCodecs), exactly as with a kafkajs consumer. gzip is built in (zlib).
-const { lookupCodecByAttributes } = require('kafkajs/src/protocol/message/compression') as {
-  lookupCodecByAttributes: (attributes: number) => { decompress(b: Buffer): Promise<Buffer> } | null;
-};
+import { CODEC_NAMES, decompress } from './compression.ts';
 
 const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
@@ -194,15 +186,10 @@ export async function decodeRecordBatches(
       const compressed = buf.subarray(batchStart + BATCH_HEADER, batchEnd);
       let plain: Buffer;
       try {
-        if (codec === 1) plain = gunzipSync(compressed);
-        else {
-          const impl = lookupCodecByAttributes(attributes);
-          if (impl === null) throw new Error(`unknown compression codec ${codec}`);
-          plain = await impl.decompress(compressed);
-        }
+        plain = await decompress(codec, compressed);
       } catch (err) {
         throw Errors.kafka(
-          `cannot decompress the record batch at offset ${baseOffset}: ${(err as Error).message}. For snappy, lz4 or zstd topics register a codec in kafkajs's CompressionCodecs from the job module`,
+          `cannot decompress the record batch at offset ${baseOffset} (codec ${codecName(codec)}): ${(err as Error).message}. The batch is corrupt or the producer used a codec krange does not know`,
           { topic: o.topic, partition: o.partition, offset: baseOffset.toString() },
           err,
           false,
@@ -289,6 +276,10 @@ function decodeHeaders(c: Cursor, count: number): Record<string, string> {
     out[key] = out[key] === undefined ? value : `${out[key]},${value}`;
   }
   return out;
+}
+
+function codecName(codec: number): string {
+  return CODEC_NAMES[codec] ?? String(codec);
 }
 
 /** A control batch's first record key: version int16, type int16 (0 = abort, 1 = commit). */

@@ -8,6 +8,7 @@ import type { Producer } from 'kafkajs';
 import { Errors } from '../errors.ts';
 import { resolveLocation } from '../fs/resolve-location.ts';
 import type { BadRecordPolicy } from '../job/job-spec.ts';
+import { CODEC } from '../kafka/compression.ts';
 import type { BadRecord } from './record-processor.ts';
 
 export interface DeadLetterTarget {
@@ -53,6 +54,7 @@ export function deadLetterTarget(
         const p = await producer();
         await p.send({
           topic: dl.topic,
+          compression: CODEC[dl.compression],
           messages: records.map((b) => ({
             key: `${b.topic}:${b.partition}:${b.offset}`,
             value: b.value,

@@ -2,6 +2,7 @@
 // data and how it writes into PostgreSQL.
 
 import { z } from 'zod';
+import { deadLetterCompressionSchema } from './bad-record-policy.ts';
 import { durationSchema } from './duration.ts';
 import { options } from './strict-options.ts';
 
@@ -34,6 +35,8 @@ const lateSchema = z
       deadLetter: options({
         /** Dead-letter topic name. */
         topic: z.string(),
+        /** Compression of the batches written there; default none. */
+        compression: deadLetterCompressionSchema,
       }),
     }),
   ])
