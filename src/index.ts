@@ -58,9 +58,9 @@ export async function rerunIteration(job: LoadedJob, n: number, opts: RunOptions
 export async function resetJob(
   job: LoadedJob,
   target: StartingOffsets,
-  opts: Parameters<typeof import('./batch/run-iteration.ts').resetJob>[2],
+  opts: Parameters<typeof import('./batch/reset-job.ts').resetJob>[2],
 ): Promise<OffsetsFile> {
-  return (await import('./batch/run-iteration.ts')).resetJob(job, target, opts);
+  return (await import('./batch/reset-job.ts')).resetJob(job, target, opts);
 }
 
 /** Runs the streaming aggregator until its signal aborts. */

@@ -8,16 +8,15 @@ import type { Logger } from 'pino';
 import { workerBundle } from '../bundle/worker-bundle.ts';
 import { Errors } from '../errors.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
-import type { StartingOffsets } from '../job/job-spec.ts';
 import { schemaHash } from '../job/schema.ts';
 import { jobKafka } from '../kafka/kafka-client.ts';
 import { LogEvents } from '../log-events.ts';
-import { rangeFromJson, rangeToJson } from '../offset-range.ts';
+import { rangeFromJson } from '../offset-range.ts';
 import { removeTemporary } from '../sinks/parquet/parquet-temporary.ts';
 import { JobLock } from '../state/job-lock.ts';
 import { type OffsetsFile, StateStore, type TaskResultJson } from '../state/state-store.ts';
 import { WorkerPool } from '../worker/worker-pool.ts';
-import { buildPlan, currentWatermarks, isNoop, resolvePositions } from './build-plan.ts';
+import { buildPlan, isNoop } from './build-plan.ts';
 
 export interface RunOptions {
   logger: Logger;
@@ -51,7 +50,11 @@ function plannedRecords(plan: Pick<OffsetsFile, 'tasks'>): number {
   return plan.tasks.reduce((s, t) => s + Number(BigInt(t.end) - BigInt(t.begin)), 0);
 }
 
-async function withAdmin<T>(job: LoadedJob, logger: Logger, fn: (admin: Admin) => Promise<T>): Promise<T> {
+export async function withAdmin<T>(
+  job: LoadedJob,
+  logger: Logger,
+  fn: (admin: Admin) => Promise<T>,
+): Promise<T> {
   const admin = jobKafka(job.spec, logger).admin();
   try {
     await admin.connect();
@@ -71,7 +74,7 @@ async function debugPause(variable: string): Promise<void> {
   if (ms > 0) await new Promise((r) => setTimeout(r, ms));
 }
 
-function lockFor(store: StateStore): JobLock {
+export function lockFor(store: StateStore): JobLock {
   return new JobLock(store.job, store.path('lock.json'));
 }
 
@@ -272,62 +275,6 @@ export async function rerunIteration(job: LoadedJob, n: number, opts: RunOptions
       skipped: 0,
       durationMs,
     };
-  } finally {
-    lock.release();
-  }
-}
-
-/**
- * Sets where the next iteration begins: writes an iteration of kind `reset` whose ranges are
- * empty at the new positions, committed at once. Refused while the job is locked.
- */
-export async function resetJob(
-  job: LoadedJob,
-  target: StartingOffsets,
-  opts: { logger: Logger; stateRoot?: string },
-): Promise<OffsetsFile> {
-  const { spec } = job;
-  const store = new StateStore(spec.name, opts.stateRoot);
-  const lock = lockFor(store);
-  lock.acquire('krange reset');
-  try {
-    const hash = schemaHash(spec.schema);
-    store.ensureMetadata(hash);
-    const positions = await withAdmin(job, opts.logger, async (admin) => {
-      const marks = await currentWatermarks(admin, spec);
-      return { marks, pos: await resolvePositions(admin, target, marks) };
-    });
-    const n = (store.latestIteration() ?? -1) + 1;
-    const now = new Date().toISOString();
-    const ranges = positions.marks.map((m) => {
-      const p = positions.pos.get(`${m.topic}:${m.partition}`) ?? m.earliest;
-      return rangeToJson({ topic: m.topic, partition: m.partition, begin: p, end: p });
-    });
-    const plan = {
-      job: spec.name,
-      iteration: n,
-      kind: 'reset' as const,
-      plannedAt: now,
-      schemaHash: hash,
-      ranges,
-      tasks: [],
-      skipped: [],
-    };
-    store.writeOffsets(plan);
-    store.writeCommit({
-      job: spec.name,
-      iteration: n,
-      committedAt: now,
-      ranges,
-      durationMs: 0,
-      records: 0,
-      rows: 0,
-      bytes: 0,
-      badRecords: 0,
-      tasks: [],
-      skipped: [],
-    });
-    return store.readOffsets(n);
   } finally {
     lock.release();
   }

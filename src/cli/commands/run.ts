@@ -4,7 +4,8 @@
 import { createInterface } from 'node:readline/promises';
 import type { Logger } from 'pino';
 import { buildPlan } from '../../batch/build-plan.ts';
-import { type IterationOutcome, rerunIteration, resetJob, runIteration } from '../../batch/run-iteration.ts';
+import { applyReset, previewReset, type ResetPreview } from '../../batch/reset-job.ts';
+import { type IterationOutcome, rerunIteration, runIteration } from '../../batch/run-iteration.ts';
 import { Errors } from '../../errors.ts';
 import { loadJob } from '../../job/job-loader.ts';
 import { type StartingOffsets, startingOffsetsSchema } from '../../job/job-spec.ts';
@@ -136,6 +137,30 @@ export function parseResetTarget(to: string | undefined, toDatetime: string | un
   return parsed.data;
 }
 
+/** The reset as a table, like `plan`: each partition's position now and after, and what the next run reads. */
+export function describeReset(p: ResetPreview): string {
+  const rows = p.rows.map((r) => [
+    r.topic,
+    String(r.partition),
+    r.current ?? '-',
+    r.next,
+    r.logEnd,
+    fmtInt(Number(BigInt(r.logEnd) - BigInt(r.next))),
+    r.kept ? 'keeps its position' : r.current === r.next ? 'unchanged' : 'reset',
+  ]);
+  const kept = p.rows.filter((r) => r.kept);
+  const total = p.rows.reduce((s, r) => s + Number(BigInt(r.logEnd) - BigInt(r.next)), 0);
+  return [
+    `${p.job}: reset as iteration ${p.iteration}; the next run would read`,
+    table(['topic', 'partition', 'now', 'begins at', 'log end', 'records', ''], rows),
+    `total: ${fmtInt(total)} records` +
+      (kept.length > 0 ? `; ${kept.length} partition(s) not named keep their position` : ''),
+    ...(p.abandons !== undefined
+      ? [`iteration ${p.abandons} is planned but not committed: the reset abandons it`]
+      : []),
+  ].join('\n');
+}
+
 export async function resetCommand(
   jobName: string,
   flags: { to?: string; toDatetime?: string; yes?: boolean },
@@ -143,17 +168,18 @@ export async function resetCommand(
 ): Promise<void> {
   const target = parseResetTarget(flags.to, flags.toDatetime);
   const job = await loadJob(jobName);
+  const preview = await previewReset(job, target, { logger });
+  process.stdout.write(`${describeReset(preview)}\n`);
   if (!flags.yes) {
     if (!process.stdin.isTTY)
-      throw Errors.usage('reset changes where the next run begins; confirm with --yes');
+      throw Errors.usage('nothing changed: reset changes where the next run begins; confirm with --yes');
     const rl = createInterface({ input: process.stdin, output: process.stderr });
-    const answer = await rl.question(`Reset '${job.spec.name}' to ${JSON.stringify(target)}? [y/N] `);
+    const answer = await rl.question(`Reset '${job.spec.name}' as shown? [y/N] `);
     rl.close();
-    if (!/^y(es)?$/i.test(answer.trim())) throw Errors.usage('reset cancelled');
+    if (!/^y(es)?$/i.test(answer.trim())) throw Errors.usage('reset cancelled; nothing changed');
   }
-  const plan = await resetJob(job, target, { logger });
-  const rows = plan.ranges.map((r) => [r.topic, String(r.partition), r.end]);
+  const plan = applyReset(job, preview);
   process.stdout.write(
-    `${job.spec.name}: reset as iteration ${plan.iteration}; the next run begins at\n${table(['topic', 'partition', 'offset'], rows)}\n`,
+    `${job.spec.name}: reset done (iteration ${plan.iteration} committed); the next run begins as shown\n`,
   );
 }

@@ -1,0 +1,183 @@
+// `reset`: where the next iteration begins. A reset is first resolved into a preview (every
+// partition with its current position, its new one and what the next run would read), checked
+// against the job and the log, and only then written: an iteration of kind `reset` with empty
+// ranges at the new positions, committed at once, under the job lock.
+
+import type { Logger } from 'pino';
+import { Errors } from '../errors.ts';
+import type { LoadedJob } from '../job/job-loader.ts';
+import type { StartingOffsets } from '../job/job-spec.ts';
+import { schemaHash } from '../job/schema.ts';
+import { rangeToJson, tpKey } from '../offset-range.ts';
+import type { PartitionWatermarks } from '../plan/planner.ts';
+import { type OffsetsFile, StateStore } from '../state/state-store.ts';
+import { currentWatermarks, resolvePositions } from './build-plan.ts';
+import { lockFor, withAdmin } from './run-iteration.ts';
+
+export interface ResetRow {
+  topic: string;
+  partition: number;
+  /** Where the next run begins today (null: the job never committed this partition). */
+  current: string | null;
+  /** Where it begins after the reset. */
+  next: string;
+  logStart: string;
+  logEnd: string;
+  /** Not named by an explicit `--to` JSON: keeps its position. */
+  kept: boolean;
+}
+
+export interface ResetPreview {
+  job: string;
+  /** The iteration number the reset will take. */
+  iteration: number;
+  /** An uncommitted plan the reset abandons (its records are re-read from the new positions). */
+  abandons: number | undefined;
+  rows: ResetRow[];
+}
+
+function explicitTarget(
+  target: StartingOffsets,
+): Record<string, Record<string, number | string>> | undefined {
+  if (target === 'earliest' || target === 'latest' || 'timestamp' in target) return undefined;
+  return target as Record<string, Record<string, number | string>>;
+}
+
+/** Refuses topics and partitions an explicit target names that the job does not read. */
+function checkNames(
+  job: string,
+  explicit: Record<string, Record<string, unknown>>,
+  marks: PartitionWatermarks[],
+) {
+  const topics = [...new Set(marks.map((m) => m.topic))];
+  for (const [topic, parts] of Object.entries(explicit)) {
+    if (!topics.includes(topic))
+      throw Errors.usage(
+        `reset of job '${job}': topic '${topic}' is not read by this job (its topics: ${topics.join(', ')}); nothing changed`,
+      );
+    const partitions = marks.filter((m) => m.topic === topic).map((m) => m.partition);
+    for (const p of Object.keys(parts)) {
+      if (!partitions.includes(Number(p)) || !/^\d+$/.test(p))
+        throw Errors.usage(
+          `reset of job '${job}': ${topic} has no partition '${p}' (partitions ${partitions.join(', ')}); nothing changed`,
+        );
+    }
+  }
+}
+
+/** Resolves and checks a reset without changing anything. */
+export async function previewReset(
+  job: LoadedJob,
+  target: StartingOffsets,
+  opts: { logger: Logger; stateRoot?: string },
+): Promise<ResetPreview> {
+  const { spec } = job;
+  const store = new StateStore(spec.name, opts.stateRoot);
+  const latest = store.latestIteration();
+  const abandons = latest !== undefined && !store.hasCommit(latest) ? latest : undefined;
+  const committed = store.committedPositions();
+  const explicit = explicitTarget(target);
+  const { marks, pos, starting } = await withAdmin(job, opts.logger, async (admin) => {
+    const marks = await currentWatermarks(admin, spec);
+    if (explicit !== undefined) checkNames(spec.name, explicit, marks);
+    const pos = await resolvePositions(admin, target, marks);
+    const starting =
+      explicit !== undefined && committed === undefined
+        ? await resolvePositions(admin, spec.startingOffsets, marks)
+        : undefined;
+    return { marks, pos, starting };
+  });
+  const rows = marks.map((m): ResetRow => {
+    const key = tpKey(m);
+    const current = committed?.get(key);
+    const named = explicit === undefined || explicit[m.topic]?.[String(m.partition)] !== undefined;
+    let next: bigint;
+    if (named) {
+      const p = pos.get(key) ?? m.latest;
+      // Kafka answers -1 for a time after the last record: the next run begins at the log end.
+      next = p < 0n ? m.latest : p;
+    } else {
+      next = current ?? starting?.get(key) ?? m.earliest;
+    }
+    if (named && next > m.latest)
+      throw Errors.usage(
+        `reset of job '${spec.name}': ${m.topic}[${m.partition}] offset ${next} is beyond the log end ${m.latest}; ` +
+          `use -1 for the log end; nothing changed`,
+      );
+    if (named && next < m.earliest)
+      throw Errors.usage(
+        `reset of job '${spec.name}': ${m.topic}[${m.partition}] offset ${next} is below the log start ${m.earliest} ` +
+          `(older records were deleted); use -2 for the log start; nothing changed`,
+      );
+    return {
+      topic: m.topic,
+      partition: m.partition,
+      current: current === undefined ? null : current.toString(),
+      next: next.toString(),
+      logStart: m.earliest.toString(),
+      logEnd: m.latest.toString(),
+      kept: !named,
+    };
+  });
+  return { job: spec.name, iteration: (latest ?? -1) + 1, abandons, rows };
+}
+
+/** Writes a previewed reset (positions exactly as previewed) under the job lock. */
+export function applyReset(
+  job: LoadedJob,
+  preview: ResetPreview,
+  opts: { stateRoot?: string } = {},
+): OffsetsFile {
+  const { spec } = job;
+  const store = new StateStore(spec.name, opts.stateRoot);
+  const lock = lockFor(store);
+  lock.acquire('krange reset');
+  try {
+    const n = (store.latestIteration() ?? -1) + 1;
+    if (n !== preview.iteration)
+      throw Errors.usage(
+        `reset of job '${spec.name}': the state changed since the preview (iteration ${n - 1} appeared); run the reset again`,
+      );
+    const hash = schemaHash(spec.schema);
+    store.ensureMetadata(hash);
+    const now = new Date().toISOString();
+    const ranges = preview.rows.map((r) =>
+      rangeToJson({ topic: r.topic, partition: r.partition, begin: BigInt(r.next), end: BigInt(r.next) }),
+    );
+    store.writeOffsets({
+      job: spec.name,
+      iteration: n,
+      kind: 'reset',
+      plannedAt: now,
+      schemaHash: hash,
+      ranges,
+      tasks: [],
+      skipped: [],
+    });
+    store.writeCommit({
+      job: spec.name,
+      iteration: n,
+      committedAt: now,
+      ranges,
+      durationMs: 0,
+      records: 0,
+      rows: 0,
+      bytes: 0,
+      badRecords: 0,
+      tasks: [],
+      skipped: [],
+    });
+    return store.readOffsets(n);
+  } finally {
+    lock.release();
+  }
+}
+
+/** Sets where the next iteration begins (preview, checks, then write). */
+export async function resetJob(
+  job: LoadedJob,
+  target: StartingOffsets,
+  opts: { logger: Logger; stateRoot?: string },
+): Promise<OffsetsFile> {
+  return applyReset(job, await previewReset(job, target, opts), opts);
+}
