@@ -6,7 +6,7 @@
 // once); the daemon then returns, so the process exits 0. `once` runs every job one time and returns
 // (for system cron or a Kubernetes CronJob), throwing the first failure so the exit code shows it.
 
-import { createTask, type ScheduledTask, validate } from 'node-cron';
+import { createTask, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { Errors, isKrangeError, toKrangeError } from '../errors.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
@@ -143,28 +143,13 @@ class ScheduledJob {
   }
 }
 
+// Cron expression and timezone were checked when the job was loaded (job/options/schedule-options.ts).
 function check(jobs: LoadedJob[]): void {
   if (jobs.length === 0) throw Errors.usage('no job to schedule; add schedule: { cron: "..." } to a job');
   for (const { spec, modulePath } of jobs) {
     if (spec.schedule === undefined) {
       throw Errors.config(
         `job '${spec.name}' has no schedule; add schedule: { cron: "..." } to ${modulePath}`,
-      );
-    }
-    if (!validate(spec.schedule.cron)) {
-      throw Errors.config(
-        `job '${spec.name}': '${spec.schedule.cron}' is not a cron expression ` +
-          "(5 fields, or 6 with seconds first: '*/30 * * * * *')",
-        { job: spec.name },
-      );
-    }
-    const tz = spec.schedule.timezone;
-    if (tz !== undefined && !Intl.supportedValuesOf('timeZone').includes(tz) && tz !== 'UTC') {
-      throw Errors.config(
-        `job '${spec.name}': unknown timezone '${tz}' (an IANA name such as 'Europe/Berlin')`,
-        {
-          job: spec.name,
-        },
       );
     }
   }

@@ -5,6 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Errors } from '../errors.ts';
+import { checkJobAgainstSchema } from './job-checks.ts';
 import { type JobSpec, jobSpecSchema } from './job-spec.ts';
 import { describeIssues } from './options/config-issues.ts';
 
@@ -41,10 +42,9 @@ export function listJobFiles(): string[] {
 
 export function validateJob(raw: unknown, where: string): JobSpec {
   const parsed = jobSpecSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issues = describeIssues(parsed.error.issues)
-      .map((line) => `  - ${line}`)
-      .join('\n');
+  const problems = parsed.success ? checkJobAgainstSchema(parsed.data) : describeIssues(parsed.error.issues);
+  if (!parsed.success || problems.length > 0) {
+    const issues = problems.map((line) => `  - ${line}`).join('\n');
     throw Errors.config(`invalid job in ${where}:\n${issues}`, { file: where });
   }
   return parsed.data;

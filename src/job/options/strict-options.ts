@@ -17,7 +17,7 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length] ?? 0;
 }
 
-/** The allowed key closest to `key`, when close enough to be a typo (a third of its length, at least 2). */
+/** The allowed key closest to `key`, when close enough to be a typo (one edit for a short key, else a third of its length, at least 2). */
 export function closestKey(key: string, allowed: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
@@ -28,7 +28,8 @@ export function closestKey(key: string, allowed: readonly string[]): string | un
       bestDistance = d;
     }
   }
-  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+  const tolerance = key.length <= 4 ? 1 : Math.max(2, Math.floor(key.length / 3));
+  return bestDistance <= tolerance ? best : undefined;
 }
 
 /** `unknown option 'partitonBy' (did you mean 'partitionBy'?); allowed: ...` */
