@@ -8,6 +8,7 @@ export const ERROR_CODES = [
   'KRANGE_USAGE',
   'KRANGE_DATA_LOSS',
   'KRANGE_LOCKED',
+  'KRANGE_FENCED',
   'KRANGE_STATE_CORRUPT',
   'KRANGE_STATE_VERSION',
   'KRANGE_SCHEMA_CHANGED',
@@ -149,6 +150,15 @@ export const Errors = {
       'KRANGE_STATE_VERSION',
       `state file ${path} has version ${String(version)}, this krange reads version 1; use the krange release that wrote it`,
       { details: { path } },
+    );
+  },
+  fenced(job: string, what: string, mine: number, newest: number, holder: string): KrangeError {
+    return new KrangeError(
+      'KRANGE_FENCED',
+      `job '${job}': not allowed to ${what}: this runner held lock generation ${mine}, but generation ${newest} ` +
+        `(${holder}) took the job over while this one was presumed gone. Nothing was committed by this runner; ` +
+        `the newer holder re-runs the uncommitted plan`,
+      { details: { job, mine, newest } },
     );
   },
   commitInvalid(job: string, path: string, iteration: number, reason: string): KrangeError {

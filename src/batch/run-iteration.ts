@@ -204,6 +204,8 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
     opts.onPlanned?.(plan, resumed);
     const results = await executeTasks(job, plan, opts);
     await debugPause('KRANGE_DEBUG_PAUSE_BEFORE_COMMIT_MS');
+    // Fencing: a runner that was presumed gone and taken over must not commit over the new holder.
+    lock.assertHeld(`commit iteration ${plan.iteration}`);
     const t = totals(results);
     const durationMs = Math.round(performance.now() - started);
     store.writeCommit({

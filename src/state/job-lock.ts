@@ -1,14 +1,20 @@
-// One runner per job: state/<job>/lock.json, created with O_EXCL, holding the owner's host, pid,
-// process start time and a heartbeat. A lock is taken over only when its owner is provably gone:
-// on this host, the pid is dead (or reused by another process, told apart by its start time); on
-// another host, its heartbeat is older than staleAfterMs (it refreshes every heartbeatMs).
+// One runner per job. The lock is a sequence of generations: `lock-generations/<g>.json`, each
+// created exclusively with link(2) from a complete temporary file, so for every generation exactly
+// one contender wins and nobody ever reads a half-written claim. The holder is the newest
+// generation unless it was released or its owner is provably gone (on this host its pid is dead or
+// reused, told apart by its start time; on another host its heartbeat is older than staleAfterMs).
+// Taking over means claiming generation g+1: two contenders cannot both get it. The generation is
+// the fencing token: a holder that finds a newer generation lost the lock and must not commit.
+// `lock.json` mirrors the current holder for people and scripts (present while held).
 
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Errors } from '../errors.ts';
 import { writeFileAtomic } from './state-store.ts';
+
+const LOCK_VERSION = 1;
 
 export interface LockOwner {
   host: string;
@@ -19,6 +25,15 @@ export interface LockOwner {
   acquiredAt: string;
   heartbeatAt: string;
   command: string;
+}
+
+/** A claim of one generation (also the content of lock.json). */
+export interface LockRecord extends LockOwner {
+  version: number;
+  /** Monotonically increasing per job: the fencing token. */
+  generation: number;
+  /** Set by release(): the next contender takes the next generation at once. */
+  released?: boolean;
 }
 
 export interface JobLockOptions {
@@ -50,11 +65,20 @@ export function describeOwner(o: LockOwner): string {
   return `${o.command} (pid ${o.pid} on ${o.host}, since ${o.acquiredAt}, heartbeat ${o.heartbeatAt})`;
 }
 
+function readJson<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
 export class JobLock {
   private timer: NodeJS.Timeout | undefined;
-  private owner: LockOwner | undefined;
+  private owner: LockRecord | undefined;
   private readonly heartbeatMs: number;
   private readonly staleAfterMs: number;
+  private readonly claims: string;
 
   constructor(
     readonly job: string,
@@ -63,14 +87,31 @@ export class JobLock {
   ) {
     this.heartbeatMs = opts.heartbeatMs ?? 10_000;
     this.staleAfterMs = opts.staleAfterMs ?? 120_000;
+    this.claims = join(dirname(path), 'lock-generations');
   }
 
+  /** The generation this process holds (its fencing token), if it holds the lock. */
+  get generation(): number | undefined {
+    return this.owner?.generation;
+  }
+
+  /** The mirror file: who holds the lock now (or held it last, if it crashed). */
   readOwner(): LockOwner | undefined {
-    try {
-      return JSON.parse(readFileSync(this.path, 'utf8')) as LockOwner;
-    } catch {
-      return undefined;
+    return readJson<LockOwner>(this.path);
+  }
+
+  private claimPath(g: number): string {
+    return join(this.claims, `${g}.json`);
+  }
+
+  private newestGeneration(): number | undefined {
+    if (!existsSync(this.claims)) return undefined;
+    let top: number | undefined;
+    for (const f of readdirSync(this.claims)) {
+      const m = /^(\d+)\.json$/.exec(f);
+      if (m?.[1] !== undefined) top = Math.max(top ?? 0, Number(m[1]));
     }
+    return top;
   }
 
   /** Whether the recorded owner is provably gone. */
@@ -83,12 +124,32 @@ export class JobLock {
     return now - Date.parse(o.heartbeatAt) > this.staleAfterMs;
   }
 
+  /** The live holder that blocks us, if any. */
+  private blocker(top: number | undefined): LockOwner | undefined {
+    if (top === undefined) {
+      // No generation yet: a lock.json written by an older krange is still respected.
+      const legacy = this.readOwner();
+      return legacy !== undefined && typeof legacy.pid === 'number' && !this.isStale(legacy)
+        ? legacy
+        : undefined;
+    }
+    const claim = readJson<LockRecord>(this.claimPath(top));
+    // Claims are linked complete; an unreadable one was damaged on disk and has no live owner.
+    if (claim === undefined || claim.released === true || this.isStale(claim)) return undefined;
+    return claim;
+  }
+
   /** Takes the lock or throws KRANGE_LOCKED naming the owner. */
   acquire(command: string): void {
-    mkdirSync(dirname(this.path), { recursive: true });
-    for (let attempt = 0; attempt < 3; attempt++) {
+    mkdirSync(this.claims, { recursive: true });
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const top = this.newestGeneration();
+      const holder = this.blocker(top);
+      if (holder !== undefined) throw Errors.locked(this.job, describeOwner(holder));
       const now = new Date().toISOString();
-      const owner: LockOwner = {
+      const record: LockRecord = {
+        version: LOCK_VERSION,
+        generation: (top ?? 0) + 1,
         host: hostname(),
         pid: process.pid,
         pidStart: processStart(process.pid),
@@ -97,40 +158,66 @@ export class JobLock {
         heartbeatAt: now,
         command,
       };
-      try {
-        const fd = openSync(this.path, 'wx');
-        try {
-          writeSync(fd, `${JSON.stringify(owner, null, 2)}\n`);
-        } finally {
-          closeSync(fd);
-        }
-        this.owner = owner;
+      if (this.claim(record)) {
+        this.owner = record;
+        writeFileAtomic(this.path, `${JSON.stringify(record, null, 2)}\n`);
+        this.prune(record.generation);
         this.startHeartbeat();
         return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      const current = this.readOwner();
-      if (current === undefined) {
-        // Being written or half-written by a crashed owner: give a writer a moment, then take it.
-        if (attempt < 2) continue;
-        rmSync(this.path, { force: true });
-        continue;
-      }
-      if (!this.isStale(current)) throw Errors.locked(this.job, describeOwner(current));
-      rmSync(this.path, { force: true });
+      // Another contender won this generation: look again (it now blocks us, or already left).
     }
-    const current = this.readOwner();
-    throw Errors.locked(this.job, current ? describeOwner(current) : 'another process');
+    const top = this.newestGeneration();
+    const holder = top === undefined ? undefined : readJson<LockRecord>(this.claimPath(top));
+    throw Errors.locked(this.job, holder ? describeOwner(holder) : 'another process');
+  }
+
+  /** link(2) fails when the target exists: exactly one contender creates each generation. */
+  private claim(record: LockRecord): boolean {
+    const tmp = join(this.claims, `.claim-${process.pid}-${record.token}`);
+    writeFileAtomic(tmp, `${JSON.stringify(record, null, 2)}\n`);
+    try {
+      linkSync(tmp, this.claimPath(record.generation));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  }
+
+  /** Old generations are history only; a few are kept for people reading the directory. */
+  private prune(current: number): void {
+    for (const f of readdirSync(this.claims)) {
+      const m = /^(\d+)\.json$/.exec(f);
+      if (m?.[1] !== undefined && Number(m[1]) < current - 3) rmSync(join(this.claims, f), { force: true });
+      else if (f.startsWith('.claim-')) {
+        // A contender killed between writing and linking its claim leaves this behind.
+        const p = join(this.claims, f);
+        const st = statSync(p, { throwIfNoEntry: false });
+        if (st !== undefined && Date.now() - st.mtimeMs > 60_000) rmSync(p, { force: true });
+      }
+    }
+  }
+
+  /** Throws KRANGE_FENCED when a newer generation took the lock over (this holder was presumed gone). */
+  assertHeld(what: string): void {
+    const mine = this.owner?.generation;
+    const top = this.newestGeneration();
+    if (mine === undefined || top !== mine) {
+      const holder = top === undefined ? undefined : readJson<LockRecord>(this.claimPath(top));
+      throw Errors.fenced(this.job, what, mine ?? 0, top ?? 0, holder ? describeOwner(holder) : 'nobody');
+    }
   }
 
   private startHeartbeat(): void {
     this.timer = setInterval(() => {
-      if (this.owner === undefined) return;
-      const current = this.readOwner();
-      if (current?.token !== this.owner.token) return;
+      if (this.owner === undefined || this.newestGeneration() !== this.owner.generation) return;
       this.owner = { ...this.owner, heartbeatAt: new Date().toISOString() };
-      writeFileAtomic(this.path, `${JSON.stringify(this.owner, null, 2)}\n`);
+      const text = `${JSON.stringify(this.owner, null, 2)}\n`;
+      writeFileAtomic(this.claimPath(this.owner.generation), text);
+      writeFileAtomic(this.path, text);
     }, this.heartbeatMs);
     this.timer.unref();
   }
@@ -138,9 +225,14 @@ export class JobLock {
   release(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    if (this.owner === undefined) return;
-    if (existsSync(this.path) && this.readOwner()?.token === this.owner.token)
-      rmSync(this.path, { force: true });
+    const mine = this.owner;
+    if (mine === undefined) return;
     this.owner = undefined;
+    if (this.newestGeneration() !== mine.generation) return;
+    writeFileAtomic(
+      this.claimPath(mine.generation),
+      `${JSON.stringify({ ...mine, released: true }, null, 2)}\n`,
+    );
+    if (readJson<LockRecord>(this.path)?.token === mine.token) rmSync(this.path, { force: true });
   }
 }
