@@ -1,7 +1,7 @@
 // Which Parquet encoder krange uses, decided by measurement: N clickstream rows (the demo job's
 // rows: the event plus kafka_partition and a decimal-string kafka_offset, as the transform returns
 // them) -> one snappy Parquet file, in row groups of 65,536, by
-//   parquet-wasm      krange's path: arrow-columns RowBatcher -> parquet-encoder (Rust in WASM)
+//   parquet-wasm      krange's path: coerce RowChecker + arrow-columns RowBatcher -> parquet-encoder (Rust in WASM)
 //   hyparquet-writer  pure JS, columnar input (rows transposed per row group)
 //   parquetjs-lite    pure JS, row input (the long-standing parquetjs fork)
 // Each encoder runs in a child process of its own (so its peak RSS is its own); rows are generated
@@ -59,15 +59,17 @@ async function drive(
 
 async function encodeParquetWasm(rows: number, out: string): Promise<[number, number]> {
   const { loadJob } = await import('../src/job/job-loader.ts');
+  const { RowChecker } = await import('../src/records/coerce.ts');
   const { RowBatcher } = await import('../src/sinks/parquet/arrow-columns.ts');
   const { openParquetWriter } = await import('../src/sinks/parquet/parquet-encoder.ts');
   const { spec } = await loadJob(fileURLToPath(new URL('../jobs/clickstream.ts', import.meta.url)));
   const batcher = new RowBatcher(spec.schema);
+  const checker = new RowChecker(spec.schema);
   const writer = openParquetWriter({ compression: 'snappy', rowGroupSize: ROW_GROUP });
   const done = pipeline(writer.output, createWriteStream(out));
   let tail = 0;
   const [encodeMs, generateMs] = await drive(rows, async (batch) => {
-    for (const r of batch) batcher.append(r as unknown as Record<string, unknown>);
+    for (const r of batch) batcher.push(checker.check(r as unknown as Record<string, unknown>));
     await writer.write(batcher.flush());
   });
   const t0 = performance.now();

@@ -18,6 +18,7 @@ import { Table as ArrowTable, tableToIPC } from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
 import { clickEvent } from '../../src/demo/clickstream-events.ts';
 import { loadJob } from '../../src/job/job-loader.ts';
+import { RowChecker } from '../../src/records/coerce.ts';
 import { RowBatcher } from '../../src/sinks/parquet/arrow-columns.ts';
 import { option } from '../lib/args.ts';
 import { checkLocalParquet } from '../lib/parquet-check.ts';
@@ -49,13 +50,16 @@ async function child(variant: Variant, rows: number, out: string): Promise<void>
     .map(([n]) => n);
   // Rows first (not timed), then the encoder alone, as in bench/parquet-encoders.ts.
   const batcher = new RowBatcher(spec.schema);
+  const checker = new RowChecker(spec.schema);
   const batches: ReturnType<RowBatcher['flush']>[] = [];
   for (let start = 0; start < rows; start += 65_536) {
     for (let i = start; i < Math.min(rows, start + 65_536); i++) {
-      batcher.append({ ...clickEvent(i), kafka_partition: i % 8, kafka_offset: String(i) } as Record<
-        string,
-        unknown
-      >);
+      batcher.push(
+        checker.check({ ...clickEvent(i), kafka_partition: i % 8, kafka_offset: String(i) } as Record<
+          string,
+          unknown
+        >),
+      );
     }
     batches.push(batcher.flush());
   }

@@ -96,16 +96,11 @@ const RULES: [Stage, (f: CallFrame) => boolean][] = [
         f.url,
       ),
   ],
-  [
-    'check',
-    (f) =>
-      /src\/parquet\/arrow-columns\.ts/.test(f.url) &&
-      /coerce|toInt64|toTimestamp|nullCheck|^bad$|typeName/.test(f.functionName),
-  ],
-  ['encode-arrow', (f) => /src\/parquet\/arrow-columns\.ts/.test(f.url)],
+  ['check', (f) => /src\/records\/(coerce|time)\.ts/.test(f.url)],
+  ['encode-arrow', (f) => /src\/sinks\/parquet\/arrow-columns\.ts/.test(f.url)],
   [
     'encode-parquet',
-    (f) => /src\/parquet\/parquet-encoder\.ts|parquet-wasm|apache-arrow|^wasm:\/\//.test(f.url),
+    (f) => /src\/sinks\/parquet\/parquet-encoder\.ts|parquet-wasm|apache-arrow|^wasm:\/\//.test(f.url),
   ],
   [
     'upload',
@@ -114,7 +109,7 @@ const RULES: [Stage, (f: CallFrame) => boolean][] = [
         f.url,
       ),
   ],
-  ['decode', (f) => /src\/decoders\.ts/.test(f.url)],
+  ['decode', (f) => /src\/records\/decoders\.ts/.test(f.url)],
   ['transform', (f) => /\/jobs\/[^/]+\.ts$/.test(f.url)],
   ['fetch', (f) => /kafkajs|src\/kafka\//.test(f.url)],
   ['runtime', (f) => /\/src\/|pino|thread-stream/.test(f.url)],

@@ -6,7 +6,8 @@
 
 import type { KafkaMessage } from 'kafkajs';
 import type { BadRecordPolicy } from '../job/job-spec.ts';
-import type { BadRecord, RawRecord, RecordProcessor } from '../records/record-processor.ts';
+import type { BadRecord, RawRecord } from '../records/record.ts';
+import type { RecordProcessor } from '../records/record-processor.ts';
 import type { AggregatePlan } from './aggregate-plan.ts';
 import type { PartitionState } from './partition-state.ts';
 

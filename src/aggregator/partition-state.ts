@@ -2,7 +2,7 @@
 // [flushed, position) that PostgreSQL has not seen yet, the partition's watermark, and its counters.
 // A flush takes a snapshot (the state keeps filling meanwhile); a failed flush merges it back.
 
-import type { BadRecord } from '../records/record-processor.ts';
+import type { BadRecord } from '../records/record.ts';
 import type { SinkRow } from '../sinks/sink.ts';
 import { type AggregatePlan, eventTimeOf, groupValue } from './aggregate-plan.ts';
 import { type Acc, addValue, cloneAcc, initAcc, mergeAcc } from './measures.ts';

@@ -13,7 +13,7 @@
 import { createRequire } from 'node:module';
 import { Errors, KrangeError } from '../errors.ts';
 import type { OffsetRange } from '../offset-range.ts';
-import type { RawRecord } from '../records/record-processor.ts';
+import type { RawRecord } from '../records/record.ts';
 import { FETCH_MAX_VERSION, FETCH_MIN_VERSION, readFetchResponse } from './fetch-response.ts';
 import { decodeRecordBatches, type FetchedRecord } from './record-batch.ts';
 

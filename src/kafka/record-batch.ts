@@ -18,7 +18,7 @@
 // CRC is not checked (kafkajs does not either; TCP and the broker's own checks cover transport).
 
 import { Errors } from '../errors.ts';
-import type { RawRecord } from '../records/record-processor.ts';
+import type { RawRecord } from '../records/record.ts';
 import { CODEC_NAMES, decompress } from './compression.ts';
 
 const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;

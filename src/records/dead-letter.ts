@@ -9,7 +9,7 @@ import { Errors } from '../errors.ts';
 import { resolveLocation } from '../fs/resolve-location.ts';
 import type { BadRecordPolicy } from '../job/job-spec.ts';
 import { CODEC } from '../kafka/compression.ts';
-import type { BadRecord } from './record-processor.ts';
+import type { BadRecord } from './record.ts';
 
 export interface DeadLetterTarget {
   /** Writes the task's bad records (called once per task, before the sinks commit). */

@@ -3,36 +3,11 @@
 // the job's onBadRecord policy. Runs inside the worker threads.
 
 import type { DecodedRecord, JobSpec, Row, Transform } from '../job/job-spec.ts';
-import { FieldError, RowBatcher } from '../sinks/parquet/arrow-columns.ts';
-import type { SinkRow } from '../sinks/sink.ts';
+import { FieldError, RowChecker } from './coerce.ts';
 import { decoderFor, type RecordDecode } from './decoders.ts';
+import type { BadRecord, CheckedRow, RawRecord } from './record.ts';
 
-/** A Kafka record as read from the broker. */
-export interface RawRecord {
-  topic: string;
-  partition: number;
-  offset: bigint;
-  timestamp: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, string>;
-  /** The value as UTF-8 text, straight from the fetch buffer (see kafka/record-batch.ts). */
-  valueText?(): string | null;
-}
-
-export interface BadRecord {
-  topic: string;
-  partition: number;
-  offset: string;
-  /** Where it failed; `sink` means a sink's server refused the row (see TaskContext.reject). */
-  stage: 'decode' | 'transform' | 'schema' | 'sink';
-  field?: string;
-  reason: string;
-  key: Buffer | null;
-  value: Buffer | null;
-}
-
-export type Processed = { ok: true; rows: SinkRow[] } | { ok: false; bad: BadRecord };
+export type Processed = { ok: true; rows: CheckedRow[] } | { ok: false; bad: BadRecord };
 
 /** Built only when a record fails: a closure per record would cost an allocation (and, under tsx, a __name call) on the hot path. */
 function badRecord(
@@ -85,16 +60,16 @@ class Decoded implements DecodedRecord {
 export class RecordProcessor {
   private readonly decode: RecordDecode;
   private readonly transform: Transform | undefined;
-  private readonly checker: RowBatcher;
+  private readonly checker: RowChecker;
 
   constructor(spec: JobSpec) {
     this.decode = decoderFor(spec.decoder);
     this.transform = spec.transform;
-    this.checker = new RowBatcher(spec.schema);
+    this.checker = new RowChecker(spec.schema);
   }
 
   process(r: RawRecord): Processed {
-    const rows: SinkRow[] = [];
+    const rows: CheckedRow[] = [];
     const bad = this.processInto(r, rows);
     return bad === undefined ? { ok: true, rows } : { ok: false, bad };
   }
@@ -103,7 +78,7 @@ export class RecordProcessor {
    * The hot path of process(): appends the record's rows to `out` and returns undefined, or
    * returns the BadRecord and appends nothing. No result object or array per record.
    */
-  processInto(r: RawRecord, out: SinkRow[]): BadRecord | undefined {
+  processInto(r: RawRecord, out: CheckedRow[]): BadRecord | undefined {
     const offset = r.offset.toString();
     let value: unknown;
     try {
@@ -136,7 +111,7 @@ export class RecordProcessor {
     offset: string,
     row: unknown,
     seq: number,
-    out: SinkRow[],
+    out: CheckedRow[],
   ): BadRecord | undefined {
     if (typeof row !== 'object' || row === null || Array.isArray(row)) {
       return badRecord(
@@ -149,7 +124,7 @@ export class RecordProcessor {
     try {
       out.push({
         row: row as Row,
-        values: this.checker.coerce(row as Row),
+        values: this.checker.check(row as Row),
         topic: r.topic,
         partition: r.partition,
         offset: r.offset,

@@ -5,25 +5,10 @@
 
 import type { Logger } from 'pino';
 import type { Schema } from '../job/schema.ts';
+import type { CheckedRow } from '../records/record.ts';
 
-/** A row on its way to the sinks, with the Kafka coordinates of the record it came from. */
-export interface SinkRow {
-  /** The transform's output, as the user wrote it. */
-  row: Record<string, unknown>;
-  /**
-   * The same row checked against the schema: values in schema field order. int64 and timestamp
-   * (s, ms) values are numbers when they are safe integers and bigints otherwise; us/ns timestamps
-   * are bigints; null is null.
-   */
-  values: unknown[];
-  topic: string;
-  partition: number;
-  offset: bigint;
-  /** Kafka record timestamp (ms). */
-  timestamp: number;
-  /** n-th row produced by this record (a transform may return several). */
-  seq: number;
-}
+/** A row on its way to the sinks: the records layer's checked row. */
+export type SinkRow = CheckedRow;
 
 export interface TaskContext {
   job: string;

@@ -8,7 +8,8 @@ import type { JobSpec } from '../job/job-spec.ts';
 import type { RangeReader } from '../kafka/range-reader.ts';
 import type { OffsetRange } from '../offset-range.ts';
 import { badRecordError, type DeadLetterTarget } from '../records/dead-letter.ts';
-import type { BadRecord, RecordProcessor } from '../records/record-processor.ts';
+import type { BadRecord } from '../records/record.ts';
+import type { RecordProcessor } from '../records/record-processor.ts';
 import type { Sink, SinkRow, SinkTaskWriter, TaskContext } from '../sinks/sink.ts';
 import type { TaskResultJson } from '../state/state-store.ts';
 

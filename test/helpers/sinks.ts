@@ -6,7 +6,7 @@ import pino from 'pino';
 import { Errors } from '../../src/errors.ts';
 import { serviceEndpoints } from '../../src/job/endpoints.ts';
 import type { Schema } from '../../src/job/schema.ts';
-import { RowBatcher } from '../../src/sinks/parquet/arrow-columns.ts';
+import { RowChecker } from '../../src/records/coerce.ts';
 import type { Sink, SinkRow, SinkTaskStats, TaskContext } from '../../src/sinks/sink.ts';
 
 export const endpoints = () => serviceEndpoints(process.env);
@@ -27,10 +27,10 @@ export interface RowInput {
 }
 
 export function sinkRows(schema: Schema, inputs: RowInput[], topic = 'events'): SinkRow[] {
-  const checker = new RowBatcher(schema);
+  const checker = new RowChecker(schema);
   return inputs.map((i) => ({
     row: i.row,
-    values: checker.coerce(i.row),
+    values: checker.check(i.row),
     topic: i.topic ?? topic,
     partition: i.partition ?? 0,
     offset: BigInt(i.offset),

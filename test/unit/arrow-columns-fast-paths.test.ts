@@ -3,7 +3,9 @@
 // ISO-8601 timestamps parsed by hand (compared with Date.parse), short ASCII strings copied by hand.
 import { describe, expect, it } from 'vitest';
 import { t } from '../../src/job/schema.ts';
-import { FieldError, parseTimestampMs, RowBatcher } from '../../src/sinks/parquet/arrow-columns.ts';
+import { FieldError } from '../../src/records/coerce.ts';
+import { parseTimestampMs } from '../../src/records/time.ts';
+import { CheckedBatcher } from '../helpers/checked-batcher.ts';
 
 /** mulberry32: reproducible random numbers in [0, 1). */
 function rand(seed: number): () => number {
@@ -37,7 +39,7 @@ function referenceInt64(s: string): bigint | undefined {
   return b >= INT64_MIN && b <= INT64_MAX ? b : undefined;
 }
 
-describe('RowBatcher int64', () => {
+describe('CheckedBatcher int64', () => {
   const r = rand(1);
   const numbers = [
     0,
@@ -61,7 +63,7 @@ describe('RowBatcher int64', () => {
   ];
 
   it('writes safe-integer numbers (negative, above 2^32) so that Arrow reads them back exactly', () => {
-    const b = new RowBatcher({ v: t.int64() });
+    const b = new CheckedBatcher({ v: t.int64() });
     for (const v of numbers) b.append({ v });
     expect(b.coerce({ v: -0 })[0]).toBe(0);
     const col = b.flush().getChild('v')!.toArray() as BigInt64Array;
@@ -69,7 +71,7 @@ describe('RowBatcher int64', () => {
   });
 
   it('takes numbers and bigints in one column, nulls in between, over buffer growth', () => {
-    const b = new RowBatcher({ v: t.nullable(t.int64()) });
+    const b = new CheckedBatcher({ v: t.nullable(t.int64()) });
     const expected: (bigint | null)[] = [];
     for (let i = 0; i < 5000; i++) {
       const k = i % 7;
@@ -118,7 +120,7 @@ describe('RowBatcher int64', () => {
       '١٢',
       ...Array.from({ length: 300 }, (_, i) => `${i % 2 ? '-' : ''}${digits(1 + (i % 20))}`),
     ];
-    const b = new RowBatcher({ v: t.int64() });
+    const b = new CheckedBatcher({ v: t.int64() });
     const good: bigint[] = [];
     for (const s of strings) {
       const want = referenceInt64(s);
@@ -141,7 +143,7 @@ describe('RowBatcher int64', () => {
   });
 
   it('refuses what it refused before, naming the field', () => {
-    const b = new RowBatcher({ v: t.int64() });
+    const b = new CheckedBatcher({ v: t.int64() });
     for (const v of [1.5, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, 2n ** 63n, true, {}, [1]]) {
       expect(fieldErrorOf(() => b.append({ v })).field).toBe('v');
     }
@@ -254,7 +256,7 @@ describe('parseTimestampMs', () => {
   });
 
   it('gives RowBatcher the same timestamps as before, and invalid strings still fail', () => {
-    const b = new RowBatcher({ ms: t.timestamp('ms'), s: t.timestamp('s'), us: t.timestamp('us') });
+    const b = new CheckedBatcher({ ms: t.timestamp('ms'), s: t.timestamp('s'), us: t.timestamp('us') });
     const r = rand(4);
     const values: unknown[] = [];
     for (let i = 0; i < 2000; i++) {
@@ -286,7 +288,7 @@ describe('parseTimestampMs', () => {
   });
 });
 
-describe('RowBatcher buffers', () => {
+describe('CheckedBatcher buffers', () => {
   const schema = {
     s: t.nullable(t.utf8()),
     n: t.int32(),
@@ -323,7 +325,7 @@ describe('RowBatcher buffers', () => {
     }));
   }
 
-  function readBack(batch: ReturnType<RowBatcher['flush']>): Record<string, unknown>[] {
+  function readBack(batch: ReturnType<CheckedBatcher['flush']>): Record<string, unknown>[] {
     return Array.from({ length: batch.numRows }, (_, i) => {
       const row = batch.get(i)!.toJSON() as Record<string, unknown>;
       for (const k of ['tags', 'ids']) {
@@ -335,7 +337,7 @@ describe('RowBatcher buffers', () => {
   }
 
   it('keeps each batch intact when the next reuses the buffers (nulls, lists, bools, utf8)', () => {
-    const b = new RowBatcher(schema);
+    const b = new CheckedBatcher(schema);
     const first = rows(5, 3000);
     const second = rows(6, 10); // no nulls at its start: the validity bitmap starts afresh
     const third = rows(7, 2500);
@@ -351,7 +353,7 @@ describe('RowBatcher buffers', () => {
   });
 
   it('returns a list unchanged when its items are, a copy when coerce changes an item', () => {
-    const b = new RowBatcher({ tags: t.list(t.nullable(t.utf8())), ids: t.list(t.int64()) });
+    const b = new CheckedBatcher({ tags: t.list(t.nullable(t.utf8())), ids: t.list(t.int64()) });
     const tags = ['a', null, 'b'];
     const ids = [1, '2', 3n];
     const [ctags, cids] = b.coerce({ tags, ids });

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { t } from '../../src/job/schema.ts';
-import { RowBatcher } from '../../src/sinks/parquet/arrow-columns.ts';
 import { openParquetWriter } from '../../src/sinks/parquet/parquet-encoder.ts';
 import { mostlyDistinctStrings } from '../../src/sinks/parquet/parquet-sink.ts';
+import { CheckedBatcher } from '../helpers/checked-batcher.ts';
 import { query } from '../helpers/duckdb.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'krange-dict-'));
@@ -17,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const schema = { id: t.utf8(), country: t.utf8(), half: t.utf8(), n: t.int64() };
 
 function batchOf(rows: number) {
-  const b = new RowBatcher(schema);
+  const b = new CheckedBatcher(schema);
   for (let i = 0; i < rows; i++) {
     b.append({
       id: `evt-${i}-${(i * 7919) % 10007}`,

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { redisSinkSchema } from '../../src/job/job-spec.ts';
+import { t as types } from '../../src/job/schema.ts';
 import {
+  checkedObject,
   classifyReplies,
   compileKeyTemplate,
   hashFields,
   isRejection,
   isTransientRedisError,
+  type KeyTemplate,
   keyTemplateError,
   MissingField,
   redisValue,
@@ -18,36 +21,38 @@ function sinkRow(row: Record<string, unknown>, offset = 42n): SinkRow {
   return { row, values: [], topic: 'clicks', partition: 3, offset, timestamp: 0, seq: 0 };
 }
 
+const render = (t: KeyTemplate, r: SinkRow) => renderKey(t, r.row, r);
+
 describe('key templates', () => {
   it('renders row fields and Kafka coordinates', () => {
     const t = compileKeyTemplate('user:{user_id}:{topic}/{partition}@{offset}');
     expect(t.fields).toEqual(['user_id', 'topic', 'partition', 'offset']);
-    expect(renderKey(t, sinkRow({ user_id: 7 }, 2n ** 63n - 1n))).toBe('user:7:clicks/3@9223372036854775807');
+    expect(render(t, sinkRow({ user_id: 7 }, 2n ** 63n - 1n))).toBe('user:7:clicks/3@9223372036854775807');
   });
 
   it('prefers a row field over the Kafka coordinate of the same name', () => {
-    expect(renderKey(compileKeyTemplate('{topic}'), sinkRow({ topic: 'forum' }))).toBe('forum');
+    expect(render(compileKeyTemplate('{topic}'), sinkRow({ topic: 'forum' }))).toBe('forum');
   });
 
   it('writes scalars plainly: bigint, boolean, Date', () => {
     const t = compileKeyTemplate('{a}|{b}|{c}');
-    expect(renderKey(t, sinkRow({ a: 2n ** 64n, b: false, c: new Date(0) }))).toBe(
+    expect(render(t, sinkRow({ a: 2n ** 64n, b: false, c: new Date(0) }))).toBe(
       '18446744073709551616|false|1970-01-01T00:00:00.000Z',
     );
   });
 
   it('takes {{ and }} as literal braces, for Redis Cluster hash tags', () => {
-    expect(renderKey(compileKeyTemplate('cart:{{{user}}}'), sinkRow({ user: 'u1' }))).toBe('cart:{u1}');
+    expect(render(compileKeyTemplate('cart:{{{user}}}'), sinkRow({ user: 'u1' }))).toBe('cart:{u1}');
   });
 
   it('accepts a template without placeholders (one key for all rows, e.g. latest)', () => {
-    expect(renderKey(compileKeyTemplate('last-event'), sinkRow({}))).toBe('last-event');
+    expect(render(compileKeyTemplate('last-event'), sinkRow({}))).toBe('last-event');
   });
 
   it('names a missing or null field', () => {
     const t = compileKeyTemplate('u:{user}');
-    expect(() => renderKey(t, sinkRow({}))).toThrow(MissingField);
-    expect(() => renderKey(t, sinkRow({ user: null }))).toThrow("the row has no value for 'user'");
+    expect(() => render(t, sinkRow({}))).toThrow(MissingField);
+    expect(() => render(t, sinkRow({ user: null }))).toThrow("the row has no value for 'user'");
   });
 
   it('is checked when the job is loaded', () => {
@@ -66,16 +71,32 @@ describe('key templates', () => {
 });
 
 describe('values', () => {
+  it('are the schema-checked values: fields outside the schema left out, timestamps as ISO-8601', () => {
+    const of = checkedObject({
+      id: types.int64(),
+      at: types.timestamp('ms'),
+      at_ns: types.nullable(types.timestamp('ns')),
+      days: types.list(types.timestamp('s')),
+    });
+    expect(of([2n ** 60n, 1_764_000_000_123, -1n, [0]])).toEqual({
+      id: 2n ** 60n,
+      at: '2025-11-24T16:00:00.123Z',
+      at_ns: '1969-12-31T23:59:59.999999999Z',
+      days: ['1970-01-01T00:00:00Z'],
+    });
+    expect(of([1, 0, null, []])).toEqual({ id: 1, at: '1970-01-01T00:00:00.000Z', at_ns: null, days: [] });
+  });
+
   it('JSON never throws on bigint', () => {
     expect(toJson({ n: 2n ** 70n, list: [1n] })).toBe('{"n":"1180591620717411303424","list":["1"]}');
   });
 
   it('set/latest store the row as JSON, or valueField as it is', () => {
     const r = sinkRow({ id: 1, payload: 'raw text', obj: { a: 1n } });
-    expect(redisValue(r, undefined)).toBe('{"id":1,"payload":"raw text","obj":{"a":"1"}}');
-    expect(redisValue(r, 'payload')).toBe('raw text');
-    expect(redisValue(r, 'obj')).toBe('{"a":"1"}');
-    expect(() => redisValue(r, 'absent')).toThrow(MissingField);
+    expect(redisValue(r.row, undefined)).toBe('{"id":1,"payload":"raw text","obj":{"a":"1"}}');
+    expect(redisValue(r.row, 'payload')).toBe('raw text');
+    expect(redisValue(r.row, 'obj')).toBe('{"a":"1"}');
+    expect(() => redisValue(r.row, 'absent')).toThrow(MissingField);
   });
 
   it('hset turns fields into strings and lists null fields for deletion', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { t } from '../../src/job/schema.ts';
-import { FieldError, RowBatcher } from '../../src/sinks/parquet/arrow-columns.ts';
+import { FieldError } from '../../src/records/coerce.ts';
+import { CheckedBatcher } from '../helpers/checked-batcher.ts';
 
 const schema = {
   id: t.int64(),
@@ -13,9 +14,9 @@ const schema = {
 };
 const row = { id: 1, name: 'a', score: null, n: 3, ok: true, at: '2026-11-24T10:00:00Z', tags: ['x', 'y'] };
 
-describe('RowBatcher', () => {
+describe('CheckedBatcher', () => {
   it('builds Arrow columns with the declared types and nulls', () => {
-    const b = new RowBatcher(schema);
+    const b = new CheckedBatcher(schema);
     b.append(row);
     b.append({ ...row, id: 2n ** 40n, name: 'bé', score: 1.5, ok: false, at: 1764000000000, tags: [] });
     const batch = b.flush();
@@ -32,7 +33,7 @@ describe('RowBatcher', () => {
   });
 
   it('names the field and the reason when a value does not fit, and appends nothing', () => {
-    const b = new RowBatcher(schema);
+    const b = new CheckedBatcher(schema);
     b.append(row);
     const bad = [
       [{ ...row, n: 2 ** 31 }, 'n'],

@@ -4,8 +4,8 @@
 import type { ParquetSinkSpec } from '../../job/job-spec.ts';
 import type { Schema, TimeUnit } from '../../job/schema.ts';
 import { padOffset } from '../../offset-range.ts';
+import { parseTimestampMs } from '../../records/time.ts';
 import type { SinkRow } from '../sink.ts';
-import { parseTimestampMs } from './arrow-columns.ts';
 
 export function fileName(topic: string, partition: number, begin: bigint, end: bigint): string {
   return `part-${topic}-${partition}-${padOffset(begin)}-${padOffset(end)}.parquet`;

@@ -1,7 +1,9 @@
 // The pure half of the Redis sink: key templates (`user:{user_id}`, `{topic}:{partition}:{offset}`),
-// row values as Redis strings (JSON that survives bigint), hash fields for `hset`, and which errors
-// are worth a retry.
+// the schema-checked row as Redis strings (JSON that survives bigint), hash fields for `hset`, and
+// which errors are worth a retry.
 
+import type { FieldType, Schema } from '../../job/schema.ts';
+import { formatTimestamp } from '../../records/time.ts';
 import type { SinkRow } from '../sink.ts';
 
 type Part = { literal: string } | { field: string };
@@ -73,11 +75,39 @@ export function scalarString(v: unknown): string {
   return toJson(v);
 }
 
+/** A checked value as Redis stores it: timestamps as ISO-8601 UTC text with their unit's precision. */
+function redisScalar(v: unknown, ft: FieldType): unknown {
+  if (v === null) return null;
+  if (ft.kind === 'timestamp') return formatTimestamp(v as number | bigint, ft.unit);
+  if (ft.kind === 'list') return (v as unknown[]).map((x) => redisScalar(x, ft.item));
+  return v;
+}
+
+/**
+ * What the sink writes for a row: the schema's fields with their checked values (SinkRow.values),
+ * so fields outside the schema are not written and every value has its declared type.
+ */
+export function checkedObject(schema: Schema): (values: unknown[]) => Record<string, unknown> {
+  const fields = Object.entries(schema);
+  return (values) => {
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < fields.length; i++) {
+      const [name, ft] = fields[i]!;
+      out[name] = redisScalar(values[i], ft);
+    }
+    return out;
+  };
+}
+
 /**
  * Renders the key of a row. A placeholder takes the row's field of that name when the row has one;
  * otherwise `{topic}`, `{partition}` and `{offset}` are the record's Kafka coordinates.
  */
-export function renderKey(t: KeyTemplate, r: SinkRow): string {
+export function renderKey(
+  t: KeyTemplate,
+  row: Record<string, unknown>,
+  r: Pick<SinkRow, 'topic' | 'partition' | 'offset'>,
+): string {
   let key = '';
   for (const p of t.parts) {
     if ('literal' in p) {
@@ -85,8 +115,8 @@ export function renderKey(t: KeyTemplate, r: SinkRow): string {
       continue;
     }
     const name = p.field;
-    if (Object.hasOwn(r.row, name)) {
-      const v = r.row[name];
+    if (Object.hasOwn(row, name)) {
+      const v = row[name];
       if (v === null || v === undefined) throw new MissingField(name);
       key += scalarString(v);
     } else if (name === 'topic') key += r.topic;
@@ -115,9 +145,9 @@ export function toJson(v: unknown): string {
 }
 
 /** The string stored by `set` and `latest`: the row as JSON, or its valueField (strings as they are). */
-export function redisValue(r: SinkRow, valueField: string | undefined): string | Buffer {
-  if (valueField === undefined) return toJson(r.row);
-  const v = r.row[valueField];
+export function redisValue(row: Record<string, unknown>, valueField: string | undefined): string | Buffer {
+  if (valueField === undefined) return toJson(row);
+  const v = row[valueField];
   if (v === null || v === undefined) throw new MissingField(valueField);
   if (typeof v === 'string' || Buffer.isBuffer(v)) return v;
   return toJson(v);

@@ -1,6 +1,6 @@
 // Redis sink: per task, rows become pipelined commands (`pipelineSize` rows per round trip) on keys
 // rendered from the job's key template. Modes:
-// - `set`:    SET key <JSON of the row | valueField> [EX ttl]
+// - `set`:    SET key <JSON of the row's schema-checked values | valueField> [EX ttl]
 // - `hset`:   HSET key <the row's fields as strings>; HDEL of its null fields; EXPIRE key ttl
 // - `latest`: a Lua script (EVALSHA through ioredis defineCommand, so it is sent once per server)
 //   keeps, per key, the value of the record with the highest Kafka offset. Storage: the key is a
@@ -33,6 +33,7 @@ import { LogEvents } from '../../log-events.ts';
 import { withRetries, writeFailure } from '../../retry.ts';
 import type { Sink, SinkRow, SinkTaskStats, SinkTaskWriter, TaskContext } from '../sink.ts';
 import {
+  checkedObject,
   classifyReplies,
   compileKeyTemplate,
   hashFields,
@@ -192,17 +193,22 @@ class RedisTaskWriter implements SinkTaskWriter {
   private rows = 0;
   private bytes = 0;
   private stale = 0;
+  private readonly rowOf: (values: unknown[]) => Record<string, unknown>;
 
   constructor(
     private readonly sink: RedisSink,
     private readonly ctx: TaskContext,
-  ) {}
+  ) {
+    this.rowOf = checkedObject(ctx.schema);
+  }
 
   private op(r: SinkRow): Op {
     const { mode, ttlSeconds, valueField } = this.sink.spec;
-    const key = renderKey(this.sink.template, r);
+    // The schema-checked values, not the transform's raw row: the schema binds this sink too.
+    const row = this.rowOf(r.values);
+    const key = renderKey(this.sink.template, row, r);
     if (mode === 'hset') {
-      const { set, del } = hashFields(r.row);
+      const { set, del } = hashFields(row);
       const cmds: Cmd[] = [];
       if (set.length > 0) cmds.push({ name: 'hset', args: [key, ...set] });
       if (del.length > 0) cmds.push({ name: 'hdel', args: [key, ...del] });
@@ -210,7 +216,7 @@ class RedisTaskWriter implements SinkTaskWriter {
       const bytes = set.reduce((n, s) => n + Buffer.byteLength(s), Buffer.byteLength(key));
       return { row: r, key, cmds, bytes };
     }
-    const value = redisValue(r, valueField);
+    const value = redisValue(row, valueField);
     const bytes =
       Buffer.byteLength(key) + (typeof value === 'string' ? Buffer.byteLength(value) : value.length);
     if (mode === 'set') {

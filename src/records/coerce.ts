@@ -1,0 +1,236 @@
+// The schema contract: a row (the transform's output) -> its values in schema field order, each
+// checked against the declared type and normalised, or a FieldError naming the field. Every sink
+// writes these checked values; nothing here knows a sink's format (no Arrow buffers).
+//
+// Hot path notes: each field kind is its own class, so each check() body sees one kind of value; the
+// per-row loop is generated per schema, so each field's call site and `row.field` load stays
+// monomorphic. int64 and timestamp (s, ms) values that are safe integers stay plain numbers.
+
+import { describeType, type FieldType, type Schema, type TimeUnit } from '../job/schema.ts';
+import { parseTimestampMs } from './time.ts';
+
+/** A value that does not fit its field; `field` is the schema path (`tags[]` for a list item). */
+export class FieldError extends Error {
+  constructor(
+    readonly field: string,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_RE = /^-?\d{1,19}$/;
+
+/**
+ * A decimal int64 string: a number for up to 15 digits (always a safe integer), else an exact
+ * bigint; undefined unless it matches /^-?\d{1,19}$/ and fits int64.
+ */
+export function int64FromString(s: string): number | bigint | undefined {
+  const n = s.length;
+  const neg = n > 0 && s.charCodeAt(0) === 45; // '-'
+  let i = neg ? 1 : 0;
+  const digits = n - i;
+  if (digits >= 1 && digits <= 15) {
+    let x = 0;
+    for (; i < n; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return undefined;
+      x = x * 10 + d;
+    }
+    return neg && x !== 0 ? -x : x;
+  }
+  if (!INT64_RE.test(s)) return undefined;
+  const b = BigInt(s);
+  return b >= INT64_MIN && b <= INT64_MAX ? b : undefined;
+}
+
+/** How a value is named in an error: its type and the value as it was given. */
+export function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean')
+    return `${typeof v} ${String(v)}`;
+  return typeof v;
+}
+
+abstract class FieldCheck {
+  constructor(
+    readonly name: string,
+    readonly ft: FieldType,
+  ) {}
+
+  /** The value checked and normalised (null for a null or a missing value); throws FieldError. */
+  abstract check(v: unknown): unknown;
+
+  protected bad(v: unknown): never {
+    throw new FieldError(this.name, `got ${typeName(v)}, expected ${describeType(this.ft)}`);
+  }
+
+  /** check() of null or undefined. */
+  protected nullValue(): null {
+    if (!this.ft.nullable)
+      throw new FieldError(this.name, `is missing or null but the schema says ${describeType(this.ft)}`);
+    return null;
+  }
+}
+
+class Utf8Check extends FieldCheck {
+  check(v: unknown): unknown {
+    if (typeof v === 'string') return v;
+    return v === null || v === undefined ? this.nullValue() : this.bad(v);
+  }
+}
+
+class Int32Check extends FieldCheck {
+  check(v: unknown): unknown {
+    if (typeof v === 'number' && Number.isInteger(v) && v <= 2147483647 && v >= -2147483648) return v;
+    return v === null || v === undefined ? this.nullValue() : this.bad(v);
+  }
+}
+
+class Float64Check extends FieldCheck {
+  check(v: unknown): unknown {
+    if (typeof v === 'number') return v;
+    if (typeof v === 'bigint') return Number(v);
+    return v === null || v === undefined ? this.nullValue() : this.bad(v);
+  }
+}
+
+class BoolCheck extends FieldCheck {
+  check(v: unknown): unknown {
+    if (typeof v === 'boolean') return v;
+    return v === null || v === undefined ? this.nullValue() : this.bad(v);
+  }
+}
+
+class Int64Check extends FieldCheck {
+  check(v: unknown): unknown {
+    if (typeof v === 'number') {
+      if (Number.isSafeInteger(v)) return v === 0 ? 0 : v; // no -0
+      return this.bad(v);
+    }
+    if (typeof v === 'string') return int64FromString(v) ?? this.bad(v);
+    if (typeof v === 'bigint') return v >= INT64_MIN && v <= INT64_MAX ? v : this.bad(v);
+    return v === null || v === undefined ? this.nullValue() : this.bad(v);
+  }
+}
+
+/** A number when it is a safe integer, else the exact bigint of that (integral) double. */
+function int64Of(x: number): number | bigint {
+  return Number.isSafeInteger(x) ? (x === 0 ? 0 : x) : BigInt(x);
+}
+
+class TimestampCheck extends FieldCheck {
+  private readonly unit: TimeUnit;
+
+  constructor(name: string, ft: Extract<FieldType, { kind: 'timestamp' }>) {
+    super(name, ft);
+    this.unit = ft.unit;
+  }
+
+  /**
+   * Units s and ms give a number when it is a safe integer; us and ns always a bigint (consumers
+   * of the values divide those exactly with bigint arithmetic).
+   */
+  check(v: unknown): unknown {
+    let ms: number;
+    if (typeof v === 'string') ms = parseTimestampMs(v);
+    else if (typeof v === 'number') ms = v;
+    else if (v instanceof Date) ms = v.getTime();
+    else if (typeof v === 'bigint') return v;
+    else return v === null || v === undefined ? this.nullValue() : this.bad(v);
+    if (!Number.isFinite(ms)) return this.bad(v);
+    switch (this.unit) {
+      case 's':
+        return int64Of(Math.floor(ms / 1000));
+      case 'ms':
+        return int64Of(Math.trunc(ms));
+      case 'us':
+        return BigInt(Math.trunc(ms * 1000));
+      case 'ns':
+        return BigInt(Math.trunc(ms)) * 1_000_000n;
+    }
+  }
+}
+
+class ListCheck extends FieldCheck {
+  private readonly item: FieldCheck;
+
+  constructor(name: string, ft: Extract<FieldType, { kind: 'list' }>) {
+    super(name, ft);
+    this.item = fieldCheck(`${name}[]`, ft.item);
+  }
+
+  /** The array itself when every item is unchanged by the item's check(), else a copy. */
+  check(v: unknown): unknown {
+    if (Array.isArray(v)) {
+      const item = this.item;
+      let out: unknown[] | undefined;
+      for (let k = 0; k < v.length; k++) {
+        const x: unknown = v[k];
+        const c = item.check(x);
+        if (out !== undefined) out[k] = c;
+        else if (c !== x) {
+          out = v.slice(0, k);
+          out[k] = c;
+        }
+      }
+      return out ?? v;
+    }
+    return v === null || v === undefined ? this.nullValue() : this.bad(v);
+  }
+}
+
+function fieldCheck(name: string, ft: FieldType): FieldCheck {
+  switch (ft.kind) {
+    case 'utf8':
+      return new Utf8Check(name, ft);
+    case 'int32':
+      return new Int32Check(name, ft);
+    case 'float64':
+      return new Float64Check(name, ft);
+    case 'int64':
+      return new Int64Check(name, ft);
+    case 'timestamp':
+      return new TimestampCheck(name, ft);
+    case 'bool':
+      return new BoolCheck(name, ft);
+    case 'list':
+      return new ListCheck(name, ft);
+  }
+}
+
+type CheckRow = (row: Record<string, unknown>) => unknown[];
+
+/**
+ * The per-row loop unrolled for one schema: `[c0.check(row["a"]), c1.check(row["b"]), ...]`, so every
+ * call site and every field load sees one shape only.
+ */
+function compileCheckRow(names: string[], checks: FieldCheck[]): CheckRow {
+  const params = checks.map((_, c) => `c${c}`);
+  const body = names.map((n, c) => `c${c}.check(row[${JSON.stringify(n)}])`).join(',\n    ');
+  const source = `'use strict';
+return function checkRow(row) {
+  return [
+    ${body}
+  ];
+};`;
+  const factory = new Function(...params, source) as (...c: FieldCheck[]) => CheckRow;
+  return factory(...checks);
+}
+
+/** Checks rows against one schema. */
+export class RowChecker {
+  readonly check: CheckRow;
+
+  constructor(readonly schema: Schema) {
+    const names = Object.keys(schema);
+    this.check = compileCheckRow(
+      names,
+      names.map((n) => fieldCheck(n, schema[n]!)),
+    );
+  }
+}
