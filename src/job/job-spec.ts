@@ -60,6 +60,12 @@ export const jobSpecSchema = options({
   failOnDataLoss: z.boolean().default(true),
   /** `fail` (default), `skip`, or `{ deadLetter: { topic } | { path } }`. */
   onBadRecord: badRecordPolicySchema.default('fail'),
+  /**
+   * With the `json` and `string` decoders, a utf8 field whose input bytes are not valid UTF-8:
+   * `badRecord` (default) sends the record to onBadRecord with its raw bytes; `replace` stores the
+   * text with U+FFFD in place of each invalid sequence.
+   */
+  invalidUtf8: z.enum(['badRecord', 'replace']).default('badRecord'),
   /** Iteration size, task splitting, workers. */
   limits: limitsSchema,
   /**

@@ -22,6 +22,7 @@ export class FieldError extends Error {
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_RE = /^-?\d{1,19}$/;
+const INT64_RANGE = `${INT64_MIN} to ${INT64_MAX}`;
 
 /**
  * A decimal int64 string: a number for up to 15 digits (always a safe integer), else an exact
@@ -69,6 +70,14 @@ abstract class FieldCheck {
     throw new FieldError(this.name, `got ${typeName(v)}, expected ${describeType(this.ft)}`);
   }
 
+  /** A value of the right kind whose magnitude the type cannot hold: never wrapped or clamped. */
+  protected outOfRange(v: unknown, range: string): never {
+    throw new FieldError(
+      this.name,
+      `got ${typeName(v)}, out of range for ${describeType(this.ft)} (${range})`,
+    );
+  }
+
   /** check() of null or undefined. */
   protected nullValue(): null {
     if (!this.ft.nullable)
@@ -87,6 +96,7 @@ class Utf8Check extends FieldCheck {
 class Int32Check extends FieldCheck {
   check(v: unknown): unknown {
     if (typeof v === 'number' && Number.isInteger(v) && v <= 2147483647 && v >= -2147483648) return v;
+    if (typeof v === 'number' && Number.isInteger(v)) this.outOfRange(v, '-2147483648 to 2147483647');
     return v === null || v === undefined ? this.nullValue() : this.bad(v);
   }
 }
@@ -94,7 +104,10 @@ class Int32Check extends FieldCheck {
 class Float64Check extends FieldCheck {
   check(v: unknown): unknown {
     if (typeof v === 'number') return v;
-    if (typeof v === 'bigint') return Number(v);
+    if (typeof v === 'bigint') {
+      const x = Number(v);
+      return Number.isFinite(x) ? x : this.outOfRange(v, 'finite doubles, up to about 1.8e308');
+    }
     return v === null || v === undefined ? this.nullValue() : this.bad(v);
   }
 }
@@ -112,8 +125,12 @@ class Int64Check extends FieldCheck {
       if (Number.isSafeInteger(v)) return v === 0 ? 0 : v; // no -0
       return this.bad(v);
     }
-    if (typeof v === 'string') return int64FromString(v) ?? this.bad(v);
-    if (typeof v === 'bigint') return v >= INT64_MIN && v <= INT64_MAX ? v : this.bad(v);
+    if (typeof v === 'string') {
+      const x = int64FromString(v);
+      if (x !== undefined) return x;
+      return /^-?\d+$/.test(v) ? this.outOfRange(v, INT64_RANGE) : this.bad(v);
+    }
+    if (typeof v === 'bigint') return v >= INT64_MIN && v <= INT64_MAX ? v : this.outOfRange(v, INT64_RANGE);
     return v === null || v === undefined ? this.nullValue() : this.bad(v);
   }
 }
@@ -123,26 +140,69 @@ function int64Of(x: number): number | bigint {
   return Number.isSafeInteger(x) ? (x === 0 ? 0 : x) : BigInt(x);
 }
 
+/**
+ * The instants a timestamp field holds, in ms: those a JavaScript Date can name (±8.64e15 ms, years
+ * -271821 to 275760, which Mongo, DuckDB and Spark read too) whose value in the field's unit fits int64
+ * (for ns: 1677-09-21 to 2262-04-11).
+ */
+const DATE_LIMIT_MS = 8.64e15;
+const UNIT_PER_MS = { s: 0.001, ms: 1, us: 1000, ns: 1_000_000 } as const;
+
+function timestampRange(unit: TimeUnit): { minMs: number; maxMs: number; min: bigint; max: bigint } {
+  if (unit === 'ns') {
+    // int64 ns: floor/ceil to whole ms inside the int64 limits
+    const minMs = Number(INT64_MIN / 1_000_000n);
+    const maxMs = Number(INT64_MAX / 1_000_000n);
+    return { minMs, maxMs, min: INT64_MIN, max: INT64_MAX };
+  }
+  const per = UNIT_PER_MS[unit];
+  const min = BigInt(Math.ceil(-DATE_LIMIT_MS * per));
+  const max = BigInt(Math.floor(DATE_LIMIT_MS * per));
+  return { minMs: -DATE_LIMIT_MS, maxMs: DATE_LIMIT_MS, min, max };
+}
+
+function isoOf(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
 class TimestampCheck extends FieldCheck {
   private readonly unit: TimeUnit;
+  private readonly minMs: number;
+  private readonly maxMs: number;
+  private readonly min: bigint;
+  private readonly max: bigint;
 
   constructor(name: string, ft: Extract<FieldType, { kind: 'timestamp' }>) {
     super(name, ft);
     this.unit = ft.unit;
+    const r = timestampRange(ft.unit);
+    this.minMs = r.minMs;
+    this.maxMs = r.maxMs;
+    this.min = r.min;
+    this.max = r.max;
+  }
+
+  private range(): string {
+    return `${isoOf(this.minMs)} to ${isoOf(this.maxMs)}`;
   }
 
   /**
-   * Units s and ms give a number when it is a safe integer; us and ns always a bigint (consumers
-   * of the values divide those exactly with bigint arithmetic).
+   * A string is ISO-8601 (or what Date.parse reads), a number is epoch ms, a bigint is already in
+   * the field's unit. Units s and ms give a number when it is a safe integer; us and ns always a
+   * bigint (consumers of the values divide those exactly with bigint arithmetic). An instant
+   * outside the unit's range is refused, never wrapped.
    */
   check(v: unknown): unknown {
     let ms: number;
     if (typeof v === 'string') ms = parseTimestampMs(v);
     else if (typeof v === 'number') ms = v;
     else if (v instanceof Date) ms = v.getTime();
-    else if (typeof v === 'bigint') return v;
+    else if (typeof v === 'bigint')
+      return v >= this.min && v <= this.max ? v : this.outOfRange(v, this.range());
     else return v === null || v === undefined ? this.nullValue() : this.bad(v);
-    if (!Number.isFinite(ms)) return this.bad(v);
+    if (!(ms >= this.minMs && ms <= this.maxMs)) {
+      return Number.isFinite(ms) ? this.outOfRange(v, this.range()) : this.bad(v);
+    }
     switch (this.unit) {
       case 's':
         return int64Of(Math.floor(ms / 1000));
@@ -222,9 +282,14 @@ return function checkRow(row) {
   return factory(...checks);
 }
 
+/** U+FFFD, which a UTF-8 decoder puts where the bytes were not valid UTF-8. */
+const REPLACEMENT = '\uFFFD';
+
 /** Checks rows against one schema. */
 export class RowChecker {
   readonly check: CheckRow;
+  /** utf8 and list<utf8> fields: [index in values, name]. */
+  private readonly textFields: [number, string][];
 
   constructor(readonly schema: Schema) {
     const names = Object.keys(schema);
@@ -232,5 +297,27 @@ export class RowChecker {
       names,
       names.map((n) => fieldCheck(n, schema[n]!)),
     );
+    this.textFields = names.flatMap((n, i): [number, string][] => {
+      const ft = schema[n]!;
+      if (ft.kind === 'utf8') return [[i, n]];
+      return ft.kind === 'list' && ft.item.kind === 'utf8' ? [[i, `${n}[]`]] : [];
+    });
+  }
+
+  /**
+   * The first utf8 field of checked values holding U+FFFD, or undefined. A string with no
+   * character above U+00FF is stored one byte per character by V8, and a search for U+FFFD in it
+   * returns at once, so this costs almost nothing on ordinary rows.
+   */
+  replacedText(values: unknown[]): string | undefined {
+    for (const [i, name] of this.textFields) {
+      const v = values[i];
+      if (typeof v === 'string') {
+        if (v.includes(REPLACEMENT)) return name;
+      } else if (Array.isArray(v)) {
+        for (const x of v) if (typeof x === 'string' && x.includes(REPLACEMENT)) return name;
+      }
+    }
+    return undefined;
   }
 }

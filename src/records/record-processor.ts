@@ -2,10 +2,15 @@
 // becomes a BadRecord naming topic, partition, offset, the field and the reason; the caller applies
 // the job's onBadRecord policy. Runs inside the worker threads.
 
+import { isUtf8 } from 'node:buffer';
 import type { DecodedRecord, JobSpec, Row, Transform } from '../job/job-spec.ts';
 import { FieldError, RowChecker } from './coerce.ts';
 import { decoderFor, type RecordDecode } from './decoders.ts';
 import type { BadRecord, CheckedRow, RawRecord } from './record.ts';
+
+/** The reason given for a utf8 field fed with bytes that are not UTF-8 (the fast path says the same). */
+export const INVALID_UTF8 =
+  "holds bytes that are not valid UTF-8 (the record's raw bytes go to the dead letter); fix the producer, or set invalidUtf8: 'replace' in the job to store U+FFFD in their place";
 
 export type Processed = { ok: true; rows: CheckedRow[] } | { ok: false; bad: BadRecord };
 
@@ -61,11 +66,15 @@ export class RecordProcessor {
   private readonly decode: RecordDecode;
   private readonly transform: Transform | undefined;
   private readonly checker: RowChecker;
+  private readonly rejectInvalidUtf8: boolean;
 
   constructor(spec: JobSpec) {
     this.decode = decoderFor(spec.decoder);
     this.transform = spec.transform;
     this.checker = new RowChecker(spec.schema);
+    // Only where the value's bytes are the text: a binary value (bytes, a custom decoder) is not UTF-8.
+    this.rejectInvalidUtf8 =
+      spec.invalidUtf8 === 'badRecord' && (spec.decoder === 'json' || spec.decoder === 'string');
   }
 
   process(r: RawRecord): Processed {
@@ -122,9 +131,22 @@ export class RecordProcessor {
       );
     }
     try {
+      const values = this.checker.check(row as Row);
+      if (this.rejectInvalidUtf8) {
+        const field = this.checker.replacedText(values);
+        // U+FFFD is a legal character: only a record whose bytes are not valid UTF-8 is refused.
+        if (field !== undefined && r.value !== null && !isUtf8(r.value))
+          return badRecord(
+            r,
+            offset,
+            'schema',
+            `value does not fit the schema: '${field}' ${INVALID_UTF8}`,
+            field,
+          );
+      }
       out.push({
         row: row as Row,
-        values: this.checker.check(row as Row),
+        values,
         topic: r.topic,
         partition: r.partition,
         offset: r.offset,

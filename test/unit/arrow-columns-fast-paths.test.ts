@@ -127,7 +127,12 @@ describe('CheckedBatcher int64', () => {
       if (want === undefined) {
         const err = fieldErrorOf(() => b.append({ v: s }));
         expect(err.field).toBe('v');
-        expect(err.message).toBe(`got string ${JSON.stringify(s)}, expected int64`);
+        // Digits beyond int64 are out of range (named as such); anything else is not an int64.
+        expect(err.message).toBe(
+          /^-?\d+$/.test(s)
+            ? `got string ${JSON.stringify(s)}, out of range for int64 (-9223372036854775808 to 9223372036854775807)`
+            : `got string ${JSON.stringify(s)}, expected int64`,
+        );
         continue;
       }
       const got = b.coerce({ v: s })[0];

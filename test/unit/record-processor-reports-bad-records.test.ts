@@ -97,3 +97,50 @@ describe('validateJob', () => {
     ).toThrowError(/invalid job in jobs\/x.ts:[\s\S]*name[\s\S]*topics[\s\S]*sinks/);
   });
 });
+
+describe('invalid UTF-8 in a utf8 field', () => {
+  const spec = (invalidUtf8?: 'replace') =>
+    validateJob(
+      {
+        name: 'u',
+        topics: ['t'],
+        schema: { id: t.int64(), name: t.utf8(), tags: t.list(t.utf8()) },
+        ...(invalidUtf8 === undefined ? {} : { invalidUtf8 }),
+        sinks: [hdfsParquet({ path: '/tmp/x' })],
+      },
+      'test',
+    );
+  const raw = (bytes: Buffer) => ({ ...rec(null), value: bytes });
+  const invalid = Buffer.concat([
+    Buffer.from('{"id":1,"name":"a'),
+    Buffer.from([0xff, 0xfe]),
+    Buffer.from('","tags":[]}'),
+  ]);
+  const invalidInList = Buffer.concat([
+    Buffer.from('{"id":1,"name":"a","tags":["x'),
+    Buffer.from([0xc3]),
+    Buffer.from('"]}'),
+  ]);
+
+  it('is a bad record naming the field, with the raw bytes', () => {
+    const res = new RecordProcessor(spec()).process(raw(invalid));
+    expect(res.ok).toBe(false);
+    if (res.ok) return;
+    expect(res.bad).toMatchObject({ stage: 'schema', field: 'name' });
+    expect(res.bad.reason).toMatch(
+      /^value does not fit the schema: 'name' holds bytes that are not valid UTF-8/,
+    );
+    expect(res.bad.value?.equals(invalid)).toBe(true);
+    const inList = new RecordProcessor(spec()).process(raw(invalidInList));
+    expect(!inList.ok && inList.bad.field).toBe('tags[]');
+  });
+
+  it('keeps a real U+FFFD in valid UTF-8, and replaces when the job opts in', () => {
+    const legit = new RecordProcessor(spec()).process(
+      raw(Buffer.from('{"id":1,"name":"a\uFFFD","tags":[]}')),
+    );
+    expect(legit.ok && legit.rows[0]?.values[1]).toBe('a\uFFFD');
+    const replaced = new RecordProcessor(spec('replace')).process(raw(invalid));
+    expect(replaced.ok && replaced.rows[0]?.values[1]).toBe('a\uFFFD\uFFFD');
+  });
+});
