@@ -5,7 +5,7 @@
 // partition and offset: the gateway picks partitions itself (kafkajs's partitioner), so a record's
 // offset is its partition's base offset plus its place in that partition's batch.
 
-import { CompressionTypes, type Message, Partitioners, type Producer } from 'kafkajs';
+import { CompressionTypes, type Message, Partitioners, type PartitionMetadata, type Producer } from 'kafkajs';
 import type { TopicCatalog } from './topic-catalog.ts';
 
 export interface OutRecord {
@@ -39,10 +39,30 @@ export interface BatchingOptions {
   compression: CompressionName;
 }
 
+/** The records of one send() call: one promise per call, not per record (fewer allocations). */
+class Group {
+  readonly results: Delivery[];
+  private left: number;
+
+  constructor(
+    n: number,
+    private readonly done: (d: Delivery[]) => void,
+  ) {
+    this.results = new Array<Delivery>(n);
+    this.left = n;
+  }
+
+  settle(i: number, d: Delivery): void {
+    this.results[i] = d;
+    if (--this.left === 0) this.done(this.results);
+  }
+}
+
 interface Pending {
   rec: OutRecord;
   size: number;
-  resolve: (d: Delivery) => void;
+  group: Group;
+  index: number;
 }
 
 /** Bytes a record takes in a batch: payload plus a fixed allowance for the record framing. */
@@ -68,16 +88,17 @@ export class BatchingProducer {
 
   /** Queues the records; resolves once Kafka acknowledged (acks=all) or refused each of them. */
   send(records: OutRecord[]): Promise<Delivery[]> {
-    const all = records.map(
-      (rec) =>
-        new Promise<Delivery>((resolve) => {
-          const size = recordSize(rec);
-          this.queue.push({ rec, size, resolve });
-          this.queuedBytes += size;
-        }),
-    );
+    if (records.length === 0) return Promise.resolve([]);
+    const all = new Promise<Delivery[]>((resolve) => {
+      const group = new Group(records.length, resolve);
+      records.forEach((rec, index) => {
+        const size = recordSize(rec);
+        this.queue.push({ rec, size, group, index });
+        this.queuedBytes += size;
+      });
+    });
     this.schedule();
-    return Promise.all(all);
+    return all;
   }
 
   /** Sends everything queued and waits for the call in flight. */
@@ -132,12 +153,21 @@ export class BatchingProducer {
     // Per topic-partition, the records in the order they will be written.
     const byTp = new Map<string, { topic: string; partition: number; items: Pending[] }>();
     const ready: Pending[] = [];
+    const metadata = new Map<string, PartitionMetadata[] | undefined>();
     for (const p of batch) {
       let partition = p.rec.partition;
       if (partition === undefined) {
-        const parts = await this.catalog.partitions(p.rec.topic).catch(() => undefined);
+        let parts = metadata.get(p.rec.topic);
+        if (!metadata.has(p.rec.topic)) {
+          parts = await this.catalog.partitions(p.rec.topic).catch(() => undefined);
+          metadata.set(p.rec.topic, parts);
+        }
         if (parts === undefined) {
-          p.resolve({ ok: false, retriable: true, message: `no metadata for topic '${p.rec.topic}'` });
+          p.group.settle(p.index, {
+            ok: false,
+            retriable: true,
+            message: `no metadata for topic '${p.rec.topic}'`,
+          });
           continue;
         }
         partition = this.partitioner({
@@ -182,13 +212,13 @@ export class BatchingProducer {
         const first = m?.baseOffset === undefined ? undefined : BigInt(m.baseOffset);
         tp.items.forEach((p, i) => {
           if (first === undefined) {
-            p.resolve({
+            p.group.settle(p.index, {
               ok: false,
               retriable: true,
               message: 'Kafka answered without an offset for this partition',
             });
           } else {
-            p.resolve({
+            p.group.settle(p.index, {
               ok: true,
               partition: tp.partition,
               offset: (first + BigInt(i)).toString(),
@@ -200,7 +230,8 @@ export class BatchingProducer {
     } catch (err) {
       this.onProduceError(err as Error);
       const retriable = (err as { retriable?: unknown }).retriable !== false;
-      for (const p of ready) p.resolve({ ok: false, retriable, message: (err as Error).message });
+      for (const p of ready)
+        p.group.settle(p.index, { ok: false, retriable, message: (err as Error).message });
     }
   }
 }

@@ -6,27 +6,38 @@ export type StreamItem =
   | { ok: true; value: unknown }
   | { ok: false; reason: string /** 0-based character offset where the value starts. */; at: number };
 
-const WS = new Set([' ', '\t', '\n', '\r']);
+// Character codes: scanning with charCodeAt avoids a one-character string per position.
+const QUOTE = 34;
+const BACKSLASH = 92;
+const OPEN_OBJ = 123;
+const CLOSE_OBJ = 125;
+const OPEN_ARR = 91;
+const CLOSE_ARR = 93;
+
+const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
 
 /** End (exclusive) of the JSON value starting at `start`, or -1 when the text ends inside it. */
 function valueEnd(text: string, start: number): number {
-  const first = text[start];
-  if (first === '"') return stringEnd(text, start);
-  if (first !== '{' && first !== '[') {
+  const first = text.charCodeAt(start);
+  if (first === QUOTE) return stringEnd(text, start);
+  if (first !== OPEN_OBJ && first !== OPEN_ARR) {
     // A bare scalar (number, true, null...) runs until whitespace or the next container.
     let i = start;
-    while (i < text.length && !WS.has(text[i] as string) && text[i] !== '{' && text[i] !== '[') i++;
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (isSpace(c) || c === OPEN_OBJ || c === OPEN_ARR) break;
+    }
     return i;
   }
   let depth = 0;
   for (let i = start; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
       const e = stringEnd(text, i);
       if (e < 0) return -1;
       i = e - 1;
-    } else if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') {
+    } else if (c === OPEN_OBJ || c === OPEN_ARR) depth++;
+    else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
       depth--;
       if (depth === 0) return i + 1;
     }
@@ -36,9 +47,9 @@ function valueEnd(text: string, start: number): number {
 
 function stringEnd(text: string, start: number): number {
   for (let i = start + 1; i < text.length; i++) {
-    const c = text[i];
-    if (c === '\\') i++;
-    else if (c === '"') return i + 1;
+    const c = text.charCodeAt(i);
+    if (c === BACKSLASH) i++;
+    else if (c === QUOTE) return i + 1;
   }
   return -1;
 }
@@ -48,7 +59,7 @@ export function splitRecordStream(text: string): StreamItem[] {
   const items: StreamItem[] = [];
   let i = 0;
   for (;;) {
-    while (i < text.length && WS.has(text[i] as string)) i++;
+    while (i < text.length && isSpace(text.charCodeAt(i))) i++;
     if (i >= text.length) return items;
     const end = valueEnd(text, i);
     if (end < 0) {

@@ -4,7 +4,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 import { type IngestConfigInput, resolveIngestConfig } from '../../ingest/ingest-config.ts';
-import { openApiDocument } from '../../ingest/openapi.ts';
 
 const num =
   (name: string) =>
@@ -94,6 +93,7 @@ export function registerIngestCommand(program: Command, logger: Logger): void {
     )
     .action(async (flags: IngestFlags) => {
       if (flags.printOpenapi) {
+        const { openApiDocument } = await import('../../ingest/openapi.ts');
         process.stdout.write(`${JSON.stringify(openApiDocument(), null, 2)}\n`);
         return;
       }

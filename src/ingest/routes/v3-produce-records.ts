@@ -9,15 +9,7 @@ import type { Gateway } from '../gateway.ts';
 import { type DataInfo, parseV3Record } from '../record-formats.ts';
 import { splitRecordStream } from '../record-stream.ts';
 import { describeProblem, RestError, RestErrors } from '../rest-errors.ts';
-import {
-  bodyBytes,
-  bodyText,
-  errorResponse,
-  mediaType,
-  type PathItem,
-  sendError,
-  withOffset,
-} from './route-kit.ts';
+import { bodyBytes, bodyText, errorResponse, mediaType, type PathItem, sendError } from './route-kit.ts';
 
 export const V3_RECORDS_URL = '/v3/clusters/:cluster_id/topics/:topic_name/records';
 const ACCEPTED = ['application/json'] as const;
@@ -111,6 +103,8 @@ export const v3ProduceRecordsPath: PathItem = {
   },
 };
 
+const info = (d: DataInfo | null): string => (d === null ? 'null' : `{"type":"${d.type}","size":${d.size}}`);
+
 type Slot =
   | { kind: 'error'; status: number; message: string }
   | { kind: 'record'; rec: OutRecord; key: DataInfo | null; value: DataInfo | null };
@@ -153,36 +147,31 @@ export function registerV3ProduceRecords(app: FastifyInstance, gw: Gateway): voi
         good.map((s) => s.rec),
         bytes,
       );
-      let d = 0;
-      const reports = slots.map((s) =>
-        s.kind === 'error' ? s : { ...s, delivery: deliveries[d++] as Delivery },
-      );
-      if (reports.length === 1) {
-        const only = reports[0] as (typeof reports)[number];
-        const failure = only.kind === 'error' ? only : only.delivery.ok ? undefined : only.delivery;
+      if (slots.length === 1) {
+        const only = slots[0] as Slot;
+        const failure =
+          only.kind === 'error' ? only : deliveries[0]?.ok === false ? deliveries[0] : undefined;
         if (failure !== undefined) {
           const status = 'status' in failure ? failure.status : 500;
           throw new RestError(status, status, failure.message);
         }
       }
-      const lines = reports.map((r) => {
-        if (r.kind === 'error') return JSON.stringify({ error_code: r.status, message: r.message });
-        const dl = r.delivery;
-        if (!dl.ok) return JSON.stringify({ error_code: 500, message: `Kafka error: ${dl.message}` });
-        return withOffset(
-          {
-            error_code: 200,
-            cluster_id: ownId,
-            topic_name: topic,
-            partition_id: dl.partition,
-            offset: 0,
-            timestamp: new Date(dl.timestamp).toISOString(),
-            key: r.key,
-            value: r.value,
-          },
-          dl.offset,
-        );
-      });
+      // Reports are written as text: the int64 offset stays exact, and a stream of thousands of
+      // records costs no object per report.
+      const prefix = `{"error_code":200,"cluster_id":${JSON.stringify(ownId)},"topic_name":${JSON.stringify(topic)},"partition_id":`;
+      const lines = new Array<string>(slots.length);
+      let d = 0;
+      for (let i = 0; i < slots.length; i++) {
+        const s = slots[i] as Slot;
+        if (s.kind === 'error') {
+          lines[i] = JSON.stringify({ error_code: s.status, message: s.message });
+          continue;
+        }
+        const dl = deliveries[d++] as Delivery;
+        lines[i] = dl.ok
+          ? `${prefix}${dl.partition},"offset":${dl.offset},"timestamp":"${new Date(dl.timestamp).toISOString()}","key":${info(s.key)},"value":${info(s.value)}}`
+          : JSON.stringify({ error_code: 500, message: `Kafka error: ${dl.message}` });
+      }
       return reply.code(200).type('application/json').send(lines.join('\n'));
     } catch (err) {
       if (err instanceof RestError) return sendError(reply, err);
