@@ -8,7 +8,7 @@ export KAFKAJS_NO_PARTITIONER_WARNING := 1
 
 .PHONY: help install build lint format typecheck test test-unit test-integration run-job demo \
         services-up services-down services-status services-logs services-env services-docker \
-        bench bench-quick clean
+        bench bench-quick bench-ingest clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -68,6 +68,9 @@ services-docker: ## the same services from official images, for machines with Do
 
 bench: install services-up ## full benchmarks (see BENCHMARKS.md); about 40 min, with Spark
 	node --import tsx bench/run.ts
+
+bench-ingest: install services-up ## gateway vs raw kafkajs (autocannon), latency, 429s, push agent (~3 min)
+	node --import tsx bench/ingest-gateway.ts
 
 bench-quick: install services-up ## a small version of the benchmarks (CI smoke test; no time assertions)
 	node --import tsx bench/run.ts --quick

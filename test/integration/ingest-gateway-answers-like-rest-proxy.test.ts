@@ -258,6 +258,11 @@ describe('operations', () => {
     }
   });
 
+  it('refuses oversized headers', async () => {
+    const r = await fetch(`${gw.url}/v3/clusters`, { headers: { 'x-padding': 'p'.repeat(20_000) } });
+    expect(r.status).toBe(431);
+  });
+
   it('serves Prometheus metrics and the committed OpenAPI document', async () => {
     const m = await (await fetch(`${gw.url}/metrics`)).text();
     expect(m).toMatch(/krange_ingest_records_total\{outcome="stored"\} [1-9]/);
