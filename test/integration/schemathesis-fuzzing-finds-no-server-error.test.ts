@@ -97,7 +97,7 @@ describe('fuzzing the gateway', () => {
         '--report-har-path',
         har,
       ],
-      { encoding: 'utf8', timeout: 170_000, env: { ...process.env, NO_COLOR: '1' } },
+      { encoding: 'utf8', timeout: 170_000, cwd: dir, env: { ...process.env, NO_COLOR: '1' } },
     );
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(gw.child.exitCode).toBeNull();
