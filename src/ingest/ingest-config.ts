@@ -54,7 +54,7 @@ export const ingestConfigSchema = z.strictObject({
     .int()
     .positive()
     .default(768 * 1024),
-  /** Codec of produced batches; lz4/zstd need a codec registered in kafkajs (src/kafka/compression.ts). */
+  /** Codec of produced batches (snappy, lz4 and zstd from src/kafka/compression.ts). */
   compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('none'),
   /** Bytes of requests accepted but not yet answered; past it requests get 429 with Retry-After. */
   inFlightBytes: z

@@ -21,7 +21,7 @@ import { registerV2Produce } from './routes/v2-produce.ts';
 import { registerV3Clusters } from './routes/v3-clusters.ts';
 import { registerV3ProduceRecords } from './routes/v3-produce-records.ts';
 
-/** kafkajs has gzip built in; the other codecs exist only once registered (src/kafka/compression.ts). */
+/** kafkajs has gzip built in; createKafka registers snappy, lz4 and zstd (src/kafka/compression.ts). */
 function requireCodec(name: CompressionName): void {
   if (name === 'none' || name === 'gzip') return;
   const codecs = kafkajs.CompressionCodecs as Record<number, unknown>;
@@ -79,8 +79,8 @@ export async function startGateway(
   logger: Logger,
   schemas?: IngestSchemas,
 ): Promise<RunningGateway> {
-  requireCodec(cfg.compression);
   const kafka = createKafka({ brokers: cfg.brokers, clientId: 'krange-ingest', logger });
+  requireCodec(cfg.compression);
   const admin = kafka.admin();
   const producer = kafka.producer({
     idempotent: true,

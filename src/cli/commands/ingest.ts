@@ -64,7 +64,7 @@ export function registerIngestCommand(program: Command, logger: Logger): void {
     .option('--batch-max-bytes <n>', 'bytes per produce call (default 768 KiB)', num('--batch-max-bytes'))
     .option(
       '--compression <codec>',
-      'none | gzip | snappy | lz4 | zstd (lz4/zstd/snappy need a registered codec)',
+      'codec of produced batches: none | gzip | snappy | lz4 | zstd (default none)',
     )
     .option(
       '--in-flight-bytes <n>',
