@@ -98,18 +98,28 @@ export class AggregateStore {
 
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A checked-out client has no pool listener: a server that terminates the connection between
+    // two queries (a restart, an administrator's kill) would emit an unhandled 'error' and kill the
+    // process. Remember it instead; the next query fails and the flush is retried.
+    let lost: Error | undefined;
+    const onError = (err: Error): void => {
+      lost = err;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const out = await fn(client);
       await client.query('COMMIT');
-      client.release();
+      client.off('error', onError);
+      client.release(lost);
       return out;
     } catch (err) {
       // A client whose ROLLBACK fails holds a broken connection: destroy it rather than pool it.
-      let broken = false;
+      let broken = lost !== undefined;
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
+      client.off('error', onError);
       client.release(broken);
       throw err;
     }

@@ -29,9 +29,25 @@ export async function createTopic(
   partitions: number,
   configEntries: { name: string; value: string }[] = [],
 ): Promise<void> {
-  await withAdmin((a) =>
-    a.createTopics({ topics: [{ topic, numPartitions: partitions, configEntries }], waitForLeaders: true }),
-  );
+  await withAdmin(async (a) => {
+    await a.createTopics({ topics: [{ topic, numPartitions: partitions, configEntries }] });
+    // kafkajs's waitForLeaders retries only LEADER_NOT_AVAILABLE; on a loaded broker the new topic
+    // can still be unknown to the metadata cache (UNKNOWN_TOPIC_OR_PARTITION). Poll until every
+    // partition has a leader, for at most 60 s.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        const m = await a.fetchTopicMetadata({ topics: [topic] });
+        const ps = m.topics[0]?.partitions ?? [];
+        if (ps.length === partitions && ps.every((p) => p.leader >= 0)) return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+      if (Date.now() > deadline)
+        throw new Error(`topic ${topic} has no leader for every partition after 60 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
 }
 
 export async function withProducer<T>(
