@@ -30,6 +30,7 @@ import { serviceEndpoints } from '../job/endpoints.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import { jobKafka } from '../kafka/kafka-client.ts';
 import { LogEvents } from '../log-events.ts';
+import { Metrics } from '../metrics/krange-metrics.ts';
 import { badRecordError } from '../records/dead-letter.ts';
 import { RecordProcessor } from '../records/record-processor.ts';
 import { type AggregatePlan, planAggregate } from './aggregate-plan.ts';
@@ -368,6 +369,7 @@ class Aggregator {
       keepBad: this.deadLetters.keepsBad,
     });
     this.consumed += r.records;
+    Metrics.aggregateRecords.inc({ job: this.spec.name }, r.records);
     // 'fail': stop; the position stays on the bad record and the final flush keeps what came before.
     if (r.failed !== undefined) this.fail(badRecordError(r.failed));
     else if (r.resolve !== undefined) p.resolveOffset(r.resolve);
@@ -388,6 +390,21 @@ class Aggregator {
           ? null
           : (st.highWatermark > st.position ? st.highWatermark - st.position : 0n).toString(),
     }));
+    for (const st of this.states.values()) {
+      if (st.highWatermark === null) continue;
+      const labels = {
+        job: this.spec.name,
+        consumer: 'aggregate',
+        topic: st.topic,
+        partition: String(st.partition),
+      };
+      Metrics.logEndOffset.set(labels, Number(st.highWatermark));
+      Metrics.lagRecords.set(labels, Math.max(Number(st.highWatermark - st.flushed), 0));
+    }
+    Metrics.aggregateRecordsRate.set(
+      { job: this.spec.name },
+      (this.consumed - this.lastStats.consumed) / secs,
+    );
     this.log.info(
       {
         event: LogEvents.aggregateLag,

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { Errors, isKrangeError, type KrangeError, toKrangeError } from '../errors.ts';
 import { LogEvents } from '../log-events.ts';
+import { Metrics } from '../metrics/krange-metrics.ts';
 import type { AggregatePlan } from './aggregate-plan.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import { type PartitionSnapshot, type PartitionState, tpKey } from './partition-state.ts';
@@ -111,6 +112,7 @@ export class Flusher {
           return;
         }
         const delayMs = Math.round(backoff(failures++));
+        Metrics.aggregateFlushFailures.inc({ job: this.d.plan.job });
         this.failing = true;
         nextAt = Date.now() + delayMs;
         this.d.log.warn(
@@ -160,13 +162,27 @@ export class Flusher {
     }
     let records = 0;
     let late = 0;
+    const job = plan.job;
+    const now = Date.now();
     for (const x of taken) {
       records += x.s.counts.records;
       late += x.s.counts.late;
       if (current(x)) x.st.committed(x.s);
+      // Freshness per partition and flush (not per record): its newest event's time to now, committed.
+      if (x.s.counts.rows > 0 && x.s.maxEventTime !== null)
+        Metrics.aggregateFreshness.observe({ job }, Math.max(now - x.s.maxEventTime, 0) / 1000);
+      const labels = { job, consumer: 'aggregate', topic: x.s.topic, partition: String(x.s.partition) };
+      Metrics.committedOffset.set(labels, Number(x.s.next));
+      if (x.st.highWatermark !== null) {
+        Metrics.logEndOffset.set(labels, Number(x.st.highWatermark));
+        Metrics.lagRecords.set(labels, Math.max(Number(x.st.highWatermark - x.s.next), 0));
+      }
     }
     this.flushed += records;
     const durationMs = Math.round(performance.now() - started);
+    Metrics.aggregateFlushDuration.observe({ job }, (performance.now() - started) / 1000);
+    Metrics.aggregateFlushedRecords.inc({ job }, records);
+    if (late > 0) Metrics.aggregateLateEvents.inc({ job }, late);
     if (late > 0) log.info({ event: LogEvents.aggregateLate, late }, 'late events counted, not merged');
     log.debug(
       { event: LogEvents.aggregateFlushed, partitions: taken.length, records, windowRows, durationMs },

@@ -6,17 +6,28 @@ import { availableParallelism } from 'node:os';
 import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
 import { workerBundle } from '../bundle/worker-bundle.ts';
-import { Errors } from '../errors.ts';
+import { Errors, isKrangeError } from '../errors.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import { schemaHash } from '../job/schema.ts';
 import { jobKafka } from '../kafka/kafka-client.ts';
 import { LogEvents } from '../log-events.ts';
+import {
+  recordAttemptFailed,
+  recordIterationStatus,
+  recordPhase,
+  recordTaskResults,
+  recordUtilisation,
+  recordWorkers,
+} from '../metrics/batch-metrics.ts';
+import { commitToGroup } from '../metrics/commit-to-group.ts';
+import { metricsEnabled } from '../metrics/registry.ts';
 import { rangeFromJson } from '../offset-range.ts';
 import { removeTemporary } from '../sinks/parquet/parquet-temporary.ts';
 import { JobLock } from '../state/job-lock.ts';
 import { type OffsetsFile, StateStore, type TaskResultJson } from '../state/state-store.ts';
 import { WorkerPool } from '../worker/worker-pool.ts';
 import { buildPlan, isNoop } from './build-plan.ts';
+import { ProgressWriter } from './progress-file.ts';
 
 export interface RunOptions {
   logger: Logger;
@@ -81,10 +92,13 @@ export function lockFor(store: StateStore): JobLock {
 /** Runs the plan's tasks on a worker pool; returns the task results in plan order. */
 async function executeTasks(
   job: LoadedJob,
+  store: StateStore,
   plan: Pick<OffsetsFile, 'tasks' | 'iteration'>,
   opts: RunOptions,
 ): Promise<TaskResultJson[]> {
   if (plan.tasks.length === 0) return [];
+  const name = job.spec.name;
+  const started = performance.now();
   const entry = workerBundle(job.modulePath, opts.logger);
   await clearTemporary(job, plan.iteration);
   const size = Math.max(
@@ -94,7 +108,10 @@ async function executeTasks(
   const planned = plannedRecords(plan);
   const progress = new Map<string, number>();
   let done = 0;
+  let busy = 0;
   const report = (): void => opts.onProgress?.(done, planned);
+  const shown = metricsEnabled ? new ProgressWriter(store, plan, size) : undefined;
+  recordWorkers(name, 0, size);
   const pool = await WorkerPool.start({
     modulePath: job.modulePath,
     entry: await entry,
@@ -104,22 +121,48 @@ async function executeTasks(
     onProgress: (taskId, records) => {
       done += records - (progress.get(taskId) ?? 0);
       progress.set(taskId, records);
+      shown?.progress(taskId, records);
       report();
+    },
+    onTaskStart: (taskId, attempt) => {
+      // A retried attempt starts over: its records count again from zero.
+      done -= progress.get(taskId) ?? 0;
+      progress.set(taskId, 0);
+      shown?.started(taskId, attempt);
+      recordWorkers(name, ++busy, size);
+    },
+    onAttemptFailed: (taskId, err, retried) => {
+      shown?.failed(taskId, retried);
+      recordAttemptFailed(name, err.code, err.details, retried);
+      recordWorkers(name, --busy, size);
     },
     onTaskDone: (r) => {
       const total = Number(BigInt(r.end) - BigInt(r.begin));
       done += total - (progress.get(r.id) ?? 0);
       progress.set(r.id, total);
+      shown?.done(r);
+      recordWorkers(name, --busy, size);
       report();
     },
   });
   try {
-    return await pool.run(
+    const results = await pool.run(
       plan.iteration,
       plan.tasks.map((t) => ({ taskId: t.id, range: rangeFromJson(t) })),
       opts.signal,
     );
+    const wallMs = performance.now() - started;
+    recordUtilisation(
+      name,
+      results.reduce((s, r) => s + r.durationMs, 0),
+      size,
+      wallMs,
+    );
+    recordPhase(name, 'tasks', wallMs);
+    return results;
   } finally {
+    shown?.close();
+    recordWorkers(name, 0, 0);
     await pool.close();
   }
 }
@@ -167,9 +210,12 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
       );
     } else {
       const n = (store.latestIteration() ?? -1) + 1;
+      const planStarted = performance.now();
       plan = await withAdmin(job, log, (admin) => buildPlan(admin, spec, store, n));
+      recordPhase(spec.name, 'plan', performance.now() - planStarted);
       if (isNoop(plan, store.committedPositions())) {
         log.info({ event: LogEvents.iterationEmpty }, 'nothing new to read');
+        recordIterationStatus(spec.name, 'noop');
         opts.onPlanned?.(plan, false);
         return {
           job: spec.name,
@@ -202,10 +248,11 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
       );
     }
     opts.onPlanned?.(plan, resumed);
-    const results = await executeTasks(job, plan, opts);
+    const results = await executeTasks(job, store, plan, opts);
     await debugPause('KRANGE_DEBUG_PAUSE_BEFORE_COMMIT_MS');
     // Fencing: a runner that was presumed gone and taken over must not commit over the new holder.
     lock.assertHeld(`commit iteration ${plan.iteration}`);
+    const commitStarted = performance.now();
     const t = totals(results);
     const durationMs = Math.round(performance.now() - started);
     store.writeCommit({
@@ -221,10 +268,23 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
       tasks: results,
       skipped: plan.skipped,
     });
+    recordPhase(spec.name, 'commit', performance.now() - commitStarted);
+    recordTaskResults(spec.name, results, true);
+    recordIterationStatus(spec.name, 'committed');
     log.info(
       { event: LogEvents.iterationCommitted, iteration: plan.iteration, ...t, durationMs },
       'committed',
     );
+    const group = spec.monitoring?.commitToGroup;
+    if (group !== undefined) {
+      const ranges = plan.ranges;
+      await withAdmin(job, log, (admin) => commitToGroup(admin, group, ranges, log)).catch((err: unknown) =>
+        log.warn(
+          { group, err: (err as Error).message },
+          'cannot reach Kafka to commit to the consumer group',
+        ),
+      );
+    }
     return {
       job: spec.name,
       iteration: plan.iteration,
@@ -236,6 +296,7 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
       durationMs,
     };
   } catch (err) {
+    recordIterationStatus(spec.name, isKrangeError(err, 'KRANGE_ABORTED') ? 'aborted' : 'failed');
     log.error({ event: LogEvents.iterationFailed, err }, 'iteration failed; nothing committed');
     throw err;
   } finally {
@@ -256,7 +317,9 @@ export async function rerunIteration(job: LoadedJob, n: number, opts: RunOptions
     const hash = schemaHash(job.spec.schema);
     if (plan.schemaHash !== hash) throw Errors.schemaChanged(job.spec.name, plan.schemaHash, hash);
     opts.onPlanned?.(plan, false);
-    const results = await executeTasks(job, plan, opts);
+    const results = await executeTasks(job, store, plan, opts);
+    recordTaskResults(job.spec.name, results, false);
+    recordIterationStatus(job.spec.name, 'rerun');
     const t = totals(results);
     const durationMs = Math.round(performance.now() - started);
     store.writeRerun({

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { Errors, isKrangeError, toKrangeError } from '../errors.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import { LogEvents } from '../log-events.ts';
+import { Metrics } from '../metrics/krange-metrics.ts';
 import { type IterationOutcome, runIteration } from './run-iteration.ts';
 
 export interface SchedulerOptions {
@@ -63,6 +64,7 @@ class ScheduledJob {
   tick(): void {
     const r = this.running;
     if (r !== undefined) {
+      Metrics.ticksSkipped.inc({ job: this.name, reason: 'running' });
       this.log.info(
         {
           event: LogEvents.scheduleSkipped,
@@ -134,6 +136,7 @@ class ScheduledJob {
     const err = toKrangeError(error);
     const base = { iteration: r.iteration, durationMs: Date.now() - r.started, nextRun: this.nextRun() };
     if (isKrangeError(error, 'KRANGE_LOCKED')) {
+      Metrics.ticksSkipped.inc({ job: this.name, reason: 'locked' });
       this.log.warn({ event: LogEvents.scheduleSkipped, reason: 'locked', ...base }, err.message);
     } else if (isKrangeError(error, 'KRANGE_ABORTED')) {
       this.log.warn({ event: LogEvents.scheduleAborted, ...base }, 'iteration aborted; nothing committed');

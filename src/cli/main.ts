@@ -11,6 +11,7 @@ import { registerIngestCommand } from './commands/ingest.ts';
 import { registerPushCommand } from './commands/push.ts';
 import { planCommand, rerunCommand, resetCommand, runCommand } from './commands/run.ts';
 import { stateCommand } from './commands/state.ts';
+import { addMetricsOptions, type MetricsFlags, serveMetrics } from './metrics-option.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
 
@@ -144,35 +145,90 @@ export function buildProgram(): Command {
       );
     });
 
-  program
-    .command('schedule [jobs...]')
-    .description('daemon: run each job on its cron schedule (all scheduled jobs in ./jobs when none given)')
-    .option('--once', 'run every scheduled job once and exit (for system cron / Kubernetes CronJob)')
-    .option('--grace <seconds>', 'on SIGTERM, how long running iterations may finish', int('--grace'), 30)
-    .action(async (names: string[], flags: { once?: boolean; grace: number }) => {
-      const { runScheduler } = await import('../batch/scheduler.ts');
-      const files = names.length > 0 ? names : listJobFiles();
-      const jobs = [];
-      for (const f of files) jobs.push(await loadJob(f));
-      const scheduled = jobs.filter((j) => j.spec.schedule !== undefined);
-      if (scheduled.length === 0)
-        throw Errors.usage('no job has a schedule; add schedule: { cron: "..." } to a job');
+  addMetricsOptions(
+    program
+      .command('schedule [jobs...]')
+      .description('daemon: run each job on its cron schedule (all scheduled jobs in ./jobs when none given)')
+      .option('--once', 'run every scheduled job once and exit (for system cron / Kubernetes CronJob)')
+      .option('--grace <seconds>', 'on SIGTERM, how long running iterations may finish', int('--grace'), 30),
+    9400,
+  ).action(async (names: string[], flags: { once?: boolean; grace: number } & MetricsFlags) => {
+    const { runScheduler } = await import('../batch/scheduler.ts');
+    const files = names.length > 0 ? names : listJobFiles();
+    const jobs = [];
+    for (const f of files) jobs.push(await loadJob(f));
+    const scheduled = jobs.filter((j) => j.spec.schedule !== undefined);
+    if (scheduled.length === 0)
+      throw Errors.usage('no job has a schedule; add schedule: { cron: "..." } to a job');
+    const close = flags.once ? async () => undefined : await serveJobMetrics(scheduled, flags, logger);
+    try {
       await runScheduler({ jobs: scheduled, logger, once: flags.once === true, graceMs: flags.grace * 1000 });
-    });
+    } finally {
+      await close();
+    }
+  });
+
+  addMetricsOptions(
+    program
+      .command('aggregate <job>')
+      .description("stream the job's topics into windowed aggregates in PostgreSQL, exactly once")
+      .option('--status', 'print stored offsets against Kafka high watermarks and exit'),
+    9401,
+  ).action(async (name: string, flags: { status?: boolean } & MetricsFlags) => {
+    const { aggregateCommand } = await import('./commands/aggregate.ts');
+    const close = flags.status ? async () => undefined : await serveMetrics(flags, logger);
+    try {
+      await aggregateCommand(name, flags, logger);
+    } finally {
+      await close();
+    }
+  });
 
   program
-    .command('aggregate <job>')
-    .description("stream the job's topics into windowed aggregates in PostgreSQL, exactly once")
-    .option('--status', 'print stored offsets against Kafka high watermarks and exit')
-    .action(async (name: string, flags: { status?: boolean }) => {
-      const { aggregateCommand } = await import('./commands/aggregate.ts');
-      await aggregateCommand(name, flags, logger);
+    .command('serve')
+    .description('web console: jobs, iterations, lag, aggregates, actions; and /metrics')
+    .option(
+      '--host <host>',
+      'address to listen on (other than loopback needs KRANGE_CONSOLE_TOKEN)',
+      '127.0.0.1',
+    )
+    .option('-p, --port <port>', 'port (0: any free port)', (v: string) => Number.parseInt(v, 10), 9410)
+    .action(async (flags: { host: string; port: number }) => {
+      const { serveCommand } = await import('./commands/serve.ts');
+      await serveCommand(flags, logger);
     });
 
   registerIngestCommand(program, logger);
   registerPushCommand(program, logger);
 
   return program;
+}
+
+/** /metrics of `krange schedule`: the in-process figures plus each job's state and lag. */
+async function serveJobMetrics(
+  jobs: Awaited<ReturnType<typeof loadJob>>[],
+  flags: MetricsFlags,
+  logger: ReturnType<typeof createLogger>,
+): Promise<() => Promise<void>> {
+  if (!flags.metrics) return async () => undefined;
+  const { PositionTracker } = await import('../metrics/job-positions.ts');
+  const { registerStateMetrics } = await import('../metrics/state-metrics.ts');
+  const specs = new Map(jobs.map((j) => [j.spec.name, j.spec]));
+  const tracker = new PositionTracker({
+    logger,
+    brokersOf: (job) => specs.get(job)?.kafka.brokers,
+    topicsOf: (job) => {
+      const t = specs.get(job)?.topics;
+      return Array.isArray(t) ? t : undefined;
+    },
+  });
+  const unregister = registerStateMetrics({ jobs: () => [...specs.keys()], tracker });
+  const close = await serveMetrics(flags, logger);
+  return async () => {
+    unregister();
+    await close();
+    await tracker.close();
+  };
 }
 
 export async function main(argv: string[]): Promise<void> {

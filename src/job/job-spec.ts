@@ -9,6 +9,7 @@ import { badRecordPolicySchema } from './options/bad-record-policy.ts';
 import { decoderSchema } from './options/decoder-options.ts';
 import { kafkaOptionsSchema, startingOffsetsSchema, topicsSchema } from './options/kafka-options.ts';
 import { limitsSchema } from './options/limits-options.ts';
+import { monitoringSchema } from './options/monitoring-options.ts';
 import { scheduleSchema } from './options/schedule-options.ts';
 import { sinkSchema } from './options/sink-options.ts';
 import { fn, options } from './options/strict-options.ts';
@@ -80,6 +81,8 @@ export const jobSpecSchema = options({
   aggregate: aggregateSchema.optional(),
   /** Kafka client options. */
   kafka: kafkaOptionsSchema,
+  /** Visibility to tools outside krange: `{ commitToGroup: '<group>' }` (off by default). */
+  monitoring: monitoringSchema.optional(),
 });
 
 /** What a job module declares (inputs: defaults may be omitted). */

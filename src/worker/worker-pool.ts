@@ -27,6 +27,10 @@ export interface PoolOptions {
   backoffMs?: number;
   onProgress?: (taskId: string, records: number) => void;
   onTaskDone?: (result: TaskResultJson) => void;
+  /** An attempt was handed to a worker (progress file, busy-worker gauge). */
+  onTaskStart?: (taskId: string, attempt: number) => void;
+  /** An attempt failed; `retried` tells whether another attempt follows (retry and sink-error counters). */
+  onAttemptFailed?: (taskId: string, err: KrangeError, retried: boolean) => void;
 }
 
 /** Failures a retry cannot fix. */
@@ -152,6 +156,7 @@ export class WorkerPool {
             attempt: next.attempt,
             worker: slot.index,
           });
+          this.opts.onTaskStart?.(next.task.taskId, next.attempt);
           this.send(slot, {
             type: 'task',
             iteration,
@@ -174,7 +179,9 @@ export class WorkerPool {
       const attemptFailed = (job: { task: PoolTask; attempt: number }, err: KrangeError): void => {
         const permanent = PERMANENT.has(err.code) || (err.retriable === false && err.code === 'KRANGE_KAFKA');
         if (failure !== undefined) return;
-        if (permanent || job.attempt >= this.opts.attempts) {
+        const last = permanent || job.attempt >= this.opts.attempts;
+        this.opts.onAttemptFailed?.(job.task.taskId, err, !last);
+        if (last) {
           logger.error(
             { event: LogEvents.taskFailed, task: job.task.taskId, attempt: job.attempt, code: err.code },
             err.message,
