@@ -10,6 +10,7 @@ import { createLogger } from '../logger.ts';
 import { registerIngestCommand } from './commands/ingest.ts';
 import { registerPushCommand } from './commands/push.ts';
 import { planCommand, rerunCommand, resetCommand, runCommand } from './commands/run.ts';
+import { registerServeCommand } from './commands/serve.ts';
 import { stateCommand } from './commands/state.ts';
 import { addMetricsOptions, type MetricsFlags, serveMetrics } from './metrics-option.ts';
 
@@ -184,22 +185,9 @@ export function buildProgram(): Command {
     }
   });
 
-  program
-    .command('serve')
-    .description('web console: jobs, iterations, lag, aggregates, actions; and /metrics')
-    .option(
-      '--host <host>',
-      'address to listen on (other than loopback needs KRANGE_CONSOLE_TOKEN)',
-      '127.0.0.1',
-    )
-    .option('-p, --port <port>', 'port (0: any free port)', (v: string) => Number.parseInt(v, 10), 9410)
-    .action(async (flags: { host: string; port: number }) => {
-      const { serveCommand } = await import('./commands/serve.ts');
-      await serveCommand(flags, logger);
-    });
-
   registerIngestCommand(program, logger);
   registerPushCommand(program, logger);
+  registerServeCommand(program, logger);
 
   return program;
 }
