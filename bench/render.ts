@@ -282,6 +282,13 @@ function noop(n: NoopResult): string {
   );
 }
 
+const SINK_LABELS: Record<SinkBench['sink'], string> = {
+  mongo: 'MongoDB-wire (upsert by _id)',
+  redis: 'Redis (SET)',
+  postgres: 'PostgreSQL (COPY + range marker, one transaction per task)',
+  kafka: 'Kafka (one transaction per task, read_committed count)',
+};
+
 function sinks(list: SinkBench[]): string {
   const rows: string[][] = [];
   for (const s of list) {
@@ -292,7 +299,7 @@ function sinks(list: SinkBench[]): string {
     const raw = s.raw ?? [];
     const best = Math.max(...raw.map((x) => x.perSec));
     rows.push([
-      s.sink === 'mongo' ? 'MongoDB-wire (upsert by _id)' : 'Redis (SET)',
+      SINK_LABELS[s.sink],
       int(s.records),
       `${int(s.krange.perSec)}/s (${sec(s.krange.wallMs, 1)})${range(s.runsPerSec, '/s')}`,
       s.krange.perSecInProcess === undefined ? 'n/a' : `${int(s.krange.perSecInProcess)}/s`,
@@ -302,7 +309,7 @@ function sinks(list: SinkBench[]): string {
     ]);
   }
   return [
-    `krange jobs \`bench/jobs/clicks-mongo.ts\` and \`bench/jobs/clicks-redis.ts\` (the demo job with that sink) over the last N events of the scaling topic; the raw limits write the same documents from this host${list[0]?.runsPerSec ? `. ${list[0].runsPerSec.length} runs each, krange then raw alternating: medians, with min - max` : ''}.`,
+    `krange jobs \`bench/jobs/clicks-<sink>.ts\` (the demo job with that sink) over the last N events of the scaling topic; the raw limits write the same documents from this host${list[0]?.runsPerSec ? `. ${list[0].runsPerSec.length} runs each, krange then raw alternating: medians, with min - max` : ''}.`,
     '',
     table(
       [
@@ -449,7 +456,7 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.limits) parts.push(`## Limits: the machine's ceiling for W1\n\n${limits(r.limits, r.w1)}`);
   if (r.scaling) parts.push(`## Scaling\n\n${scaling(r.scaling)}`);
   if (r.noop) parts.push(`## No-op iteration\n\n${noop(r.noop)}`);
-  if (r.sinks) parts.push(`## Sinks: MongoDB and Redis\n\n${sinks(r.sinks)}`);
+  if (r.sinks) parts.push(`## Sinks: MongoDB, Redis, PostgreSQL and Kafka\n\n${sinks(r.sinks)}`);
   if (r.aggregator) parts.push(`## Aggregator into PostgreSQL\n\n${aggregator(r.aggregator)}`);
   if (r.encoders) parts.push(`## Parquet encoders\n\n${encoders(r.encoders)}`);
   const limitsText: string[] = [];

@@ -2,7 +2,7 @@
 // allowed to fail without stopping the others, writes the results as JSON to bench/results/ and
 // renders them (bench/render.ts) to BENCHMARKS.md.
 //
-//   node --import tsx bench/run.ts [--quick [--repeats N]] [--with-spark] [--only w1,noop,limits,profile,scaling,sinks,aggregator,encoders]
+//   node --import tsx bench/run.ts [--quick [--repeats N]] [--with-spark] [--sinks postgres,kafka] [--sink-records N] [--only w1,noop,limits,profile,scaling,sinks,aggregator,encoders]
 //
 // --quick: tiny sizes and one repeat, Spark skipped unless --with-spark; a CI smoke test that makes
 // no time assertions (it fails only when a workload errors or an output does not check out), and
@@ -14,12 +14,13 @@ import { join } from 'node:path';
 import { ROOT } from './lib/engines.ts';
 import { load, machineInfo } from './lib/machine.ts';
 import { waitForService, webhdfs } from './lib/services.ts';
-import { topicInfo } from './lib/topics.ts';
+import { ensureDemoTopic, topicInfo } from './lib/topics.ts';
 import { benchEncoders } from './parquet-encoders.ts';
 import { type BenchResults, renderMarkdown, summaryLines } from './render.ts';
 import { benchAggregator, combineAggregatorRuns } from './workloads/aggregator.ts';
 import { cpuLimit, hdfsLimit, kafkaLimit } from './workloads/limits.ts';
 import { benchNoop } from './workloads/noop.ts';
+import { benchKafka, benchPostgres } from './workloads/pg-kafka-sinks.ts';
 import { benchProfile } from './workloads/profile.ts';
 import { benchScaling } from './workloads/scaling.ts';
 import { benchMongo, benchRedis, combineSinkRuns } from './workloads/sinks.ts';
@@ -177,11 +178,21 @@ await step('scaling', async () => {
 });
 
 await step('sinks', async () => {
-  const info = await topicInfo(`bench-clicks-${Math.max(...config.scaling)}`);
+  // --sink-records beyond the scaling topic: a demo topic of that size (made once, then reused).
+  const wanted = Number(option('--sink-records') ?? config.sinkRecords);
+  const info =
+    wanted > Math.max(...config.scaling)
+      ? await ensureDemoTopic(`bench-clicks-${wanted}`, wanted, 8)
+      : await topicInfo(`bench-clicks-${Math.max(...config.scaling)}`);
   if (info === undefined) throw new Error('needs the scaling topic (run scaling first)');
-  const n = Math.min(config.sinkRecords, info.records);
+  const n = Math.min(wanted, info.records);
   results.sinks = [];
-  for (const fn of [benchMongo, benchRedis]) {
+  const benches = { mongo: benchMongo, redis: benchRedis, postgres: benchPostgres, kafka: benchKafka };
+  const chosen = (option('--sinks')?.split(',') ?? Object.keys(benches)) as (keyof typeof benches)[];
+  for (const name of chosen) {
+    const fn = benches[name];
+    if (fn === undefined)
+      throw new Error(`unknown sink '${name}' (known: ${Object.keys(benches).join(', ')})`);
     try {
       const runs = [];
       for (let rep = 0; rep < config.repeats; rep++)
@@ -189,7 +200,7 @@ await step('sinks', async () => {
       results.sinks.push(combineSinkRuns(runs));
     } catch (err) {
       results.sinks.push({
-        sink: fn === benchMongo ? 'mongo' : 'redis',
+        sink: name,
         records: n,
         skipped: `failed: ${(err as Error).message}`,
       });

@@ -15,7 +15,7 @@ import type { TopicInfo } from '../lib/topics.ts';
 import { stateForTail } from './scaling.ts';
 
 export interface SinkBench {
-  sink: 'mongo' | 'redis';
+  sink: 'mongo' | 'redis' | 'postgres' | 'kafka';
   records: number;
   skipped?: string;
   krange?: {
@@ -53,7 +53,7 @@ function doc(i: number): Record<string, unknown> {
   return { _id: e.event_id, ...e, kafka_partition: i % 8, kafka_offset: i };
 }
 
-async function krangeSink(
+export async function krangeSink(
   job: string,
   info: TopicInfo,
   n: number,
@@ -72,7 +72,7 @@ async function krangeSink(
 }
 
 /** A krange run's rates over `n` records, and what was counted back. */
-function krangeResult(
+export function krangeResult(
   k: { wallMs: number; durationMs: number | undefined },
   n: number,
   counted: number,

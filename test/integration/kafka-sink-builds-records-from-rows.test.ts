@@ -38,7 +38,7 @@ function kcat(topic: string): { p: number; key: string; headers: string; value: 
       '-f',
       '%p\t%k\t%h\t%s\n',
     ],
-    { encoding: 'utf8' },
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   return out
     .split('\n')
@@ -118,5 +118,25 @@ describe('kafka sink records', () => {
     expect(kcat(topic)).toEqual([
       { p: 0, key: 'user-u1', headers: `kind=test,krange-source=${src}/0/0`, value: 'SHORT' },
     ]);
+  });
+
+  it("sends a task's 3 MB to one partition in requests the broker accepts", async () => {
+    const topic = uniqueName('out');
+    await createTopic(topic, 2);
+    const src = uniqueName('src');
+    await createTopic(src, 2);
+    const rows = sinkRows(
+      schema,
+      Array.from({ length: 3000 }, (_, i) => ({
+        offset: i,
+        partition: 1,
+        row: { user: `u${i}`, big: i, body: 'y'.repeat(1000) },
+      })),
+      src,
+    );
+    expect((await runSinkTask(sink({ topic, partitioner: 'source' }), schema, rows)).rows).toBe(3000);
+    const got = kcat(topic);
+    expect(got).toHaveLength(3000);
+    expect(new Set(got.map((r) => r.p))).toEqual(new Set([1]));
   });
 });

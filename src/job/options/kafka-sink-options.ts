@@ -34,7 +34,7 @@ export const kafkaSinkSchema = options({
   partitioner: z.enum(['default', 'legacy', 'source']).default('default'),
   /** gzip is built in; snappy, lz4 and zstd need a codec registered in kafkajs's CompressionCodecs by the job. */
   compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('none'),
-  /** Records per produce request inside the task's transaction. */
+  /** Most records per produce request inside the task's transaction (a request also stays under 768 KiB). */
   batchSize: z.number().int().positive().default(5000),
   /** Largest record (key + value + headers) produced; a larger one follows onBadRecord. */
   maxMessageBytes: z.number().int().positive().default(1_000_000),

@@ -33,6 +33,11 @@ const COMPRESSION: Record<KafkaSinkSpec['compression'], CompressionTypes> = {
   zstd: CompressionTypes.ZSTD,
 };
 
+/** Bytes of records per produce request (below the broker's default message.max.bytes of 1 MiB). */
+const SEND_MAX_BYTES = 768 * 1024;
+/** Per-record framing in a record batch (length, attributes, deltas, header counts), rounded up. */
+const RECORD_OVERHEAD = 24;
+
 /** What a task writer needs of its KafkaSink. */
 export interface KafkaSinkHandle {
   readonly spec: KafkaSinkSpec;
@@ -83,6 +88,7 @@ function kafkaFailure(sink: KafkaSinkHandle, ctx: TaskContext, what: string, err
 export class KafkaTaskWriter implements SinkTaskWriter {
   private pending: { row: SinkRow; msg: OutMessage }[] = [];
   private readonly started = performance.now();
+  private pendingBytes = 0;
   private rows = 0;
   private bytes = 0;
   private skipped = 0;
@@ -143,7 +149,12 @@ export class KafkaTaskWriter implements SinkTaskWriter {
         );
         continue;
       }
+      // A produce request carries one record batch per partition, and the broker refuses a batch
+      // over its message.max.bytes (1 MiB by default): keep a request well under that, whichever
+      // partitions the records go to.
+      if (this.pendingBytes + bytes + RECORD_OVERHEAD > SEND_MAX_BYTES) await this.flush();
       this.bytes += bytes;
+      this.pendingBytes += bytes + RECORD_OVERHEAD;
       this.pending.push({ row: r, msg });
       if (this.pending.length >= this.sink.spec.batchSize) await this.flush();
     }
@@ -153,6 +164,7 @@ export class KafkaTaskWriter implements SinkTaskWriter {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
+    this.pendingBytes = 0;
     const started = performance.now();
     try {
       await this.txn.send({
