@@ -1,6 +1,6 @@
 // The Kafka sink's records, read back with kcat (read_committed): the row as JSON keyed by a field
 // (int64 exact), or what message(row) returns (key, value, headers); the `source` partitioner keeps
-// the source partition; gzip works; a record over maxMessageBytes follows onBadRecord.
+// the source partition; zstd (built in) works; a record over maxMessageBytes follows onBadRecord.
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kafkaSinkSchema } from '../../src/job/job-spec.ts';
@@ -51,7 +51,7 @@ function kcat(topic: string): { p: number; key: string; headers: string; value: 
 }
 
 describe('kafka sink records', () => {
-  it('produces the JSON of each row keyed by a field, int64 exact, gzip, partition kept with `source`', async () => {
+  it('produces the JSON of each row keyed by a field, int64 exact, zstd, partition kept with `source`', async () => {
     const topic = uniqueName('out');
     await createTopic(topic, 4);
     // The range's marker is an offset commit on the source partition: the source topic must exist.
@@ -66,7 +66,7 @@ describe('kafka sink records', () => {
       src,
     );
     const stats = await runSinkTask(
-      sink({ topic, key: 'user', partitioner: 'source', compression: 'gzip' }),
+      sink({ topic, key: 'user', partitioner: 'source', compression: 'zstd' }),
       schema,
       rows,
     );

@@ -32,7 +32,7 @@ export const kafkaSinkSchema = options({
    * `legacy`: kafkajs's old partitioner; `source`: the source record's partition (modulo the output's).
    */
   partitioner: z.enum(['default', 'legacy', 'source']).default('default'),
-  /** gzip is built in; snappy, lz4 and zstd need a codec registered in kafkajs's CompressionCodecs by the job. */
+  /** Codec of the produced batches; all four are built in (src/kafka/compression.ts). */
   compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('none'),
   /** Most records per produce request inside the task's transaction (a request also stays under 768 KiB). */
   batchSize: z.number().int().positive().default(5000),

@@ -7,10 +7,11 @@
 // so a replay (after a crash between the Kafka commit and krange's own) produces nothing twice.
 // ARCHITECTURE.md walks through the failure timeline. Read the output with read_committed.
 
-import { type Admin, Kafka, logLevel, Partitioners, type ProducerConfig } from 'kafkajs';
+import { type Admin, type Kafka, Partitioners, type ProducerConfig } from 'kafkajs';
 import { Errors } from '../../errors.ts';
 import { serviceEndpoints } from '../../job/endpoints.ts';
 import type { KafkaSinkSpec } from '../../job/job-spec.ts';
+import { createKafka } from '../../kafka/kafka-client.ts';
 import type { Sink, SinkTaskWriter, TaskContext } from '../sink.ts';
 import { type KafkaSinkHandle, KafkaTaskWriter } from './kafka-task-writer.ts';
 
@@ -30,14 +31,8 @@ export class KafkaSink implements Sink, KafkaSinkHandle {
     this.brokers = spec.brokers ?? jobBrokers ?? serviceEndpoints().kafkaBrokers;
     this.name = `kafka:${spec.topic}`;
     this.target = `kafka://${this.brokers[0] ?? ''}/${spec.topic}`;
-    this.kafka = new Kafka({
-      clientId: 'krange-kafka-sink',
-      brokers: this.brokers,
-      connectionTimeout: 5000,
-      requestTimeout: 30_000,
-      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000 },
-      logLevel: logLevel.NOTHING,
-    });
+    // createKafka also registers the snappy, lz4 and zstd codecs with kafkajs.
+    this.kafka = createKafka({ brokers: this.brokers, clientId: 'krange-kafka-sink' });
   }
 
   producerConfig(transactionalId: string): ProducerConfig {
