@@ -4,7 +4,7 @@
 import { basename } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { produceDemo } from '../demo/produce-demo.ts';
-import { Errors, isKrangeError, type KrangeError } from '../errors.ts';
+import { Errors, type KrangeError, toKrangeError } from '../errors.ts';
 import { listJobFiles, loadJob } from '../job/job-loader.ts';
 import { createLogger } from '../logger.ts';
 import { registerIngestCommand } from './commands/ingest.ts';
@@ -12,6 +12,7 @@ import { registerPushCommand } from './commands/push.ts';
 import { planCommand, rerunCommand, resetCommand, runCommand } from './commands/run.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { stateCommand } from './commands/state.ts';
+import { describeFailure } from './failure.ts';
 import { addMetricsOptions, type MetricsFlags, serveMetrics } from './metrics-option.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
@@ -45,6 +46,8 @@ export function buildProgram(): Command {
         'partition, writes Parquet on HDFS, MongoDB and Redis, and commits offsets only after every sink succeeded.',
     )
     .showHelpAfterError()
+    // Before the commands are added, so each inherits it: a usage error exits 2, not commander's 1.
+    .exitOverride()
     .addHelpText(
       'after',
       '\nServices default to the local stack (make services-up); override with KRANGE_KAFKA_BROKERS, KRANGE_WEBHDFS_URL,\n' +
@@ -221,7 +224,6 @@ async function serveJobMetrics(
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -229,12 +231,8 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : EXIT.usage;
       return;
     }
-    if (isKrangeError(err)) {
-      process.stderr.write(`krange: ${err.message}\n`);
-      process.exitCode = exitCodeFor(err);
-      return;
-    }
-    process.stderr.write(`krange: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = EXIT.failed;
+    const e = toKrangeError(err);
+    process.stderr.write(`${describeFailure(e, process.env['KRANGE_LOG_LEVEL'] === 'debug')}\n`);
+    process.exitCode = exitCodeFor(e);
   }
 }
