@@ -20,6 +20,7 @@ const USAGE_ERRORS: [string[], RegExp][] = [
   [['jobs', '--all'], /unknown option '--all'/],
   [['ingest', '--port', 'x'], /--port must be a whole number/],
   [['push'], /required option|missing required argument/],
+  [['serve', '--bogus'], /unknown option '--bogus'/],
   [['no-such-command'], /unknown command 'no-such-command'/],
 ];
 
