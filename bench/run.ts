@@ -193,21 +193,23 @@ await step('sinks', async () => {
     const fn = benches[name];
     if (fn === undefined)
       throw new Error(`unknown sink '${name}' (known: ${Object.keys(benches).join(', ')})`);
+    // The transactional sinks run at most 100k records: their ratio to the raw limit is the figure.
+    const count = name === 'postgres' || name === 'kafka' ? Math.min(n, 100_000) : n;
     try {
       const runs = [];
       for (let rep = 0; rep < config.repeats; rep++)
-        runs.push(await fn(info, n, `${runId}r${rep}`, config.serviceWaitMs));
+        runs.push(await fn(info, count, `${runId}r${rep}`, config.serviceWaitMs));
       results.sinks.push(combineSinkRuns(runs));
     } catch (err) {
       results.sinks.push({
         sink: name,
-        records: n,
+        records: count,
         skipped: `failed: ${(err as Error).message}`,
       });
     }
     save();
   }
-  const bad = results.sinks.filter((s) => s.krange && s.krange.counted !== n);
+  const bad = results.sinks.filter((s) => s.krange && s.krange.counted !== s.records);
   if (bad.length > 0)
     throw new Error(`sink counts differ: ${bad.map((s) => `${s.sink} ${s.krange?.counted}`).join(', ')}`);
 });
