@@ -1,6 +1,8 @@
-// Record value decoders: json (default), string, bytes, or a job's own { name, decode }.
+// Record value decoders: json (default; integers beyond 2^53 arrive as exact BigInts, see
+// exact-json.ts), string, bytes, or a job's own { name, decode }.
 
 import type { JobSpec } from '../job/job-spec.ts';
+import { parseJsonExact } from './exact-json.ts';
 
 export type Decode = (value: Buffer | null) => unknown;
 
@@ -28,7 +30,7 @@ export function decoderFor(spec: JobSpec['decoder']): RecordDecode {
     case 'json':
       return (r) => {
         const t = text(r);
-        return t === null ? null : JSON.parse(t);
+        return t === null ? null : parseJsonExact(t);
       };
     case 'string':
       return text;
