@@ -9,7 +9,8 @@
 import job from '../../jobs/clickstream.ts';
 import { clickEvent } from '../../src/demo/clickstream-events.ts';
 import { validateJob } from '../../src/job/job-loader.ts';
-import { type RawRecord, RecordProcessor } from '../../src/records/record-processor.ts';
+import type { RawRecord } from '../../src/records/record.ts';
+import { RecordProcessor } from '../../src/records/record-processor.ts';
 import type { SinkRow } from '../../src/sinks/sink.ts';
 import { option } from '../lib/args.ts';
 import { summarize } from '../lib/stats.ts';
