@@ -37,6 +37,8 @@ export type {
 export type { FieldType, Schema } from './job/schema.ts';
 export { t } from './job/schema.ts';
 export type { OffsetRange } from './offset-range.ts';
+export type { AvroOptions, AvroSchemaSource } from './records/decoders/avro-decoder.ts';
+export { avro } from './records/decoders/avro-decoder.ts';
 export { hdfsParquet, kafka, mongo, postgres, redis } from './sinks/sink-specs.ts';
 
 /** Loads and validates a job module (a name in ./jobs or a path). */

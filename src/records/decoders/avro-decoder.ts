@@ -1,0 +1,158 @@
+// `decoder: avro({...})`: Avro values, either bare (one schema for the topic) or Confluent-framed
+// (magic byte 0, 4-byte big-endian schema id, then the Avro body) with writer schemas by id from
+// files. A writer schema that differs from the job's reader schema is resolved by Avro's rules
+// (avsc createResolver: added fields with defaults, removed fields, promotions); an incompatible
+// one, an unknown id or a malformed body makes the record bad, with the fields or the id named.
+// avsc is loaded when a job calls avro(), so other jobs never load it.
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Schema as AvroSchema, Resolver, Type } from 'avsc';
+import type { CustomDecoder } from '../../job/job-spec.ts';
+
+const require = createRequire(import.meta.url);
+
+/** A schema as JSON text's object, or the path (or file URL) of an `.avsc` file. */
+export type AvroSchemaSource = AvroSchema | string | URL;
+
+export interface AvroOptions {
+  /**
+   * The reader schema (the job's). Alone: values are bare Avro written with this schema. With
+   * `schemas`: what every writer schema is resolved to (default: the schema of the highest id).
+   */
+  schema?: AvroSchemaSource;
+  /** Writer schemas by Confluent schema id: values are framed (magic byte 0 + 4-byte id). */
+  schemas?: Record<number, AvroSchemaSource>;
+}
+
+type Avsc = typeof import('avsc');
+
+// Avro longs as numbers while exact, else BigInt (as the json decoder does beyond 2^53).
+function exactLongType(avsc: Avsc): Type {
+  return avsc.types.LongType.__with({
+    fromBuffer: (buf: Buffer) => {
+      const b = buf.readBigInt64LE(0);
+      const n = Number(b);
+      return Number.isSafeInteger(n) ? n : b;
+    },
+    toBuffer: (v: number | bigint) => {
+      const buf = Buffer.alloc(8);
+      buf.writeBigInt64LE(BigInt(v));
+      return buf;
+    },
+    fromJSON: (v: number | bigint) => v,
+    toJSON: (v: number | bigint) => Number(v),
+    isValid: (v: unknown) => typeof v === 'bigint' || Number.isSafeInteger(v),
+    compare: (a: number | bigint, b: number | bigint) => (a < b ? -1 : a > b ? 1 : 0),
+  });
+}
+
+function loadSchema(src: AvroSchemaSource): AvroSchema {
+  if (typeof src !== 'string' && !(src instanceof URL)) return src;
+  const path = src instanceof URL ? fileURLToPath(src) : isAbsolute(src) ? src : resolve(src);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as AvroSchema;
+  } catch (err) {
+    throw new Error(`avro(): cannot read the schema file ${path}: ${(err as Error).message}`);
+  }
+}
+
+interface RecordField {
+  name: string;
+  type: Type;
+  defaultValue(): unknown;
+}
+
+function fieldsOf(t: Type): RecordField[] {
+  const f = (t as unknown as { fields?: RecordField[] }).fields;
+  return Array.isArray(f) ? f : [];
+}
+
+/** Why a writer schema cannot be read as the reader's: the fields at fault, by name. */
+export function incompatibility(writer: Type, reader: Type): string {
+  const wf = new Map(fieldsOf(writer).map((f) => [f.name, f]));
+  const problems: string[] = [];
+  for (const r of fieldsOf(reader)) {
+    const w = wf.get(r.name);
+    if (w === undefined) {
+      if (r.defaultValue() === undefined) problems.push(`'${r.name}' is missing and has no default`);
+      continue;
+    }
+    try {
+      r.type.createResolver(w.type);
+    } catch {
+      problems.push(`'${r.name}' is ${w.type.typeName} in the writer, ${r.type.typeName} in the reader`);
+    }
+  }
+  return problems.length > 0
+    ? problems.join('; ')
+    : `'${writer.name ?? writer.typeName}' cannot be read as '${reader.name ?? reader.typeName}'`;
+}
+
+/** A decoder of Avro values for `decoder:` in a job. */
+export function avro(opts: AvroOptions): CustomDecoder {
+  const avsc = require('avsc') as Avsc;
+  const registry: Record<string, Type> = {};
+  const long = exactLongType(avsc);
+  const typeOf = (src: AvroSchemaSource) =>
+    avsc.Type.forSchema(loadSchema(src), { registry: { ...registry, long }, wrapUnions: 'auto' });
+
+  if (opts.schemas === undefined) {
+    if (opts.schema === undefined) throw new Error('avro() needs `schema`, `schemas` or both');
+    const type = typeOf(opts.schema);
+    return {
+      name: 'avro',
+      decode: (value) => {
+        if (value === null) return null;
+        return type.fromBuffer(value);
+      },
+    };
+  }
+
+  const writers = new Map<number, Type>();
+  for (const [id, src] of Object.entries(opts.schemas)) writers.set(Number(id), typeOf(src));
+  if (writers.size === 0) throw new Error('avro({ schemas }) lists no schema');
+  const highest = Math.max(...writers.keys());
+  const reader = opts.schema === undefined ? writers.get(highest)! : typeOf(opts.schema);
+  const known = [...writers.keys()].sort((a, b) => a - b).join(', ');
+  // Resolvers are built on first use of an id and kept: the same incompatibility is reported as
+  // the same error without resolving again.
+  const resolvers = new Map<number, Resolver | Error>();
+
+  function resolverFor(id: number): Resolver {
+    let r = resolvers.get(id);
+    if (r === undefined) {
+      const writer = writers.get(id);
+      if (writer === undefined) {
+        r = new Error(`Avro schema id ${id} is not among avro({ schemas }) (known ids: ${known})`);
+      } else {
+        try {
+          r = reader.createResolver(writer);
+        } catch {
+          r = new Error(
+            `writer schema id ${id} cannot be read with the job's reader schema: ${incompatibility(writer, reader)}`,
+          );
+        }
+      }
+      resolvers.set(id, r);
+    }
+    if (r instanceof Error) throw r;
+    return r;
+  }
+
+  return {
+    name: 'avro',
+    decode: (value) => {
+      if (value === null) return null;
+      if (value.length < 5 || value[0] !== 0) {
+        throw new Error(
+          `not a Confluent-framed value (magic byte ${value[0] ?? 'missing'}, ${value.length} bytes; expected 0 and a 4-byte schema id)`,
+        );
+      }
+      const id = value.readInt32BE(1);
+      return reader.fromBuffer(value.subarray(5), resolverFor(id));
+    },
+  };
+}
