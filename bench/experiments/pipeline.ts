@@ -17,6 +17,8 @@ import { runMeasured } from '../lib/proc-tree.ts';
 import { summarize } from '../lib/stats.ts';
 
 const records = Number(option('--records') ?? 250_000);
+/** The job to run, relative to the copy's root: jobs/clickstream-columns.ts measures the fast path. */
+const jobFile = option('--job') ?? 'jobs/clickstream.ts';
 
 async function child(root: string): Promise<void> {
   const out = mkdtempSync(join(tmpdir(), 'krange-pipeline-'));
@@ -28,7 +30,7 @@ async function child(root: string): Promise<void> {
   const { createSinks } = await imp('src/sinks/sink-factory.ts');
   const { runTask } = await imp('src/worker/task-runner.ts');
   const pino = (await import('pino')).default;
-  const { spec } = await loadJob(join(root, 'jobs/clickstream.ts'));
+  const { spec } = await loadJob(join(root, jobFile));
 
   // What the range reader hands over per record: a FetchedRecord over the fetch buffer (key and
   // value sliced on demand), or, for snapshots from before it existed, kafkajs-style Buffers.
@@ -113,7 +115,17 @@ async function ab(): Promise<void> {
     for (const v of r % 2 === 0 ? variants : [...variants].reverse()) {
       const res = await runMeasured(
         process.execPath,
-        ['--import', 'tsx', import.meta.filename, '--child', v.dir, '--records', String(records)],
+        [
+          '--import',
+          'tsx',
+          import.meta.filename,
+          '--child',
+          v.dir,
+          '--records',
+          String(records),
+          '--job',
+          jobFile,
+        ],
         { env: { ...process.env, ...env.get(v.name) } },
       );
       if (res.code !== 0) throw new Error(`${v.name}: ${res.stderr.slice(-1500)}`);

@@ -29,6 +29,11 @@ export function checkJobAgainstSchema(spec: JobSpec): string[] {
   };
 
   for (const [i, sink] of spec.sinks.entries()) checkSink(sink, `sinks.${i}`, spec, needField, problems);
+  if (spec.columns !== undefined) {
+    if (spec.transform !== undefined)
+      problems.push('columns: a job has either `columns` or `transform`, not both');
+    for (const name of Object.keys(spec.columns)) needField(`columns.${name}`, name, 'column');
+  }
 
   if (spec.aggregate !== undefined) {
     try {

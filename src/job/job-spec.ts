@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Transform } from './job-records.ts';
 import { aggregateSchema } from './options/aggregate-options.ts';
 import { badRecordPolicySchema } from './options/bad-record-policy.ts';
+import { columnsSchema } from './options/columns-options.ts';
 import { decoderSchema } from './options/decoder-options.ts';
 import { kafkaOptionsSchema, startingOffsetsSchema, topicsSchema } from './options/kafka-options.ts';
 import { limitsSchema } from './options/limits-options.ts';
@@ -51,6 +52,13 @@ export const jobSpecSchema = options({
   decoder: decoderSchema,
   /** Runs inside the worker: record -> row | rows | null (drop). Default: the decoded value is the row. */
   transform: fn<Transform>('transform').optional(),
+  /**
+   * The declarative alternative to `transform`: `{ field: 'value_field' | { kafka: 'offset' } }` per
+   * schema field (unnamed fields take the value's field of the same name). With the `json` decoder
+   * krange then reads the wanted fields straight from each value's bytes (`krange plan` says whether
+   * a job gets this fast path, and why not).
+   */
+  columns: columnsSchema.optional(),
   /** The output columns: `{ field: t.utf8(), ... }`. */
   schema: schemaSchema,
   /** Where rows go: `hdfsParquet()`, `mongo()`, `redis()`. */

@@ -31,11 +31,11 @@ export class FetchedRecord implements RawRecord {
     readonly offset: bigint,
     readonly timestamp: number,
     readonly headers: Record<string, string>,
-    private readonly buf: Buffer,
+    readonly buf: Buffer,
     private readonly keyStart: number,
     private readonly keyLength: number,
-    private readonly valueStart: number,
-    private readonly valueLength: number,
+    readonly valueStart: number,
+    readonly valueLength: number,
   ) {}
 
   get key(): Buffer | null {

@@ -264,6 +264,7 @@ function fieldCheck(name: string, ft: FieldType): FieldCheck {
 }
 
 type CheckRow = (row: Record<string, unknown>) => unknown[];
+type CheckValues = (raw: unknown[]) => unknown[];
 
 /**
  * The per-row loop unrolled for one schema: `[c0.check(row["a"]), c1.check(row["b"]), ...]`, so every
@@ -282,21 +283,36 @@ return function checkRow(row) {
   return factory(...checks);
 }
 
+/** The same loop over raw values already in schema order (the fast path's). */
+function compileCheckValues(checks: FieldCheck[]): CheckValues {
+  const params = checks.map((_, c) => `c${c}`);
+  const body = checks.map((_, c) => `c${c}.check(raw[${c}])`).join(',\n    ');
+  const source = `'use strict';
+return function checkValues(raw) {
+  return [
+    ${body}
+  ];
+};`;
+  const factory = new Function(...params, source) as (...c: FieldCheck[]) => CheckValues;
+  return factory(...checks);
+}
+
 /** U+FFFD, which a UTF-8 decoder puts where the bytes were not valid UTF-8. */
 const REPLACEMENT = '\uFFFD';
 
 /** Checks rows against one schema. */
 export class RowChecker {
   readonly check: CheckRow;
+  /** check() of raw values in schema order (a FieldCheck each, the same as check() uses). */
+  readonly checkValues: CheckValues;
   /** utf8 and list<utf8> fields: [index in values, name]. */
   private readonly textFields: [number, string][];
 
   constructor(readonly schema: Schema) {
     const names = Object.keys(schema);
-    this.check = compileCheckRow(
-      names,
-      names.map((n) => fieldCheck(n, schema[n]!)),
-    );
+    const checks = names.map((n) => fieldCheck(n, schema[n]!));
+    this.check = compileCheckRow(names, checks);
+    this.checkValues = compileCheckValues(checks);
     this.textFields = names.flatMap((n, i): [number, string][] => {
       const ft = schema[n]!;
       if (ft.kind === 'utf8') return [[i, n]];

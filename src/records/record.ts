@@ -13,6 +13,10 @@ export interface RawRecord {
   headers: Record<string, string>;
   /** The value as UTF-8 text, straight from the fetch buffer (see kafka/record-batch.ts). */
   valueText?(): string | null;
+  /** The buffer the value lies in, with its start and length (-1: null), for the fast path. */
+  readonly buf?: Buffer;
+  readonly valueStart?: number;
+  readonly valueLength?: number;
 }
 
 export interface BadRecord {

@@ -10,6 +10,7 @@ import { Errors } from '../../errors.ts';
 import { loadJob } from '../../job/job-loader.ts';
 import { type StartingOffsets, startingOffsetsSchema } from '../../job/job-spec.ts';
 import { jobKafka } from '../../kafka/kafka-client.ts';
+import { fastPathEnabled, fastPathRefusal, recordsPathLine } from '../../records/fast-path.ts';
 import { StateStore } from '../../state/state-store.ts';
 import { fmtBytes, fmtInt, fmtRate, fmtSeconds, table } from '../format.ts';
 import { ProgressBar } from '../progress.ts';
@@ -71,8 +72,17 @@ export async function planCommand(jobName: string, flags: { json?: boolean }, lo
             await admin.disconnect();
           }
         })();
+  const refusal = fastPathRefusal(job.spec);
+  const records = recordsPathLine(job.spec);
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ pending: pending !== undefined, ...plan }, null, 2)}\n`);
+    const fastPath = {
+      applies: refusal === undefined,
+      enabled: fastPathEnabled(job.spec),
+      ...(refusal === undefined ? {} : { reason: refusal }),
+    };
+    process.stdout.write(
+      `${JSON.stringify({ pending: pending !== undefined, ...plan, fastPath }, null, 2)}\n`,
+    );
     return;
   }
   const head =
@@ -91,7 +101,8 @@ export async function planCommand(jobName: string, flags: { json?: boolean }, lo
   process.stdout.write(
     `${head}\n${table(['topic', 'partition', 'begin', 'end', 'records', 'tasks'], rows)}\n` +
       `total: ${fmtInt(total)} records in ${plan.tasks.length} task(s)` +
-      `${plan.skipped.length ? `; ${plan.skipped.length} range(s) would be skipped (data loss)` : ''}\n`,
+      `${plan.skipped.length ? `; ${plan.skipped.length} range(s) would be skipped (data loss)` : ''}\n` +
+      `${records}\n`,
   );
 }
 

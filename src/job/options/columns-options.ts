@@ -1,0 +1,28 @@
+// The declarative transform: where each schema field comes from, so krange knows the transform
+// without running JavaScript per record (and can read JSON values straight from their bytes).
+
+import { z } from 'zod';
+import { options } from './strict-options.ts';
+
+/** Kafka record metadata a column can take. */
+export const KAFKA_COLUMNS = ['topic', 'partition', 'offset', 'timestamp', 'key'] as const;
+export type KafkaColumn = (typeof KAFKA_COLUMNS)[number];
+
+export const columnSourceSchema = z.union([
+  /** The value's top-level field of this name (a rename: `user: 'user_id'`). */
+  z.string().min(1),
+  options({
+    /**
+     * Record metadata: `partition` (number), `offset` (exact decimal string), `timestamp` (ms),
+     * `topic`, `key` (UTF-8 text or null).
+     */
+    kafka: z.enum(KAFKA_COLUMNS),
+  }),
+]);
+export type ColumnSource = z.infer<typeof columnSourceSchema>;
+
+/**
+ * Per schema field, where its value comes from; a schema field not named here takes the value's
+ * field of the same name. Instead of `transform`, not beside it.
+ */
+export const columnsSchema = z.record(z.string(), columnSourceSchema);
