@@ -34,6 +34,11 @@ export function checkJobAgainstSchema(spec: JobSpec): string[] {
       problems.push('columns: a job has either `columns` or `transform`, not both');
     for (const name of Object.keys(spec.columns)) needField(`columns.${name}`, name, 'column');
   }
+  if (spec.where !== undefined) {
+    if (spec.transform !== undefined)
+      problems.push('where: a job with a JavaScript `transform` filters there; `where` goes with `columns`');
+    for (const name of Object.keys(spec.where)) needField(`where.${name}`, name, 'filter field');
+  }
 
   if (spec.aggregate !== undefined) {
     try {

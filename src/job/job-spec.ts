@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Transform } from './job-records.ts';
 import { aggregateSchema } from './options/aggregate-options.ts';
 import { badRecordPolicySchema } from './options/bad-record-policy.ts';
-import { columnsSchema } from './options/columns-options.ts';
+import { columnsSchema, whereSchema } from './options/columns-options.ts';
 import { decoderSchema } from './options/decoder-options.ts';
 import { kafkaOptionsSchema, startingOffsetsSchema, topicsSchema } from './options/kafka-options.ts';
 import { limitsSchema } from './options/limits-options.ts';
@@ -59,6 +59,12 @@ export const jobSpecSchema = options({
    * a job gets this fast path, and why not).
    */
   columns: columnsSchema.optional(),
+  /**
+   * Declarative filter: keep a record only when every condition holds on its schema field's value
+   * as read: `{ country: { in: ['US', 'DE'] }, referrer: { not: null } }` (a missing field is null).
+   * Not with a JavaScript `transform` (filter there).
+   */
+  where: whereSchema.optional(),
   /** The output columns: `{ field: t.utf8(), ... }`. */
   schema: schemaSchema,
   /** Where rows go: `hdfsParquet()`, `mongo()`, `redis()`. */

@@ -149,3 +149,60 @@ describe('fast path', () => {
       expect(fp.extract(record(Buffer.from(s), 1n), '1')).toBe(DECLINE);
   });
 });
+
+describe('where', () => {
+  const filtered = validateJob(
+    {
+      name: 'filtered',
+      topics: ['t'],
+      schema: { id: t.int64(), country: t.utf8(), referrer: t.nullable(t.utf8()), part: t.int32() },
+      columns: { part: { kafka: 'partition' } },
+      where: { country: { in: ['US', 'DE'] }, referrer: { not: null }, part: 3 },
+      sinks: [hdfsParquet({ path: '/tmp/x' })],
+    },
+    'test',
+  );
+  const values = [
+    '{"id":1,"country":"US","referrer":"r"}',
+    '{"id":2,"country":"FR","referrer":"r"}',
+    '{"id":3,"country":"DE","referrer":null}',
+    '{"id":4,"country":"DE"}',
+    '{"id":5,"country":"DE","referrer":"x","extra":[1]}',
+    '{"id":6,"country":7,"referrer":"x"}',
+  ];
+
+  it('keeps only the records every condition holds for, on both paths alike', () => {
+    const before = process.env['KRANGE_FAST_PATH'];
+    process.env['KRANGE_FAST_PATH'] = '1';
+    const fast = new RecordProcessor(filtered);
+    process.env['KRANGE_FAST_PATH'] = '0';
+    const slow = new RecordProcessor(filtered);
+    if (before === undefined) delete process.env['KRANGE_FAST_PATH'];
+    else process.env['KRANGE_FAST_PATH'] = before;
+    const kept = (p: RecordProcessor) =>
+      values.map((v, i) => {
+        const res = p.process(record(Buffer.from(v), BigInt(i)));
+        return res.ok ? res.rows.map((r) => r.values) : res.bad.reason;
+      });
+    expect(kept(fast)).toEqual(kept(slow));
+    expect(kept(slow)).toEqual([[[1, 'US', 'r', 3]], [], [], [], [[5, 'DE', 'x', 3]], []]);
+  });
+
+  it('is refused beside a JavaScript transform, and must name schema fields', () => {
+    expect(() =>
+      validateJob(
+        {
+          name: 'bad',
+          topics: ['t'],
+          schema: { id: t.int64() },
+          transform: (r: { value: unknown }) => r.value as Record<string, unknown>,
+          where: { idd: 1 },
+          sinks: [hdfsParquet({ path: '/tmp/x' })],
+        },
+        'test',
+      ),
+    ).toThrow(
+      /where: a job with a JavaScript `transform`[\s\S]*where\.idd: filter field 'idd' is not in the schema/,
+    );
+  });
+});

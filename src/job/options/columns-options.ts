@@ -26,3 +26,23 @@ export type ColumnSource = z.infer<typeof columnSourceSchema>;
  * field of the same name. Instead of `transform`, not beside it.
  */
 export const columnsSchema = z.record(z.string(), columnSourceSchema);
+
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+export type FilterScalar = z.infer<typeof scalar>;
+
+export const conditionSchema = z.union([
+  /** Equal to this value (`country: 'US'`, `referrer: null`). */
+  scalar,
+  /** One of these values. */
+  options({ in: z.array(scalar).min(1) }),
+  /** Anything but this value (`referrer: { not: null }`). */
+  options({ not: scalar }),
+]);
+export type Condition = z.infer<typeof conditionSchema>;
+
+/**
+ * Keeps a record only when every condition holds, per schema field, on the value as read (before
+ * the schema check): `{ country: { in: ['US', 'DE'] }, referrer: { not: null } }`. A missing field
+ * counts as null. With `columns` (or no transform), not with a JavaScript transform.
+ */
+export const whereSchema = z.record(z.string(), conditionSchema);
