@@ -39,6 +39,9 @@ export { t } from './job/schema.ts';
 export type { OffsetRange } from './offset-range.ts';
 export type { AvroOptions, AvroSchemaSource } from './records/decoders/avro-decoder.ts';
 export { avro } from './records/decoders/avro-decoder.ts';
+export type { JsonSchemaOptions } from './records/decoders/json-schema-decoder.ts';
+export { jsonSchema } from './records/decoders/json-schema-decoder.ts';
+export type { RegistryOptions } from './records/decoders/schema-registry.ts';
 export { hdfsParquet, kafka, mongo, postgres, redis } from './sinks/sink-specs.ts';
 
 /** Loads and validates a job module (a name in ./jobs or a path). */

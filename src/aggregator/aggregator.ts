@@ -351,6 +351,11 @@ class Aggregator {
       // Stale: fetched before a seek still pending, or in an older generation (kafkajs settles a
       // generation's batches before rejoining, so this is a guard, not a path taken).
       if (this.stopping || st === undefined || generation !== this.generation || p.isStale()) return;
+      const ready = this.processor.prepare(p.batch.messages.map((m) => ({ value: m.value ?? null })));
+      if (ready !== undefined) {
+        await ready;
+        if (this.stopping || generation !== this.generation || p.isStale()) return;
+      }
       this.consume(st, p);
     } catch (err) {
       // Rebalance errors from heartbeat() go back to kafkajs, which rejoins; anything else stops us.

@@ -33,4 +33,10 @@ export type Transform<V = unknown> = (record: DecodedRecord<V>) => TransformResu
 export interface CustomDecoder {
   name: string;
   decode: (value: Buffer | null) => unknown;
+  /**
+   * Called with a batch's values before any of them is decoded, so decode() can stay synchronous
+   * (e.g. fetching schemas from a registry). A throw fails the batch (a KrangeError's `retriable`
+   * decides whether the task is retried).
+   */
+  prepare?: (values: (Buffer | null)[]) => Promise<void>;
 }

@@ -101,6 +101,7 @@ export class RecordProcessor {
   private readonly checker: RowChecker;
   private readonly rejectInvalidUtf8: boolean;
   private readonly names: string[];
+  private readonly prepareValues: ((values: (Buffer | null)[]) => Promise<void>) | undefined;
 
   /** Set when the job can read its fields straight from the bytes (fast-path.ts). */
   private readonly fast: FastPath | undefined;
@@ -109,6 +110,7 @@ export class RecordProcessor {
 
   constructor(spec: JobSpec) {
     this.decode = decoderFor(spec.decoder);
+    this.prepareValues = typeof spec.decoder === 'object' ? spec.decoder.prepare : undefined;
     this.transform = spec.transform ?? columnsTransform(spec);
     // Off unless asked for: on the demo events the scanner measured ~20% slower than JSON.parse
     // (BENCHMARKS.md), so it stays opt-in until it writes Arrow buffers without JS strings.
@@ -119,6 +121,14 @@ export class RecordProcessor {
     // Only where the value's bytes are the text: a binary value (bytes, a custom decoder) is not UTF-8.
     this.rejectInvalidUtf8 =
       spec.invalidUtf8 === 'badRecord' && (spec.decoder === 'json' || spec.decoder === 'string');
+  }
+
+  /**
+   * To await before processing a batch when the decoder prepares batches (schemas fetched from a
+   * registry); undefined otherwise, so the common path awaits nothing.
+   */
+  prepare(records: readonly { readonly value: Buffer | null }[]): Promise<void> | undefined {
+    return this.prepareValues?.(records.map((r) => r.value));
   }
 
   process(r: RawRecord): Processed {

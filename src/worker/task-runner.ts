@@ -88,6 +88,8 @@ export async function runTask(t: TaskRun): Promise<TaskResultJson> {
     for (const sink of t.sinks) writers.push(await sink.open(ctx));
     for await (const batch of t.reader.read(range, t.signal)) {
       if (t.signal?.aborted) throw Errors.aborted(`task ${t.taskId} cancelled`);
+      const ready = t.processor.prepare(batch);
+      if (ready !== undefined) await ready;
       for (const rec of batch) {
         records++;
         const before = pending.length;

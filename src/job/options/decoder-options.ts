@@ -9,6 +9,8 @@ const customDecoderSchema = options({
   name: z.string(),
   /** value bytes (null for a tombstone) -> decoded value; a throw makes the record bad. */
   decode: fn<(value: Buffer | null) => unknown>('decoder.decode'),
+  /** Awaited with a batch's values before they are decoded (schema fetches); optional. */
+  prepare: fn<(values: (Buffer | null)[]) => Promise<void>>('decoder.prepare').optional(),
 });
 
 /** `json` (default), `string`, `bytes`, or `{ name, decode }`. */

@@ -11,6 +11,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Schema as AvroSchema, Resolver, Type } from 'avsc';
 import type { CustomDecoder } from '../../job/job-spec.ts';
+import { frameId, frameIds, type RegistryOptions, SchemaRegistryClient, UNKNOWN } from './schema-registry.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -25,6 +26,11 @@ export interface AvroOptions {
   schema?: AvroSchemaSource;
   /** Writer schemas by Confluent schema id: values are framed (magic byte 0 + 4-byte id). */
   schemas?: Record<number, AvroSchemaSource>;
+  /**
+   * A Confluent schema registry (URL or options): framed values' writer schemas are fetched by id,
+   * once per worker. Without `schema` each value is read with its own writer schema.
+   */
+  registry?: string | RegistryOptions;
 }
 
 type Avsc = typeof import('avsc');
@@ -99,8 +105,13 @@ export function avro(opts: AvroOptions): CustomDecoder {
   const typeOf = (src: AvroSchemaSource) =>
     avsc.Type.forSchema(loadSchema(src), { registry: { ...registry, long }, wrapUnions: 'auto' });
 
+  if (opts.registry !== undefined) {
+    if (opts.schemas !== undefined) throw new Error('avro() takes `schemas` or `registry`, not both');
+    return registryAvro(typeOf, opts.registry, opts.schema);
+  }
   if (opts.schemas === undefined) {
-    if (opts.schema === undefined) throw new Error('avro() needs `schema`, `schemas` or both');
+    if (opts.schema === undefined)
+      throw new Error('avro() needs `schema`, `schemas`, `registry`, or `schema` with one of them');
     const type = typeOf(opts.schema);
     return {
       name: 'avro',
@@ -125,17 +136,10 @@ export function avro(opts: AvroOptions): CustomDecoder {
     let r = resolvers.get(id);
     if (r === undefined) {
       const writer = writers.get(id);
-      if (writer === undefined) {
-        r = new Error(`Avro schema id ${id} is not among avro({ schemas }) (known ids: ${known})`);
-      } else {
-        try {
-          r = reader.createResolver(writer);
-        } catch {
-          r = new Error(
-            `writer schema id ${id} cannot be read with the job's reader schema: ${incompatibility(writer, reader)}`,
-          );
-        }
-      }
+      r =
+        writer === undefined
+          ? new Error(`Avro schema id ${id} is not among avro({ schemas }) (known ids: ${known})`)
+          : resolveWriter(writer, reader, id);
       resolvers.set(id, r);
     }
     if (r instanceof Error) throw r;
@@ -146,13 +150,70 @@ export function avro(opts: AvroOptions): CustomDecoder {
     name: 'avro',
     decode: (value) => {
       if (value === null) return null;
-      if (value.length < 5 || value[0] !== 0) {
-        throw new Error(
-          `not a Confluent-framed value (magic byte ${value[0] ?? 'missing'}, ${value.length} bytes; expected 0 and a 4-byte schema id)`,
-        );
-      }
-      const id = value.readInt32BE(1);
+      const id = frameId(value);
       return reader.fromBuffer(value.subarray(5), resolverFor(id));
+    },
+  };
+}
+
+function resolveWriter(writer: Type, reader: Type, id: number): Resolver | Error {
+  try {
+    return reader.createResolver(writer);
+  } catch {
+    return new Error(
+      `writer schema id ${id} cannot be read with the job's reader schema: ${incompatibility(writer, reader)}`,
+    );
+  }
+}
+
+/** Writer schemas from a registry: prepare() fetches a batch's new ids, decode() stays synchronous. */
+function registryAvro(
+  typeOf: (src: AvroSchemaSource) => Type,
+  registry: string | RegistryOptions,
+  readerSource: AvroSchemaSource | undefined,
+): CustomDecoder {
+  const client = new SchemaRegistryClient(typeof registry === 'string' ? { url: registry } : registry);
+  const reader = readerSource === undefined ? undefined : typeOf(readerSource);
+  const ready = new Map<number, { type: Type; resolver?: Resolver } | Error>();
+  return {
+    name: 'avro',
+    prepare: async (values) => {
+      const missing = [...frameIds(values)].filter((id) => !ready.has(id));
+      await Promise.all(
+        missing.map(async (id) => {
+          const s = await client.schemaById(id);
+          if (s === UNKNOWN) {
+            ready.set(id, new Error(`Avro schema id ${id} is not in the schema registry`));
+            return;
+          }
+          if (s.schemaType !== 'AVRO') {
+            ready.set(id, new Error(`schema id ${id} is ${s.schemaType} in the registry, not AVRO`));
+            return;
+          }
+          if (s.references.length > 0) {
+            ready.set(
+              id,
+              new Error(`schema id ${id} has schema references, which krange does not resolve yet`),
+            );
+            return;
+          }
+          const type = typeOf(JSON.parse(s.schema) as AvroSchema);
+          if (reader === undefined) ready.set(id, { type });
+          else {
+            const r = resolveWriter(type, reader, id);
+            ready.set(id, r instanceof Error ? r : { type: reader, resolver: r });
+          }
+        }),
+      );
+    },
+    decode: (value) => {
+      if (value === null) return null;
+      const id = frameId(value);
+      const w = ready.get(id);
+      if (w === undefined)
+        throw new Error(`schema id ${id} was not fetched (the decoder's prepare() did not run)`);
+      if (w instanceof Error) throw w;
+      return w.type.fromBuffer(value.subarray(5), w.resolver);
     },
   };
 }
