@@ -41,6 +41,8 @@ export type { AvroOptions, AvroSchemaSource } from './records/decoders/avro-deco
 export { avro } from './records/decoders/avro-decoder.ts';
 export type { JsonSchemaOptions } from './records/decoders/json-schema-decoder.ts';
 export { jsonSchema } from './records/decoders/json-schema-decoder.ts';
+export type { ProtobufOptions } from './records/decoders/protobuf-decoder.ts';
+export { protobuf } from './records/decoders/protobuf-decoder.ts';
 export type { RegistryOptions } from './records/decoders/schema-registry.ts';
 export { hdfsParquet, kafka, mongo, postgres, redis } from './sinks/sink-specs.ts';
 

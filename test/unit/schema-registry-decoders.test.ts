@@ -14,6 +14,7 @@ import { t } from '../../src/index.ts';
 import { validateJob } from '../../src/job/job-loader.ts';
 import { avro } from '../../src/records/decoders/avro-decoder.ts';
 import { jsonSchema } from '../../src/records/decoders/json-schema-decoder.ts';
+import { protobuf } from '../../src/records/decoders/protobuf-decoder.ts';
 import { SchemaRegistryClient } from '../../src/records/decoders/schema-registry.ts';
 import { RecordProcessor } from '../../src/records/record-processor.ts';
 
@@ -127,6 +128,43 @@ describe('schema registry decoders', () => {
     await p.prepare([rec]);
     const out = p.process(rec);
     expect(out.ok && out.rows[0]?.values).toEqual([3, 'c', 'unknown']);
+  });
+
+  it('protobuf({ registry }) follows the message-index path and keeps 64-bit integers exact', async () => {
+    const r = await registry();
+    const pb = require('protobufjs') as typeof import('protobufjs');
+    const proto = JSON.parse(readFileSync(`${DIR}/schemas-ids-6.json`, 'utf8')).schema as string;
+    const root = pb.parse(proto, { keepCase: true }).root;
+    const Event = root.lookupType('shop.Event');
+    const Line = root.lookupType('shop.Event.Line');
+    const body = Buffer.from(
+      Event.encode(
+        Event.fromObject({
+          id: '9223372036854775807',
+          name: 'n',
+          kind: 'B',
+          lines: [{ qty: '18446744073709551615' }, { qty: 3 }],
+        }),
+      ).finish(),
+    );
+    // Event is the second top-level message: path [1] = count 1, index 1, both zig-zag varints.
+    const event = Buffer.concat([frame(6, Buffer.from([2, 2])), body]);
+    const line = Buffer.concat([
+      frame(6, Buffer.from([4, 2, 0])),
+      Buffer.from(Line.encode({ qty: 7 }).finish()),
+    ]);
+    const d = protobuf({ registry: r.url });
+    await d.prepare!([event, line]);
+    expect(d.decode(event)).toEqual({
+      id: 9223372036854775807n,
+      name: 'n',
+      kind: 'B',
+      lines: [{ qty: 18446744073709551615n }, { qty: 3 }],
+    });
+    expect(d.decode(line)).toEqual({ qty: 7 });
+    const avroId = frame(1, Buffer.from([0]));
+    await d.prepare!([avroId]);
+    expect(() => d.decode(avroId)).toThrow(/schema id 1 is AVRO in the registry, not PROTOBUF/);
   });
 
   it('reads the latest version of a subject', async () => {
