@@ -24,7 +24,8 @@ import { metricsEnabled } from '../metrics/registry.ts';
 import { rangeFromJson } from '../offset-range.ts';
 import { removeTemporary } from '../sinks/parquet/parquet-temporary.ts';
 import { JobLock } from '../state/job-lock.ts';
-import { type OffsetsFile, StateStore, type TaskResultJson } from '../state/state-store.ts';
+import { type OffsetsFile, StateStore } from '../state/state-store.ts';
+import type { TaskResult } from '../worker/messages.ts';
 import { WorkerPool } from '../worker/worker-pool.ts';
 import { buildPlan, isNoop } from './build-plan.ts';
 import { ProgressWriter } from './progress-file.ts';
@@ -95,7 +96,7 @@ async function executeTasks(
   store: StateStore,
   plan: Pick<OffsetsFile, 'tasks' | 'iteration'>,
   opts: RunOptions,
-): Promise<TaskResultJson[]> {
+): Promise<TaskResult[]> {
   if (plan.tasks.length === 0) return [];
   const name = job.spec.name;
   const started = performance.now();
@@ -174,7 +175,7 @@ async function clearTemporary(job: LoadedJob, iteration: number): Promise<void> 
   }
 }
 
-function totals(results: TaskResultJson[]) {
+function totals(results: TaskResult[]) {
   return results.reduce(
     (a, r) => ({
       records: a.records + r.records,

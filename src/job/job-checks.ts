@@ -4,8 +4,8 @@
 
 import { planAggregate } from '../aggregator/aggregate-plan.ts';
 import { isKrangeError } from '../errors.ts';
-import { compileKeyTemplate } from '../sinks/redis/redis-encoding.ts';
 import type { JobSpec, SinkSpec } from './job-spec.ts';
+import { compileKeyTemplate } from './key-template.ts';
 import { closestKey } from './options/strict-options.ts';
 import { describeType } from './schema.ts';
 

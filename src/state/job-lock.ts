@@ -12,7 +12,7 @@ import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, sta
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Errors } from '../errors.ts';
-import { writeFileAtomic } from './state-store.ts';
+import { writeFileAtomic } from './atomic-write.ts';
 
 const LOCK_VERSION = 1;
 

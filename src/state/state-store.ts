@@ -7,20 +7,11 @@
 // parse is refused with a clear error: krange never resets state silently.
 
 import { randomUUID } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { Errors, isKrangeError } from '../errors.ts';
+import { writeFileAtomic } from './atomic-write.ts';
 import { commitMismatch } from './commit-check.ts';
 
 const STATE_VERSION = 1;
@@ -121,26 +112,6 @@ export type SkippedRangeJson = z.infer<typeof skippedJson>;
 
 export function stateRoot(): string {
   return process.env['KRANGE_STATE_DIR'] ?? 'state';
-}
-
-/** Writes a file so that readers see the old or the new content, never a torn one. */
-export function writeFileAtomic(path: string, content: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dfd = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
 }
 
 export class StateStore {

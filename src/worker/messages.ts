@@ -3,7 +3,31 @@
 
 import type { SerializedError } from '../errors.ts';
 import type { OffsetRangeJson } from '../offset-range.ts';
-import type { TaskResultJson } from '../state/state-store.ts';
+
+/** What a sink wrote for one task. */
+export interface SinkTaskResult {
+  rows: number;
+  bytes: number;
+  durationMs: number;
+}
+
+/**
+ * What a worker reports for a finished task. The driver stores it as is in the commit file, whose
+ * schema (state-store.ts) must accept it: the compiler checks that where the driver writes it.
+ */
+export interface TaskResult extends OffsetRangeJson {
+  id: string;
+  records: number;
+  rows: number;
+  bytes: number;
+  badRecords: number;
+  /** Final locations written (files) or targets (collection, key prefix). */
+  files: string[];
+  durationMs: number;
+  attempts: number;
+  /** By sink name. */
+  sinks: Record<string, SinkTaskResult>;
+}
 
 export interface WorkerInit {
   modulePath: string;
@@ -24,5 +48,5 @@ export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'init-failed'; error: SerializedError }
   | { type: 'progress'; taskId: string; records: number }
-  | { type: 'done'; taskId: string; result: TaskResultJson }
+  | { type: 'done'; taskId: string; result: TaskResult }
   | { type: 'failed'; taskId: string; error: SerializedError };

@@ -11,7 +11,7 @@ import { badRecordError, type DeadLetterTarget } from '../records/dead-letter.ts
 import type { BadRecord } from '../records/record.ts';
 import type { RecordProcessor } from '../records/record-processor.ts';
 import type { Sink, SinkRow, SinkTaskWriter, TaskContext } from '../sinks/sink.ts';
-import type { TaskResultJson } from '../state/state-store.ts';
+import type { TaskResult } from './messages.ts';
 
 export interface TaskRun {
   job: JobSpec;
@@ -36,7 +36,7 @@ const SINK_FLUSH_MS = 500;
 /** Bad records kept in memory per task before the task fails regardless of policy. */
 const MAX_BAD_RECORDS_BUFFERED = 100_000;
 
-export async function runTask(t: TaskRun): Promise<TaskResultJson> {
+export async function runTask(t: TaskRun): Promise<TaskResult> {
   const started = performance.now();
   const { range } = t;
   const policy = t.job.onBadRecord;
@@ -123,7 +123,7 @@ export async function runTask(t: TaskRun): Promise<TaskResultJson> {
     // After the sinks' commits, which may still report refused rows. A failure here fails the task,
     // and its retry rewrites the same (idempotent) outputs.
     if (t.deadLetter !== undefined) await t.deadLetter.write(t.job.name, t.iteration, t.taskId, bad);
-    const sinks: TaskResultJson['sinks'] = {};
+    const sinks: TaskResult['sinks'] = {};
     let bytes = 0;
     const files: string[] = [];
     stats.forEach((s, i) => {

@@ -8,8 +8,7 @@ import type { Logger } from 'pino';
 import { deserializeError, type ErrorCode, Errors, type KrangeError } from '../errors.ts';
 import { LogEvents } from '../log-events.ts';
 import { type OffsetRange, rangeToJson } from '../offset-range.ts';
-import type { TaskResultJson } from '../state/state-store.ts';
-import type { DriverMessage, WorkerInit, WorkerMessage } from './messages.ts';
+import type { DriverMessage, TaskResult, WorkerInit, WorkerMessage } from './messages.ts';
 
 export interface PoolTask {
   taskId: string;
@@ -26,7 +25,7 @@ export interface PoolOptions {
   logger: Logger;
   backoffMs?: number;
   onProgress?: (taskId: string, records: number) => void;
-  onTaskDone?: (result: TaskResultJson) => void;
+  onTaskDone?: (result: TaskResult) => void;
   /** An attempt was handed to a worker (progress file, busy-worker gauge). */
   onTaskStart?: (taskId: string, attempt: number) => void;
   /** An attempt failed; `retried` tells whether another attempt follows (retry and sink-error counters). */
@@ -120,14 +119,14 @@ export class WorkerPool {
    * of `signal` rejects at once with KRANGE_ABORTED: running tasks are told to cancel and close()
    * stops their workers, so nothing they were writing gets committed.
    */
-  run(iteration: number, tasks: PoolTask[], signal?: AbortSignal): Promise<TaskResultJson[]> {
+  run(iteration: number, tasks: PoolTask[], signal?: AbortSignal): Promise<TaskResult[]> {
     const { logger } = this.opts;
     const queue = tasks.map((task) => ({ task, attempt: 1 }));
-    const results = new Map<string, TaskResultJson>();
+    const results = new Map<string, TaskResult>();
     const timers = new Set<NodeJS.Timeout>();
     let failure: KrangeError | undefined;
 
-    return new Promise<TaskResultJson[]>((resolve, reject) => {
+    return new Promise<TaskResult[]>((resolve, reject) => {
       const inFlight = (): number => this.slots.filter((s) => s.busy !== undefined).length;
       const settle = (): void => {
         if (failure !== undefined) {

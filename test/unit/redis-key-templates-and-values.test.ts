@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { redisSinkSchema } from '../../src/job/job-spec.ts';
+import { compileKeyTemplate, type KeyTemplate, keyTemplateError } from '../../src/job/key-template.ts';
 import { t as types } from '../../src/job/schema.ts';
 import {
   checkedObject,
   classifyReplies,
-  compileKeyTemplate,
   hashFields,
   isRejection,
   isTransientRedisError,
-  type KeyTemplate,
-  keyTemplateError,
   MissingField,
   redisValue,
   renderKey,

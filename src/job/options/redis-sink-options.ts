@@ -2,7 +2,7 @@
 // TTL, pipelining, and connection options for Sentinel or Cluster.
 
 import { z } from 'zod';
-import { keyTemplateError } from '../../sinks/redis/redis-encoding.ts';
+import { keyTemplateError } from '../key-template.ts';
 import { options } from './strict-options.ts';
 
 export const redisSinkSchema = options({

@@ -2,67 +2,15 @@
 // the schema-checked row as Redis strings (JSON that survives bigint), hash fields for `hset`, and
 // which errors are worth a retry.
 
+import type { KeyTemplate } from '../../job/key-template.ts';
 import type { FieldType, Schema } from '../../job/schema.ts';
 import { formatTimestamp } from '../../records/time.ts';
 import type { SinkRow } from '../sink.ts';
-
-type Part = { literal: string } | { field: string };
-
-export interface KeyTemplate {
-  source: string;
-  parts: Part[];
-  fields: string[];
-}
 
 /** A row field the key template or valueField needs is missing or null. */
 export class MissingField extends Error {
   constructor(readonly field: string) {
     super(`the row has no value for '${field}'`);
-  }
-}
-
-/**
- * Parses `{field}` placeholders; `{{` and `}}` stand for literal braces (for Redis Cluster hash tags:
- * `cart:{{{user_id}}}` gives `cart:{42}`). Throws an Error naming the problem.
- */
-export function compileKeyTemplate(source: string): KeyTemplate {
-  const parts: Part[] = [];
-  let lit = '';
-  let i = 0;
-  while (i < source.length) {
-    const c = source[i]!;
-    const next = source[i + 1];
-    if ((c === '{' && next === '{') || (c === '}' && next === '}')) {
-      lit += c;
-      i += 2;
-    } else if (c === '{') {
-      const close = source.indexOf('}', i + 1);
-      const name = close < 0 ? '' : source.slice(i + 1, close);
-      if (close < 0 || name === '' || name.includes('{')) {
-        throw new Error(`unclosed or empty placeholder at position ${i} (write '{{' for a literal '{')`);
-      }
-      if (lit !== '') parts.push({ literal: lit });
-      lit = '';
-      parts.push({ field: name });
-      i = close + 1;
-    } else if (c === '}') {
-      throw new Error(`unmatched '}' at position ${i} (write '}}' for a literal '}')`);
-    } else {
-      lit += c;
-      i++;
-    }
-  }
-  if (lit !== '') parts.push({ literal: lit });
-  return { source, parts, fields: parts.flatMap((p) => ('field' in p ? [p.field] : [])) };
-}
-
-/** The template's problem, or undefined when it is valid (for option validation). */
-export function keyTemplateError(source: string): string | undefined {
-  try {
-    compileKeyTemplate(source);
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
   }
 }
 

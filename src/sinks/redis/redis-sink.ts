@@ -29,16 +29,15 @@ import {
 import { Errors, type KrangeError } from '../../errors.ts';
 import { serviceEndpoints } from '../../job/endpoints.ts';
 import type { RedisSinkSpec } from '../../job/job-spec.ts';
+import { compileKeyTemplate, type KeyTemplate } from '../../job/key-template.ts';
 import { LogEvents } from '../../log-events.ts';
 import { withRetries, writeFailure } from '../../retry.ts';
 import type { Sink, SinkRow, SinkTaskStats, SinkTaskWriter, TaskContext } from '../sink.ts';
 import {
   checkedObject,
   classifyReplies,
-  compileKeyTemplate,
   hashFields,
   isTransientRedisError,
-  type KeyTemplate,
   MissingField,
   redisValue,
   renderKey,

@@ -1,0 +1,45 @@
+// The aggregator's periodic `aggregate.lag` line: per owned partition its position and lag behind
+// the high watermark of the last batch, and the consume and flush rates since the previous line.
+
+import type { Logger } from 'pino';
+import { LogEvents } from '../log-events.ts';
+import type { PartitionState } from './partition-state.ts';
+
+export interface LagSources {
+  states: () => Iterable<PartitionState>;
+  /** Records consumed and flushed since start, and whether flushes are failing. */
+  counters: () => { consumed: number; flushed: number; flushFailing: boolean };
+  log: Logger;
+}
+
+/** Logs `aggregate.lag` every intervalMs until the returned stop function is called. */
+export function startLagReport(s: LagSources, intervalMs: number): () => void {
+  let last = { at: Date.now(), ...s.counters() };
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const c = s.counters();
+    const secs = Math.max((now - last.at) / 1000, 0.001);
+    const partitions = [...s.states()].map((st) => ({
+      topic: st.topic,
+      partition: st.partition,
+      offset: st.position.toString(),
+      lag:
+        st.highWatermark === null
+          ? null
+          : (st.highWatermark > st.position ? st.highWatermark - st.position : 0n).toString(),
+    }));
+    s.log.info(
+      {
+        event: LogEvents.aggregateLag,
+        partitions,
+        recordsPerSec: Math.round((c.consumed - last.consumed) / secs),
+        flushedPerSec: Math.round((c.flushed - last.flushed) / secs),
+        flushFailing: c.flushFailing,
+      },
+      'aggregate progress',
+    );
+    last = { at: now, ...c };
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
