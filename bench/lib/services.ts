@@ -20,7 +20,10 @@ export function webhdfs(): WebHdfsClient {
 async function probe(name: ServiceName): Promise<void> {
   switch (name) {
     case 'kafka': {
-      const admin = createKafka({ clientId: 'krange-bench-probe' }).admin();
+      const admin = createKafka({
+        brokers: serviceEndpoints().kafkaBrokers,
+        clientId: 'krange-bench-probe',
+      }).admin();
       await admin.connect();
       try {
         await admin.listTopics();

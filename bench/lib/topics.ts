@@ -4,6 +4,7 @@
 import pino from 'pino';
 import { clickEvent } from '../../src/demo/clickstream-events.ts';
 import { produceDemo } from '../../src/demo/produce-demo.ts';
+import { serviceEndpoints } from '../../src/job/endpoints.ts';
 import { createKafka } from '../../src/kafka/kafka-client.ts';
 
 export interface TopicInfo {
@@ -19,7 +20,7 @@ export function benchTopic(records: number): string {
 }
 
 export async function topicInfo(topic: string): Promise<TopicInfo | undefined> {
-  const admin = createKafka({ clientId: 'krange-bench' }).admin();
+  const admin = createKafka({ brokers: serviceEndpoints().kafkaBrokers, clientId: 'krange-bench' }).admin();
   await admin.connect();
   try {
     if (!(await admin.listTopics()).includes(topic)) return undefined;
@@ -47,6 +48,7 @@ export async function ensureDemoTopic(topic: string, records: number, partitions
   if (have < records) {
     process.stderr.write(`[bench] producing ${records - have} events to ${topic} (not timed)\n`);
     const r = await produceDemo({
+      brokers: serviceEndpoints().kafkaBrokers,
       topic,
       records: records - have,
       partitions,

@@ -14,6 +14,7 @@ import pino from 'pino';
 import clickstream from '../../jobs/clickstream.ts';
 import { defaultTable } from '../../src/aggregator/aggregate-plan.ts';
 import { clickEvent } from '../../src/demo/clickstream-events.ts';
+import { serviceEndpoints } from '../../src/job/endpoints.ts';
 import { createKafka } from '../../src/kafka/kafka-client.ts';
 import { ROOT } from '../lib/engines.ts';
 import { type Measured, type RunResult, startMeasured } from '../lib/proc-tree.ts';
@@ -201,7 +202,11 @@ export async function benchFreshness(
   const topic = `bench-agg-live-${o.runId}`;
   const partitions = 8;
   await dropJob(db, job);
-  const kafka = createKafka({ clientId: 'krange-bench-live', logger: pino({ level: 'error' }) });
+  const kafka = createKafka({
+    brokers: serviceEndpoints().kafkaBrokers,
+    clientId: 'krange-bench-live',
+    logger: pino({ level: 'error' }),
+  });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });

@@ -96,7 +96,7 @@ export async function benchKafka(
 ): Promise<SinkBench> {
   const down = await waitForService('kafka', waitMs);
   if (down) return { sink: 'kafka', records: n, skipped: down };
-  const kafka = createKafka({ clientId: 'krange-bench' });
+  const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: 'krange-bench' });
   const admin = kafka.admin();
   await admin.connect();
   const out = `bench-out-${runId}`;

@@ -26,7 +26,6 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Errors, type KrangeError, toKrangeError } from '../errors.ts';
-import { serviceEndpoints } from '../job/endpoints.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import { jobKafka } from '../kafka/kafka-client.ts';
 import { LogEvents } from '../log-events.ts';
@@ -100,21 +99,25 @@ class Aggregator {
     this.flushRecords = agg.flushRecords;
     this.log = opts.logger.child({ job: this.spec.name, aggregate: this.plan.table });
     this.store = new AggregateStore(this.plan, {
-      url: agg.pgUrl ?? serviceEndpoints().pgUrl,
+      url: agg.pgUrl ?? opts.job.endpoints.pgUrl,
       poolSize: agg.poolSize,
       statementTimeout: agg.statementTimeout,
       logger: this.log,
     });
     this.processor = new RecordProcessor(this.spec);
-    this.kafka = jobKafka(this.spec, this.log);
-    this.deadLetters = new DeadLetters(this.spec, () => {
-      this.producer ??= (async () => {
-        const p = this.kafka.producer({ allowAutoTopicCreation: false });
-        await p.connect();
-        return p;
-      })();
-      return this.producer;
-    });
+    this.kafka = jobKafka(opts.job, this.log);
+    this.deadLetters = new DeadLetters(
+      this.spec,
+      () => {
+        this.producer ??= (async () => {
+          const p = this.kafka.producer({ allowAutoTopicCreation: false });
+          await p.connect();
+          return p;
+        })();
+        return this.producer;
+      },
+      opts.job.endpoints,
+    );
     this.flusher = new Flusher({
       plan: this.plan,
       store: this.store,

@@ -4,6 +4,7 @@
 // keyed by their coordinates (a compacted topic keeps one copy).
 
 import type { Producer } from 'kafkajs';
+import type { ServiceEndpoints } from '../job/endpoints.ts';
 import type { JobSpec } from '../job/job-spec.ts';
 import { CODEC } from '../kafka/compression.ts';
 import { type DeadLetterTarget, deadLetterTarget } from '../records/dead-letter.ts';
@@ -17,8 +18,9 @@ export class DeadLetters {
   constructor(
     private readonly spec: JobSpec,
     private readonly producer: () => Promise<Producer>,
+    endpoints: ServiceEndpoints,
   ) {
-    this.bad = deadLetterTarget(spec.onBadRecord, producer);
+    this.bad = deadLetterTarget(spec.onBadRecord, producer, endpoints);
     const late = spec.aggregate?.late;
     this.lateTopic = typeof late === 'object' ? late.deadLetter.topic : undefined;
     this.lateCompression = typeof late === 'object' ? CODEC[late.deadLetter.compression] : CODEC.none;

@@ -2,7 +2,6 @@
 // Kafka's high watermark (the lag), the partition's watermark and its counters. Reads only.
 
 import pg from 'pg';
-import { serviceEndpoints } from '../job/endpoints.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import { fetchWatermarks, jobKafka, resolveTopics } from '../kafka/kafka-client.ts';
 import { tpKey } from './partition-state.ts';
@@ -29,10 +28,10 @@ export interface StatusRow {
 export async function aggregatorStatus(job: LoadedJob): Promise<StatusRow[]> {
   const { spec } = job;
   const client = new pg.Client({
-    connectionString: spec.aggregate?.pgUrl ?? serviceEndpoints().pgUrl,
+    connectionString: spec.aggregate?.pgUrl ?? job.endpoints.pgUrl,
     connectionTimeoutMillis: 5000,
   });
-  const admin = jobKafka(spec).admin();
+  const admin = jobKafka(job).admin();
   await client.connect();
   try {
     await admin.connect();

@@ -22,7 +22,7 @@ import {
 import { commitToGroup } from '../metrics/commit-to-group.ts';
 import { metricsEnabled } from '../metrics/registry.ts';
 import { rangeFromJson } from '../offset-range.ts';
-import { removeTemporary } from '../sinks/parquet/parquet-temporary.ts';
+import { prepareSinks } from '../sinks/sink-factory.ts';
 import { JobLock } from '../state/job-lock.ts';
 import { type OffsetsFile, StateStore } from '../state/state-store.ts';
 import type { TaskResult } from '../worker/messages.ts';
@@ -67,7 +67,7 @@ export async function withAdmin<T>(
   logger: Logger,
   fn: (admin: Admin) => Promise<T>,
 ): Promise<T> {
-  const admin = jobKafka(job.spec, logger).admin();
+  const admin = jobKafka(job, logger).admin();
   try {
     await admin.connect();
   } catch (err) {
@@ -101,7 +101,7 @@ async function executeTasks(
   const name = job.spec.name;
   const started = performance.now();
   const entry = workerBundle(job.modulePath, opts.logger);
-  await clearTemporary(job, plan.iteration);
+  await prepareSinks(job.spec.sinks, job.spec.name, plan.iteration, job.endpoints);
   const size = Math.max(
     1,
     Math.min(opts.workers ?? job.spec.limits.workers ?? availableParallelism(), plan.tasks.length),
@@ -115,6 +115,7 @@ async function executeTasks(
   recordWorkers(name, 0, size);
   const pool = await WorkerPool.start({
     modulePath: job.modulePath,
+    endpoints: job.endpoints,
     entry: await entry,
     size,
     attempts: job.spec.limits.taskAttempts,
@@ -165,13 +166,6 @@ async function executeTasks(
     shown?.close();
     recordWorkers(name, 0, 0);
     await pool.close();
-  }
-}
-
-/** Clears leftovers of killed attempts of this iteration from every Parquet sink's _temporary. */
-async function clearTemporary(job: LoadedJob, iteration: number): Promise<void> {
-  for (const s of job.spec.sinks) {
-    if (s.kind === 'parquet') await removeTemporary(s, job.spec.name, iteration);
   }
 }
 

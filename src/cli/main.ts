@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { produceDemo } from '../demo/produce-demo.ts';
 import { Errors, type KrangeError, toKrangeError } from '../errors.ts';
+import { serviceEndpoints } from '../job/endpoints.ts';
 import { listJobFiles, loadJob } from '../job/job-loader.ts';
 import { createLogger } from '../logger.ts';
 import { registerIngestCommand } from './commands/ingest.ts';
@@ -136,6 +137,7 @@ export function buildProgram(): Command {
     .option('--if-empty', 'produce only when the topic holds no records')
     .action(async (flags: { records: number; topic: string; partitions: number; ifEmpty?: boolean }) => {
       const r = await produceDemo({
+        brokers: serviceEndpoints().kafkaBrokers,
         topic: flags.topic,
         records: flags.records,
         partitions: flags.partitions,

@@ -6,6 +6,7 @@ import { tableFromIPC } from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
 import { Errors } from '../errors.ts';
 import { resolveLocation } from '../fs/resolve-location.ts';
+import { serviceEndpoints } from '../job/endpoints.ts';
 import { StateStore } from '../state/state-store.ts';
 
 export interface ParquetInfo {
@@ -33,7 +34,7 @@ export async function parquetInfo(job: string, root: string, path: string): Prom
   const store = new StateStore(job, root);
   const found = findFile(store, path);
   if (found === undefined) throw Errors.usage(`'${path}' is not a Parquet file written by job '${job}'`);
-  const { fs } = resolveLocation(found.sink.slice('parquet:'.length));
+  const { fs } = resolveLocation(found.sink.slice('parquet:'.length), serviceEndpoints());
   const bytes = await fs.readFile(path);
   const file = new Uint8Array(bytes);
   const wasmTable = pw.readParquet(file);

@@ -13,7 +13,7 @@ export interface ProduceDemoOptions {
   /** Produce only when the topic holds no records. */
   ifEmpty: boolean;
   logger: Logger;
-  brokers?: string[];
+  brokers: string[];
 }
 
 export interface ProduceDemoResult {

@@ -1,19 +1,21 @@
-// Picks the OutputFs for a sink path: `webhdfs:///p` uses KRANGE_WEBHDFS_URL, `webhdfs://host:port/p`
+// Picks the OutputFs for a sink path: `webhdfs:///p` uses the configured WebHDFS (KRANGE_WEBHDFS_URL), `webhdfs://host:port/p`
 // names the NameNode, `file:///p` or a plain path is the local disk.
 
 import { Errors } from '../errors.ts';
-import { serviceEndpoints } from '../job/endpoints.ts';
+import type { ServiceEndpoints } from '../job/endpoints.ts';
 import { LocalFs } from './local-fs.ts';
 import type { ResolvedLocation } from './output-fs.ts';
 import { WebHdfsClient } from './webhdfs-client.ts';
 import { WebHdfsFs } from './webhdfs-fs.ts';
 
-export function resolveLocation(location: string): ResolvedLocation {
+export function resolveLocation(
+  location: string,
+  endpoints: Pick<ServiceEndpoints, 'webhdfsUrl' | 'hdfsUser'>,
+): ResolvedLocation {
   const m = /^(webhdfs|hdfs):\/\/([^/]*)(\/.*)$/.exec(location);
   if (m) {
-    const env = serviceEndpoints();
-    const url = m[2] ? `http://${m[2]}` : env.webhdfsUrl;
-    return { fs: new WebHdfsFs(new WebHdfsClient({ url, user: env.hdfsUser })), path: m[3] ?? '/' };
+    const url = m[2] ? `http://${m[2]}` : endpoints.webhdfsUrl;
+    return { fs: new WebHdfsFs(new WebHdfsClient({ url, user: endpoints.hdfsUser })), path: m[3] ?? '/' };
   }
   if (/^[a-z]+:\/\//.test(location) && !location.startsWith('file://')) {
     throw Errors.config(`unsupported location '${location}': use webhdfs://, file:// or a local path`);

@@ -75,7 +75,7 @@ export interface RunningGateway {
 }
 
 export async function startGateway(
-  cfg: IngestConfig,
+  cfg: IngestConfig & { brokers: string[] },
   logger: Logger,
   schemas?: IngestSchemas,
 ): Promise<RunningGateway> {

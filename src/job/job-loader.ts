@@ -5,6 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Errors } from '../errors.ts';
+import { type ServiceEndpoints, serviceEndpoints } from './endpoints.ts';
 import { checkJobAgainstSchema } from './job-checks.ts';
 import { type JobSpec, jobSpecSchema } from './job-spec.ts';
 import { describeIssues } from './options/config-issues.ts';
@@ -13,6 +14,8 @@ export interface LoadedJob {
   spec: JobSpec;
   /** Absolute path of the module, so workers can import the same file. */
   modulePath: string;
+  /** Where the services are, resolved once when the job was loaded (the edge) and passed down. */
+  endpoints: ServiceEndpoints;
 }
 
 export function jobsDir(): string {
@@ -72,7 +75,14 @@ function loaderFor(modulePath: string): Promise<void> | undefined {
   return typeScriptLoader;
 }
 
-export async function loadJob(nameOrPath: string): Promise<LoadedJob> {
+/**
+ * Imports and validates a job module. `endpoints` defaults to the KRANGE_* variables read now: the
+ * one place the driver reads them; workers receive the driver's through their init message.
+ */
+export async function loadJob(
+  nameOrPath: string,
+  endpoints: ServiceEndpoints = serviceEndpoints(),
+): Promise<LoadedJob> {
   const modulePath = resolveJobPath(nameOrPath);
   let mod = preloaded.get(modulePath);
   if (mod === undefined) {
@@ -85,11 +95,15 @@ export async function loadJob(nameOrPath: string): Promise<LoadedJob> {
       });
     }
   }
-  return jobFromModule(mod, modulePath);
+  return jobFromModule(mod, modulePath, endpoints);
 }
 
 /** A job from an imported job module (its default export, or `job`), validated. */
-export function jobFromModule(mod: Record<string, unknown>, modulePath: string): LoadedJob {
+export function jobFromModule(
+  mod: Record<string, unknown>,
+  modulePath: string,
+  endpoints: ServiceEndpoints,
+): LoadedJob {
   const raw = mod['default'] ?? mod['job'];
   if (raw === undefined) {
     throw Errors.config(
@@ -99,5 +113,5 @@ export function jobFromModule(mod: Record<string, unknown>, modulePath: string):
       },
     );
   }
-  return { spec: validateJob(raw, modulePath), modulePath };
+  return { spec: validateJob(raw, modulePath), modulePath, endpoints };
 }

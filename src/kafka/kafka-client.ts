@@ -5,23 +5,18 @@
 import { type Admin, Kafka, type LogEntry, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Errors } from '../errors.ts';
-import { serviceEndpoints } from '../job/endpoints.ts';
+import type { ServiceEndpoints } from '../job/endpoints.ts';
 import type { JobSpec } from '../job/job-spec.ts';
 import type { PartitionWatermarks } from '../plan/planner.ts';
 import { registerKafkajsCodecs } from './compression.ts';
 
-export function createKafka(opts: {
-  brokers?: string[] | undefined;
-  clientId: string;
-  logger?: Logger;
-}): Kafka {
-  const brokers = opts.brokers ?? serviceEndpoints().kafkaBrokers;
+export function createKafka(opts: { brokers: string[]; clientId: string; logger?: Logger }): Kafka {
   const log = opts.logger;
   // Every kafkajs client krange makes reads (and can write) snappy, lz4 and zstd batches.
   registerKafkajsCodecs();
   return new Kafka({
     clientId: opts.clientId,
-    brokers,
+    brokers: opts.brokers,
     connectionTimeout: 5000,
     requestTimeout: 30_000,
     retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000 },
@@ -37,9 +32,18 @@ export function createKafka(opts: {
   });
 }
 
-export function jobKafka(spec: JobSpec, logger?: Logger): Kafka {
+/** The job's own brokers, else the configured ones. */
+export function jobBrokers(spec: JobSpec, endpoints: Pick<ServiceEndpoints, 'kafkaBrokers'>): string[] {
+  return spec.kafka.brokers ?? endpoints.kafkaBrokers;
+}
+
+export function jobKafka(
+  job: { spec: JobSpec; endpoints: Pick<ServiceEndpoints, 'kafkaBrokers'> },
+  logger?: Logger,
+): Kafka {
+  const { spec } = job;
   return createKafka({
-    brokers: spec.kafka.brokers,
+    brokers: jobBrokers(spec, job.endpoints),
     clientId: spec.kafka.clientId ?? `krange-${spec.name}`,
     ...(logger ? { logger } : {}),
   });

@@ -5,6 +5,7 @@
 
 import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
+import { serviceEndpoints } from '../job/endpoints.ts';
 import { createKafka, fetchWatermarks } from '../kafka/kafka-client.ts';
 import { StateStore } from '../state/state-store.ts';
 
@@ -51,7 +52,10 @@ export class PositionTracker {
     const key = brokers?.join(',') ?? '';
     let a = this.admins.get(key);
     if (a === undefined) {
-      const admin = createKafka({ brokers, clientId: 'krange-positions' }).admin();
+      const admin = createKafka({
+        brokers: brokers ?? serviceEndpoints().kafkaBrokers,
+        clientId: 'krange-positions',
+      }).admin();
       a = admin.connect().then(() => admin);
       a.catch(() => this.admins.delete(key));
       this.admins.set(key, a);

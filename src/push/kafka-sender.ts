@@ -12,7 +12,7 @@ export class KafkaSender implements Sender {
 
   constructor(
     private readonly topic: string,
-    private readonly brokers: string[] | undefined,
+    private readonly brokers: string[],
     private readonly logger: Logger,
   ) {
     this.target = `kafka (topic ${topic})`;

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import type { Producer } from 'kafkajs';
 import { Errors } from '../errors.ts';
 import { resolveLocation } from '../fs/resolve-location.ts';
+import type { ServiceEndpoints } from '../job/endpoints.ts';
 import type { BadRecordPolicy } from '../job/job-spec.ts';
 import { CODEC } from '../kafka/compression.ts';
 import type { BadRecord } from './record.ts';
@@ -44,6 +45,7 @@ function toJsonLine(job: string, b: BadRecord): string {
 export function deadLetterTarget(
   policy: BadRecordPolicy,
   producer: () => Promise<Producer>,
+  endpoints: Pick<ServiceEndpoints, 'webhdfsUrl' | 'hdfsUser'>,
 ): DeadLetterTarget | undefined {
   if (typeof policy === 'string') return undefined;
   const dl = policy.deadLetter;
@@ -73,7 +75,7 @@ export function deadLetterTarget(
       async close() {},
     };
   }
-  const loc = resolveLocation(dl.path);
+  const loc = resolveLocation(dl.path, endpoints);
   return {
     async write(job, iteration, taskId, records) {
       if (records.length === 0) return;

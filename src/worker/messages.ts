@@ -2,6 +2,7 @@
 // boundary serialised ({code, message, details, retriable}) and are recognised by code.
 
 import type { SerializedError } from '../errors.ts';
+import type { ServiceEndpoints } from '../job/endpoints.ts';
 import type { OffsetRangeJson } from '../offset-range.ts';
 
 /** What a sink wrote for one task. */
@@ -31,6 +32,8 @@ export interface TaskResult extends OffsetRangeJson {
 
 export interface WorkerInit {
   modulePath: string;
+  /** The driver's endpoints: a worker never reads the environment itself. */
+  endpoints: ServiceEndpoints;
   workerIndex: number;
 }
 

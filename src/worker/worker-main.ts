@@ -6,9 +6,8 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { Producer } from 'kafkajs';
 import { serializeError } from '../errors.ts';
-import { serviceEndpoints } from '../job/endpoints.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
-import { jobKafka } from '../kafka/kafka-client.ts';
+import { jobBrokers, jobKafka } from '../kafka/kafka-client.ts';
 import { FetchRangeReader } from '../kafka/range-reader.ts';
 import { createLogger } from '../logger.ts';
 import { rangeFromJson } from '../offset-range.ts';
@@ -36,24 +35,29 @@ async function main(
   load: (init: WorkerInit) => Promise<LoadedJob> | LoadedJob,
 ): Promise<void> {
   const logger = createLogger(`worker-${init.workerIndex}`).child({ worker: init.workerIndex });
-  const { spec } = await load(init);
+  const job = await load(init);
+  const { spec, endpoints } = job;
   const reader = new FetchRangeReader({
-    brokers: spec.kafka.brokers ?? serviceEndpoints().kafkaBrokers,
+    brokers: jobBrokers(spec, endpoints),
     clientId: spec.kafka.clientId ?? `krange-${spec.name}-w${init.workerIndex}`,
     isolation: spec.kafka.isolation,
     fetchMaxBytes: spec.limits.fetchMaxBytes,
   });
   const processor = new RecordProcessor(spec);
-  const sinks = await createSinks(spec.sinks, spec.kafka.brokers);
+  const sinks = await createSinks(spec.sinks, endpoints, spec.kafka.brokers);
   let producer: Promise<Producer> | undefined;
-  const deadLetter = deadLetterTarget(spec.onBadRecord, () => {
-    producer ??= (async () => {
-      const p = jobKafka(spec, logger).producer({ allowAutoTopicCreation: false });
-      await p.connect();
-      return p;
-    })();
-    return producer;
-  });
+  const deadLetter = deadLetterTarget(
+    spec.onBadRecord,
+    () => {
+      producer ??= (async () => {
+        const p = jobKafka(job, logger).producer({ allowAutoTopicCreation: false });
+        await p.connect();
+        return p;
+      })();
+      return producer;
+    },
+    endpoints,
+  );
   const controllers = new Map<string, AbortController>();
 
   port.on('message', (msg: DriverMessage) => {

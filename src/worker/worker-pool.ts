@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { deserializeError, type ErrorCode, Errors, type KrangeError } from '../errors.ts';
+import type { ServiceEndpoints } from '../job/endpoints.ts';
 import { LogEvents } from '../log-events.ts';
 import { type OffsetRange, rangeToJson } from '../offset-range.ts';
 import type { DriverMessage, TaskResult, WorkerInit, WorkerMessage } from './messages.ts';
@@ -17,6 +18,7 @@ export interface PoolTask {
 
 export interface PoolOptions {
   modulePath: string;
+  endpoints: ServiceEndpoints;
   /** The workers' entry module: a bundle from worker-bundle.ts, else worker-entry.mjs (tsx). */
   entry?: string;
   size: number;
@@ -74,7 +76,11 @@ export class WorkerPool {
   }
 
   private spawn(index: number): Promise<Slot> {
-    const init: WorkerInit = { modulePath: this.opts.modulePath, workerIndex: index };
+    const init: WorkerInit = {
+      modulePath: this.opts.modulePath,
+      endpoints: this.opts.endpoints,
+      workerIndex: index,
+    };
     // Workers allocate several short-lived objects per record (decoded JSON, rows, Buffers): with
     // V8's default 16 MiB semi-spaces they scavenge constantly and promote rows that die soon after.
     // 32 MiB semi-spaces (96 MB young generation), measured (BENCHMARKS.md):

@@ -4,6 +4,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { runAggregator } from '../../src/aggregator/aggregator.ts';
+import { serviceEndpoints } from '../../src/job/endpoints.ts';
 import { validateJob } from '../../src/job/job-loader.ts';
 import { createLogger } from '../../src/logger.ts';
 import { makeAggJob } from '../fixtures/jobs/agg-events.ts';
@@ -32,7 +33,11 @@ afterEach(async () => {
 
 function run(f: AggFixture, signal?: AbortSignal): Promise<void> {
   return runAggregator({
-    job: { spec: validateJob(makeAggJob(f.env), AGG_JOB), modulePath: AGG_JOB },
+    job: {
+      spec: validateJob(makeAggJob(f.env), AGG_JOB),
+      modulePath: AGG_JOB,
+      endpoints: serviceEndpoints(),
+    },
     logger: createLogger('aggregate-test').child({ test: 'bad-records' }),
     sessionTimeout: 6000,
     heartbeatInterval: 500,

@@ -5,6 +5,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { runAggregator } from '../../src/aggregator/aggregator.ts';
+import { serviceEndpoints } from '../../src/job/endpoints.ts';
 import { validateJob } from '../../src/job/job-loader.ts';
 import { createLogger } from '../../src/logger.ts';
 import { makeAggJob } from '../fixtures/jobs/agg-events.ts';
@@ -92,7 +93,11 @@ describe('aggregator', () => {
 
     const ac = new AbortController();
     const run = runAggregator({
-      job: { spec: validateJob(makeAggJob(f.env), AGG_JOB), modulePath: AGG_JOB },
+      job: {
+        spec: validateJob(makeAggJob(f.env), AGG_JOB),
+        modulePath: AGG_JOB,
+        endpoints: serviceEndpoints(),
+      },
       logger: createLogger('aggregate-test').child({ test: 'late' }),
       signal: ac.signal,
       sessionTimeout: 6000,

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runAggregator } from '../../src/aggregator/aggregator.ts';
 import { aggregatorStatus } from '../../src/aggregator/status.ts';
+import { serviceEndpoints } from '../../src/job/endpoints.ts';
 import { validateJob } from '../../src/job/job-loader.ts';
 import { createLogger } from '../../src/logger.ts';
 import { makeAggJob } from '../fixtures/jobs/agg-events.ts';
@@ -36,7 +37,11 @@ describe('aggregator', () => {
     const first = genEvents(random, 60_000, T0);
     await produceAgg(f, first);
 
-    const job = { spec: validateJob(makeAggJob(f.env), AGG_JOB), modulePath: AGG_JOB };
+    const job = {
+      spec: validateJob(makeAggJob(f.env), AGG_JOB),
+      modulePath: AGG_JOB,
+      endpoints: serviceEndpoints(),
+    };
     const ac = new AbortController();
     let flushed = 0;
     const started = performance.now();

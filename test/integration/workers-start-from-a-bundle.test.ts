@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { workerBundle } from '../../src/bundle/worker-bundle.ts';
+import { serviceEndpoints } from '../../src/job/endpoints.ts';
 import { batchFixture, EVENTS_JOB, expectExactlyOnce, produceEvents } from '../helpers/batch.ts';
 import { cli } from '../helpers/cli.ts';
 
@@ -25,7 +26,10 @@ describe('worker bundle', () => {
       readdirSync(join(a!, '..')).filter((f) => f.startsWith('chunk-') && f.endsWith('.mjs')).length,
     ).toBeGreaterThan(0);
     const msg = await new Promise<{ type: string }>((resolve, reject) => {
-      const w = new Worker(a!, { workerData: { modulePath: EVENTS_JOB, workerIndex: 0 }, execArgv: [] });
+      const w = new Worker(a!, {
+        workerData: { modulePath: EVENTS_JOB, endpoints: serviceEndpoints(), workerIndex: 0 },
+        execArgv: [],
+      });
       w.once('message', (m: { type: string }) => {
         void w.terminate();
         resolve(m);
@@ -54,7 +58,10 @@ describe('worker bundle', () => {
       expect(bundle).toBeDefined();
       expect(bundle!.startsWith(dir)).toBe(false);
       const msg = await new Promise<{ type: string; error?: { message: string } }>((res, rej) => {
-        const w = new Worker(bundle!, { workerData: { modulePath: job, workerIndex: 0 }, execArgv: [] });
+        const w = new Worker(bundle!, {
+          workerData: { modulePath: job, endpoints: serviceEndpoints(), workerIndex: 0 },
+          execArgv: [],
+        });
         w.once('message', (m: { type: string; error?: { message: string } }) => {
           void w.terminate();
           res(m);

@@ -2,6 +2,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { runScheduler } from '../../src/batch/scheduler.ts';
 import { isKrangeError } from '../../src/errors.ts';
+import { serviceEndpoints } from '../../src/job/endpoints.ts';
 import { validateJob } from '../../src/job/job-loader.ts';
 import { t } from '../../src/job/schema.ts';
 
@@ -18,7 +19,7 @@ function job(schedule: { cron: string; timezone?: string } | undefined) {
     },
     'test',
   );
-  return { spec, modulePath: '/jobs/sched.ts' };
+  return { spec, modulePath: '/jobs/sched.ts', endpoints: serviceEndpoints({}) };
 }
 
 async function refusal(jobs: ReturnType<typeof job>[]) {

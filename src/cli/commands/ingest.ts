@@ -4,6 +4,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 import { type IngestConfigInput, resolveIngestConfig } from '../../ingest/ingest-config.ts';
+import { serviceEndpoints } from '../../job/endpoints.ts';
 
 const num =
   (name: string) =>
@@ -116,7 +117,10 @@ export function registerIngestCommand(program: Command, logger: Logger): void {
         { configFile: flags.config },
       );
       const { startGateway } = await import('../../ingest/server.ts');
-      const running = await startGateway(cfg, logger);
+      const running = await startGateway(
+        { ...cfg, brokers: cfg.brokers ?? serviceEndpoints().kafkaBrokers },
+        logger,
+      );
       process.stdout.write(`krange ingest listening on ${running.url}\n`);
       await new Promise<void>((resolve) => {
         const onSignal = (sig: string) => {

@@ -5,6 +5,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 import { Errors } from '../../errors.ts';
+import { serviceEndpoints } from '../../job/endpoints.ts';
 
 const num =
   (name: string) =>
@@ -76,7 +77,11 @@ export function registerPushCommand(program: Command, logger: Logger): void {
         });
       } else {
         const { KafkaSender } = await import('../../push/kafka-sender.ts');
-        sender = new KafkaSender(flags.topic, flags.brokers?.split(','), logger);
+        sender = new KafkaSender(
+          flags.topic,
+          flags.brokers?.split(',') ?? serviceEndpoints().kafkaBrokers,
+          logger,
+        );
       }
       const abort = new AbortController();
       const onSignal = () => {

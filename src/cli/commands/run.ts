@@ -64,7 +64,7 @@ export async function planCommand(jobName: string, flags: { json?: boolean }, lo
     pending !== undefined
       ? store.readOffsets(pending)
       : await (async () => {
-          const admin = jobKafka(job.spec, logger).admin();
+          const admin = jobKafka(job, logger).admin();
           await admin.connect();
           try {
             return await buildPlan(admin, job.spec, store, (store.latestIteration() ?? -1) + 1);

@@ -30,7 +30,7 @@ export function jobApi(app: FastifyInstance, ctx: ConsoleContext): void {
     const store = new StateStore(job.spec.name, ctx.stateRoot);
     const pending = store.pendingIteration();
     if (pending !== undefined) return sendJson(reply, { pending: true, ...store.readOffsets(pending) });
-    const admin = jobKafka(job.spec).admin();
+    const admin = jobKafka(job).admin();
     await admin.connect();
     try {
       const plan = await buildPlan(admin, job.spec, store, (store.latestIteration() ?? -1) + 1);

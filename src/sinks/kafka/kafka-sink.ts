@@ -9,7 +9,6 @@
 
 import { type Admin, type Kafka, Partitioners, type ProducerConfig } from 'kafkajs';
 import { Errors } from '../../errors.ts';
-import { serviceEndpoints } from '../../job/endpoints.ts';
 import type { KafkaSinkSpec } from '../../job/job-spec.ts';
 import { createKafka } from '../../kafka/kafka-client.ts';
 import type { Sink, SinkTaskWriter, TaskContext } from '../sink.ts';
@@ -26,9 +25,10 @@ export class KafkaSink implements Sink, KafkaSinkHandle {
 
   constructor(
     readonly spec: KafkaSinkSpec,
-    jobBrokers?: string[],
+    /** The job's brokers, else the configured ones: the output cluster when the spec names none. */
+    defaultBrokers: string[],
   ) {
-    this.brokers = spec.brokers ?? jobBrokers ?? serviceEndpoints().kafkaBrokers;
+    this.brokers = spec.brokers ?? defaultBrokers;
     this.name = `kafka:${spec.topic}`;
     this.target = `kafka://${this.brokers[0] ?? ''}/${spec.topic}`;
     // createKafka also registers the snappy, lz4 and zstd codecs with kafkajs.

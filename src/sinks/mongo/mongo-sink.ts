@@ -21,7 +21,6 @@
 
 import { BSON, type Collection, MongoBulkWriteError, MongoClient, type WriteConcernSettings } from 'mongodb';
 import { Errors, type KrangeError } from '../../errors.ts';
-import { serviceEndpoints } from '../../job/endpoints.ts';
 import type { MongoSinkSpec } from '../../job/job-spec.ts';
 import { LogEvents } from '../../log-events.ts';
 import { withRetries, writeFailure } from '../../retry.ts';
@@ -77,7 +76,8 @@ export class MongoSink implements Sink {
 
   constructor(
     readonly spec: MongoSinkSpec,
-    mongoUrl: string = serviceEndpoints().mongoUrl,
+    /** The configured server (KRANGE_MONGO_URL), used when the spec names none. */
+    mongoUrl: string,
   ) {
     this.url = spec.url ?? mongoUrl;
     this.name = `mongo:${spec.database}.${spec.collection}`;

@@ -8,6 +8,7 @@ import type { RecordBatch } from 'apache-arrow';
 import { Errors, KrangeError } from '../../errors.ts';
 import type { OutputFs } from '../../fs/output-fs.ts';
 import { resolveLocation } from '../../fs/resolve-location.ts';
+import type { ServiceEndpoints } from '../../job/endpoints.ts';
 import type { ParquetSinkSpec } from '../../job/job-spec.ts';
 import type { Sink, SinkRow, SinkTaskStats, SinkTaskWriter, TaskContext } from '../sink.ts';
 import { RowBatcher } from './arrow-columns.ts';
@@ -31,9 +32,12 @@ export class ParquetSink implements Sink {
   private readonly fs: OutputFs;
   private readonly base: string;
 
-  constructor(readonly spec: ParquetSinkSpec) {
+  constructor(
+    readonly spec: ParquetSinkSpec,
+    endpoints: Pick<ServiceEndpoints, 'webhdfsUrl' | 'hdfsUser'>,
+  ) {
     this.name = `parquet:${spec.path}`;
-    const loc = resolveLocation(spec.path);
+    const loc = resolveLocation(spec.path, endpoints);
     this.fs = loc.fs;
     this.base = loc.path;
   }

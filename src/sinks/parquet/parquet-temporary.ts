@@ -1,7 +1,8 @@
 // Where Parquet sinks stage files, and the driver's clean-up of killed attempts. Kept apart from
-// hdfs-parquet.ts so the driver does not load Arrow and the WebAssembly encoder just to clean up.
+// parquet-sink.ts so the driver does not load Arrow and the WebAssembly encoder just to clean up.
 
 import { resolveLocation } from '../../fs/resolve-location.ts';
+import type { ServiceEndpoints } from '../../job/endpoints.ts';
 import type { ParquetSinkSpec } from '../../job/job-spec.ts';
 import { joinPath } from './parquet-paths.ts';
 
@@ -10,7 +11,12 @@ export function temporaryDir(base: string, job: string, iteration: number): stri
 }
 
 /** Removes what killed attempts of an iteration left under _temporary (the caller holds the job lock). */
-export async function removeTemporary(spec: ParquetSinkSpec, job: string, iteration: number): Promise<void> {
-  const loc = resolveLocation(spec.path);
+export async function removeTemporary(
+  spec: ParquetSinkSpec,
+  job: string,
+  iteration: number,
+  endpoints: Pick<ServiceEndpoints, 'webhdfsUrl' | 'hdfsUser'>,
+): Promise<void> {
+  const loc = resolveLocation(spec.path, endpoints);
   await loc.fs.delete(temporaryDir(loc.path, job, iteration), true);
 }

@@ -8,7 +8,6 @@
 
 import pg from 'pg';
 import { Errors } from '../../errors.ts';
-import { serviceEndpoints } from '../../job/endpoints.ts';
 import type { PostgresSinkSpec } from '../../job/job-spec.ts';
 import type { Schema } from '../../job/schema.ts';
 import { withRetries, writeFailure } from '../../retry.ts';
@@ -40,7 +39,8 @@ export class PostgresSink implements Sink {
 
   constructor(
     readonly spec: PostgresSinkSpec,
-    pgUrl: string = serviceEndpoints().pgUrl,
+    /** The configured server (KRANGE_PG_URL), used when the spec names none. */
+    pgUrl: string,
   ) {
     const url = spec.url ?? pgUrl;
     this.table = qualified(spec);

@@ -27,7 +27,6 @@ import {
   type Result,
 } from 'ioredis';
 import { Errors, type KrangeError } from '../../errors.ts';
-import { serviceEndpoints } from '../../job/endpoints.ts';
 import type { RedisSinkSpec } from '../../job/job-spec.ts';
 import { compileKeyTemplate, type KeyTemplate } from '../../job/key-template.ts';
 import { LogEvents } from '../../log-events.ts';
@@ -103,7 +102,8 @@ export class RedisSink implements Sink {
 
   constructor(
     readonly spec: RedisSinkSpec,
-    redisUrl: string = serviceEndpoints().redisUrl,
+    /** The configured server (KRANGE_REDIS_URL), used when the spec names none. */
+    redisUrl: string,
   ) {
     this.url = spec.url ?? redisUrl;
     try {
