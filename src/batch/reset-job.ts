@@ -8,10 +8,10 @@ import { Errors } from '../errors.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import type { StartingOffsets } from '../job/job-spec.ts';
 import { schemaHash } from '../job/schema.ts';
+import { jobWatermarks, startingPositions } from '../kafka/offset-reader.ts';
 import { rangeToJson, tpKey } from '../offset-range.ts';
 import type { PartitionWatermarks } from '../plan/planner.ts';
 import { type OffsetsFile, StateStore } from '../state/state-store.ts';
-import { currentWatermarks, resolvePositions } from './build-plan.ts';
 import { lockFor, withAdmin } from './run-iteration.ts';
 
 export interface ResetRow {
@@ -78,12 +78,12 @@ export async function previewReset(
   const committed = store.committedPositions();
   const explicit = explicitTarget(target);
   const { marks, pos, starting } = await withAdmin(job, opts.logger, async (admin) => {
-    const marks = await currentWatermarks(admin, spec);
+    const marks = await jobWatermarks(admin, spec);
     if (explicit !== undefined) checkNames(spec.name, explicit, marks);
-    const pos = await resolvePositions(admin, target, marks);
+    const pos = await startingPositions(admin, target, marks);
     const starting =
       explicit !== undefined && committed === undefined
-        ? await resolvePositions(admin, spec.startingOffsets, marks)
+        ? await startingPositions(admin, spec.startingOffsets, marks)
         : undefined;
     return { marks, pos, starting };
   });

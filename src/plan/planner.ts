@@ -79,8 +79,9 @@ export function planRanges(input: PlanInput): Plan {
         ? (input.starting.get(key) ?? p.earliest)
         : (input.committed.get(key) ?? p.earliest);
     const end = p.latest;
-    if (begin < p.earliest) {
-      loss({ ...tp(p), from: begin.toString(), to: p.earliest.toString(), reason: 'offset-out-of-range' });
+    const deleted = lostBelowLogStart(p, begin);
+    if (deleted !== undefined) {
+      loss(deleted);
       begin = p.earliest;
     }
     if (end < begin) {
@@ -93,6 +94,15 @@ export function planRanges(input: PlanInput): Plan {
   }
 
   return { ranges: capRanges(ranges, input.maxOffsetsPerIteration), skipped };
+}
+
+/**
+ * The offsets retention deleted below `position` (data loss), or undefined when the log still holds
+ * it. Batch planning and the aggregator's resume both decide with this.
+ */
+export function lostBelowLogStart(p: PartitionWatermarks, position: bigint): SkippedRange | undefined {
+  if (position >= p.earliest) return undefined;
+  return { ...tp(p), from: position.toString(), to: p.earliest.toString(), reason: 'offset-out-of-range' };
 }
 
 function tp(p: TopicPartition): TopicPartition {
