@@ -6,7 +6,7 @@ SERVICES := bash scripts/services/services.sh
 KRANGE := node bin/krange.mjs
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 
-.PHONY: help install build lint format typecheck test test-unit test-integration run-job demo \
+.PHONY: help install build lint format typecheck test test-tools test-unit test-integration run-job demo \
         services-up services-down services-status services-logs services-env services-docker \
         bench bench-quick bench-ingest clean
 
@@ -33,7 +33,10 @@ typecheck: install
 
 VITEST_REPORT = --reporter=default --reporter=json --outputFile.json=.vitest-results/$(1).json
 
-test: install ## unit tests, then integration tests against real servers (started if needed)
+test-tools: ## the independent clients the integration tests use (kcat, chromium, fastavro, schemathesis)
+	bash scripts/test-tools.sh
+
+test: install test-tools ## unit tests, then integration tests against real servers (started if needed)
 	npx vitest run --project unit $(call VITEST_REPORT,unit)
 	npx vitest run --project integration $(call VITEST_REPORT,integration)
 	@node -e 'let p=0,f=0,s=0;for(const n of ["unit","integration"]){const r=require("./.vitest-results/"+n+".json");p+=r.numPassedTests;f+=r.numFailedTests;s+=r.numPendingTests+r.numTodoTests;}console.log(`tests: $${p} passed, $${f} failed, $${s} skipped`)'
@@ -41,7 +44,7 @@ test: install ## unit tests, then integration tests against real servers (starte
 test-unit: install ## unit tests only (no servers)
 	npx vitest run --project unit
 
-test-integration: install ## integration tests only
+test-integration: install test-tools ## integration tests only
 	npx vitest run --project integration
 
 run-job: install services-up ## run one iteration of JOB (default clickstream), seeding demo data if its topic is empty
