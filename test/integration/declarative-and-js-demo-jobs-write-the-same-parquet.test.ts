@@ -56,9 +56,9 @@ describe('declarative and JS demo jobs', () => {
     for (const kind of ['columns', 'scanner']) {
       const other = files(out[kind]!);
       expect(other.map((f) => relative(out[kind]!, f))).toEqual(js.map((f) => relative(out['js']!, f)));
-      js.forEach((f, i) =>
-        expect(readFileSync(other[i]!).equals(readFileSync(f)), `${kind} ${f}`).toBe(true),
-      );
+      for (const [i, f] of js.entries()) {
+        expect(readFileSync(other[i]!).equals(readFileSync(f)), `${kind} ${f}`).toBe(true);
+      }
     }
 
     const sum = async (dir: string) =>
