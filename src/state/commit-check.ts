@@ -2,9 +2,19 @@
 // `run` trusts a commit only after this check, so an empty, truncated, foreign or hand-edited
 // commit can never make an uncommitted plan look done (its records would never be written).
 
-import type { CommitFile, OffsetsFile } from './state-store.ts';
-
 type Range = { topic: string; partition: number; begin: string; end: string };
+
+/** The parts of a plan (offsets/<n>.json) and of a commit (commits/<n>.json) that must agree. */
+interface PlanPart {
+  job: string;
+  iteration: number;
+  ranges: Range[];
+  tasks: Range[];
+}
+interface CommitPart extends Omit<PlanPart, 'ranges'> {
+  jobId?: string | undefined;
+  ranges?: Range[] | undefined;
+}
 
 function key(r: Range): string {
   return `${r.topic}:${r.partition}:${r.begin}-${r.end}`;
@@ -25,8 +35,8 @@ function sameRanges(a: Range[], b: Range[]): string | undefined {
 
 /** Why `commit` does not commit `plan` (and metadata's `jobId`), or undefined when it does. */
 export function commitMismatch(
-  plan: Pick<OffsetsFile, 'job' | 'iteration' | 'ranges' | 'tasks'>,
-  commit: CommitFile,
+  plan: PlanPart,
+  commit: CommitPart,
   jobId: string | undefined,
 ): string | undefined {
   if (commit.job !== plan.job) return `it names job '${commit.job}', the plan job '${plan.job}'`;
