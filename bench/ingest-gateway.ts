@@ -17,7 +17,9 @@ import { option } from './lib/args.ts';
 const SECONDS = Number(option('--seconds') ?? '5');
 const REPEATS = Number(option('--repeats') ?? '2');
 const AGENT_MB = Number(option('--agent-mb') ?? '200');
-const CONNECTIONS = 32;
+/** Concurrent requests (gateway) and concurrent send() loops (raw): the same for both, fewer for
+ *  large requests so the run is not mostly the first round trips filling the pipeline. */
+const connectionsFor = (n: number) => (n >= 1000 ? 8 : 32);
 const BIN = resolve('bin/krange.mjs');
 const brokers = (process.env['KRANGE_KAFKA_BROKERS'] ?? '127.0.0.1:19092').split(',');
 const kafka = new Kafka({ clientId: 'bench-ingest', brokers, logLevel: logLevel.NOTHING });
@@ -115,7 +117,7 @@ async function gatewayRate(
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: v3Body(n, 0),
-    connections: extra.connections ?? CONNECTIONS,
+    connections: extra.connections ?? connectionsFor(n),
     duration: SECONDS,
     timeout: 30,
     ...(extra.overallRate ? { overallRate: extra.overallRate } : {}),
@@ -130,7 +132,7 @@ async function gatewayRate(
   };
 }
 
-/** Raw kafkajs records/s: CONNECTIONS loops each sending n records per send() for SECONDS. */
+/** Raw kafkajs records/s: connectionsFor(n) loops each sending n records per send() for SECONDS. */
 async function rawRate(topic: string, n: number): Promise<number> {
   const p = kafka.producer({
     idempotent: true,
@@ -143,7 +145,7 @@ async function rawRate(topic: string, n: number): Promise<number> {
   const end = Date.now() + SECONDS * 1000;
   const started = Date.now();
   await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
+    Array.from({ length: connectionsFor(n) }, async () => {
       while (Date.now() < end) {
         await p.send({ topic, acks: -1, messages });
         sent += n;
