@@ -1,11 +1,12 @@
 // `krange push --kafka` follows a file while logrotate renames it: lines written to the old file
 // after the rename and the lines of the new file all reach Kafka once; a line that is not JSON goes
 // to the rejects file instead; SIGTERM stops the agent after its batch in flight with exit 0.
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startCli } from '../helpers/cli.ts';
+import { BIN, startCli } from '../helpers/cli.ts';
 import { readTopic } from '../helpers/ingest.ts';
 import { createTopic, uniqueName } from '../helpers/kafka.ts';
 import { appendLines, lineId } from '../helpers/push.ts';
@@ -58,5 +59,27 @@ describe('krange push following a rotated file', () => {
       reason: expect.stringMatching(/not a JSON line/),
     });
     expect(res.stderr).toMatch(/push\.rotated/);
+  });
+
+  it('reads stdin to its end when given -', async () => {
+    const topic = uniqueName('push-stdin');
+    await createTopic(topic, 1);
+    const input = ['{"id":"s-1"}', '', '{"id":"s-2"}', '{"id":"s-3"}'].join('\n');
+    const res = spawnSync(
+      process.execPath,
+      [BIN, 'push', '-', '--kafka', '--topic', topic, '--until-eof', '--key-field', 'id'],
+      {
+        input,
+        encoding: 'utf8',
+        env: { ...process.env, KRANGE_LOG_FORMAT: 'json' },
+      },
+    );
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/3 lines stored/);
+    expect(readTopic(topic).map((r) => [r.key, r.value])).toEqual([
+      ['s-1', '{"id":"s-1"}'],
+      ['s-2', '{"id":"s-2"}'],
+      ['s-3', '{"id":"s-3"}'],
+    ]);
   });
 });
