@@ -44,7 +44,7 @@ export function buildProgram(): Command {
   const program = new Command('krange')
     .description(
       'Spark-style batch offset-range jobs for Kafka: each run reads exactly the new [begin, end) of every ' +
-        'partition, writes Parquet on HDFS, MongoDB and Redis, and commits offsets only after every sink succeeded.',
+        'partition, writes Parquet on HDFS, MongoDB, Redis, PostgreSQL and Kafka topics, and commits offsets only after every sink succeeded.',
     )
     .showHelpAfterError()
     // Before the commands are added, so each inherits it: a usage error exits 2, not commander's 1.
