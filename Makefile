@@ -2,13 +2,14 @@
 SHELL := /bin/bash
 JOB ?= clickstream
 DEMO_RECORDS ?= 100000
+CONSOLE_PORT ?= 9410
 SERVICES := bash scripts/services/services.sh
 KRANGE := node bin/krange.mjs
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 
 .PHONY: help install build lint format typecheck test test-tools test-unit test-integration run-job demo \
         services-up services-down services-status services-logs services-env services-docker \
-        bench bench-quick bench-ingest clean
+        bench bench-quick bench-ingest clean browser serve
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -33,6 +34,9 @@ typecheck: install
 
 VITEST_REPORT = --reporter=default --reporter=json --outputFile.json=.vitest-results/$(1).json
 
+browser: ## Debian's Chromium for the console's browser tests (apt-get; never a download of its own)
+	bash scripts/install-chromium.sh
+
 test-tools: ## the independent clients the integration tests use (kcat, chromium, fastavro, schemathesis)
 	bash scripts/test-tools.sh
 
@@ -50,6 +54,10 @@ test-integration: install test-tools ## integration tests only
 run-job: install services-up ## run one iteration of JOB (default clickstream), seeding demo data if its topic is empty
 	@if [ "$(JOB)" = "clickstream" ]; then $(KRANGE) produce-demo --if-empty --records $(DEMO_RECORDS) --topic $${KRANGE_CLICKSTREAM_TOPIC:-clickstream}; fi
 	$(KRANGE) run $(JOB)
+	@node -e "fetch('http://127.0.0.1:$(CONSOLE_PORT)/api/jobs').then((r) => console.log(r.ok ? 'console: http://127.0.0.1:$(CONSOLE_PORT)/jobs/$(JOB)' : 'console: make serve')).catch(() => console.log('console: not running; start it with make serve (http://127.0.0.1:$(CONSOLE_PORT)/)'))"
+
+serve: install services-up ## the web console on http://127.0.0.1:$(CONSOLE_PORT)/ (actions need KRANGE_CONSOLE_TOKEN)
+	$(KRANGE) serve --port $(CONSOLE_PORT)
 
 services-up: ## start Kafka, HDFS, MongoDB-wire, Redis, PostgreSQL on 127.0.0.1 (installs on first use)
 	$(SERVICES) up
