@@ -4,13 +4,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { type Browser, chromium } from 'playwright-core';
+import { type BrowserContext, chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env['KRANGE_CHROMIUM'] ?? '/usr/bin/chromium';
 
-export function launchChromium(): Promise<Browser> {
+/** Chromium with a fresh profile directory (a persistent context is how Playwright takes one). */
+export function launchChromium(): Promise<BrowserContext> {
   const profile = mkdtempSync(join(tmpdir(), 'krange-chromium-'));
-  return chromium.launch({
+  return chromium.launchPersistentContext(profile, {
+    headless: true,
+    viewport: { width: 1400, height: 900 },
     executablePath: CHROMIUM,
     args: [
       '--headless',
@@ -20,7 +23,6 @@ export function launchChromium(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
-      `--user-data-dir=${profile}`,
     ],
   });
 }
