@@ -7,7 +7,9 @@ import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
 import { workerBundle } from '../bundle/worker-bundle.ts';
 import { Errors, isKrangeError } from '../errors.ts';
+import { runOnExecutors } from '../executor/enqueue-tasks.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
+import type { ExecutorsKind } from '../job/options/executors-options.ts';
 import { schemaHash } from '../job/schema.ts';
 import { jobKafka } from '../kafka/kafka-client.ts';
 import { LogEvents } from '../log-events.ts';
@@ -39,6 +41,8 @@ export interface RunOptions {
   stateRoot?: string;
   /** What the lock file says is running. */
   command?: string;
+  /** Overrides the job's `executors`: `bullmq` runs the tasks on `krange executor` processes. */
+  executors?: ExecutorsKind;
   /** Cancels the iteration: running tasks are stopped and nothing is committed (KRANGE_ABORTED). */
   signal?: AbortSignal;
 }
@@ -102,6 +106,7 @@ async function executeTasks(
   const started = performance.now();
   const entry = workerBundle(job.modulePath, opts.logger);
   await prepareSinks(job.spec.sinks, job.spec.name, plan.iteration, job.endpoints);
+  if ((opts.executors ?? job.spec.executors) === 'bullmq') return executeOnQueue(job, plan, opts, started);
   const size = Math.max(
     1,
     Math.min(opts.workers ?? job.spec.limits.workers ?? availableParallelism(), plan.tasks.length),
@@ -167,6 +172,37 @@ async function executeTasks(
     recordWorkers(name, 0, 0);
     await pool.close();
   }
+}
+
+/** The tasks on `krange executor` processes through the job's BullMQ queue (executors: 'bullmq'). */
+async function executeOnQueue(
+  job: LoadedJob,
+  plan: Pick<OffsetsFile, 'tasks' | 'iteration'>,
+  opts: RunOptions,
+  started: number,
+): Promise<TaskResult[]> {
+  const planned = plannedRecords(plan);
+  const progress = new Map<string, number>();
+  let done = 0;
+  const results = await runOnExecutors(job, plan, {
+    redisUrl: job.endpoints.redisUrl,
+    logger: opts.logger.child({ job: job.spec.name }),
+    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+    onProgress: (taskId, records) => {
+      // A re-run attempt reports from zero again: count only what this attempt adds.
+      done += records - (progress.get(taskId) ?? 0);
+      progress.set(taskId, records);
+      opts.onProgress?.(done, planned);
+    },
+    onTaskDone: (r) => {
+      const total = Number(BigInt(r.end) - BigInt(r.begin));
+      done += total - (progress.get(r.id) ?? 0);
+      progress.set(r.id, total);
+      opts.onProgress?.(done, planned);
+    },
+  });
+  recordPhase(job.spec.name, 'tasks', performance.now() - started);
+  return results;
 }
 
 function totals(results: TaskResult[]) {

@@ -7,10 +7,12 @@ import { produceDemo } from '../demo/produce-demo.ts';
 import { Errors, type KrangeError, toKrangeError } from '../errors.ts';
 import { serviceEndpoints } from '../job/endpoints.ts';
 import { listJobFiles, loadJob } from '../job/job-loader.ts';
+import { type ExecutorsKind, executorsSchema } from '../job/options/executors-options.ts';
 import { createLogger } from '../logger.ts';
+import { registerExecutorCommand } from './commands/executor.ts';
 import { registerIngestCommand } from './commands/ingest.ts';
 import { registerPushCommand } from './commands/push.ts';
-import { planCommand, rerunCommand, resetCommand, runCommand } from './commands/run.ts';
+import { planCommand, type RunFlags, rerunCommand, resetCommand, runCommand } from './commands/run.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { stateCommand } from './commands/state.ts';
 import { describeFailure } from './failure.ts';
@@ -24,6 +26,12 @@ function int(name: string) {
     if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number`);
     return n;
   };
+}
+
+function executorsKind(v: string): ExecutorsKind {
+  const parsed = executorsSchema.safeParse(v);
+  if (!parsed.success) throw new InvalidArgumentError('--executors must be threads or bullmq');
+  return parsed.data;
 }
 
 export function exitCodeFor(err: KrangeError): number {
@@ -86,10 +94,13 @@ export function buildProgram(): Command {
       "worker threads (default: the job's limits.workers or available parallelism)",
       int('--workers'),
     )
+    .option(
+      '--executors <kind>',
+      "threads (local worker threads) or bullmq (krange executor processes); overrides the job's executors",
+      executorsKind,
+    )
     .option('--json', 'print the outcome as JSON')
-    .action((job: string, flags: { untilCaughtUp?: boolean; workers?: number; json?: boolean }) =>
-      runCommand(job, flags, logger),
-    );
+    .action((job: string, flags: RunFlags) => runCommand(job, flags, logger));
 
   program
     .command('plan <job>')
@@ -110,8 +121,13 @@ export function buildProgram(): Command {
     )
     .requiredOption('-i, --iteration <n>', 'iteration number (see krange state)', int('--iteration'))
     .option('-w, --workers <n>', 'worker threads', int('--workers'))
+    .option(
+      '--executors <kind>',
+      "threads (local worker threads) or bullmq (krange executor processes); overrides the job's executors",
+      executorsKind,
+    )
     .option('--json', 'print the outcome as JSON')
-    .action((job: string, flags: { iteration: number; workers?: number; json?: boolean }) =>
+    .action((job: string, flags: RunFlags & { iteration: number }) =>
       rerunCommand(job, flags.iteration, flags, logger),
     );
 
@@ -190,6 +206,7 @@ export function buildProgram(): Command {
     }
   });
 
+  registerExecutorCommand(program, logger);
   registerIngestCommand(program, logger);
   registerPushCommand(program, logger);
   registerServeCommand(program, logger);

@@ -8,6 +8,7 @@ import { aggregateSchema } from './options/aggregate-options.ts';
 import { badRecordPolicySchema } from './options/bad-record-policy.ts';
 import { columnsSchema, whereSchema } from './options/columns-options.ts';
 import { decoderSchema } from './options/decoder-options.ts';
+import { executorsSchema } from './options/executors-options.ts';
 import { kafkaOptionsSchema, startingOffsetsSchema, topicsSchema } from './options/kafka-options.ts';
 import { limitsSchema } from './options/limits-options.ts';
 import { monitoringSchema } from './options/monitoring-options.ts';
@@ -83,6 +84,11 @@ export const jobSpecSchema = options({
   invalidUtf8: z.enum(['badRecord', 'replace']).default('badRecord'),
   /** Iteration size, task splitting, workers. */
   limits: limitsSchema,
+  /**
+   * Where tasks run: `threads` (default, the local worker threads) or `bullmq` (`krange executor`
+   * processes on any hosts take them from a BullMQ queue on Redis).
+   */
+  executors: executorsSchema,
   /**
    * Where records are checked against `schema` (after decoder and transform): `job` (default) when
    * the batch job reads them, applying `onBadRecord`; `ingest` also at `krange ingest`, which refuses a

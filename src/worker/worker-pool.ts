@@ -14,6 +14,8 @@ import type { DriverMessage, TaskResult, WorkerInit, WorkerMessage } from './mes
 export interface PoolTask {
   taskId: string;
   range: OffsetRange;
+  /** The attempt number of its first run here (an executor passes BullMQ's); default 1. */
+  firstAttempt?: number;
 }
 
 export interface PoolOptions {
@@ -42,6 +44,11 @@ const PERMANENT: ReadonlySet<ErrorCode> = new Set([
   'KRANGE_SCHEMA_CHANGED',
   'KRANGE_ABORTED',
 ]);
+
+/** The retry doctrine: a permanent code, or a Kafka error its client called non-retriable, is not retried. */
+export function isPermanentFailure(err: KrangeError): boolean {
+  return PERMANENT.has(err.code) || (err.retriable === false && err.code === 'KRANGE_KAFKA');
+}
 
 const ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
 
@@ -127,7 +134,7 @@ export class WorkerPool {
    */
   run(iteration: number, tasks: PoolTask[], signal?: AbortSignal): Promise<TaskResult[]> {
     const { logger } = this.opts;
-    const queue = tasks.map((task) => ({ task, attempt: 1 }));
+    const queue = tasks.map((task) => ({ task, attempt: task.firstAttempt ?? 1 }));
     const results = new Map<string, TaskResult>();
     const timers = new Set<NodeJS.Timeout>();
     let failure: KrangeError | undefined;
@@ -182,7 +189,7 @@ export class WorkerPool {
       };
 
       const attemptFailed = (job: { task: PoolTask; attempt: number }, err: KrangeError): void => {
-        const permanent = PERMANENT.has(err.code) || (err.retriable === false && err.code === 'KRANGE_KAFKA');
+        const permanent = isPermanentFailure(err);
         if (failure !== undefined) return;
         const last = permanent || job.attempt >= this.opts.attempts;
         this.opts.onAttemptFailed?.(job.task.taskId, err, !last);

@@ -9,6 +9,7 @@ import { type IterationOutcome, rerunIteration, runIteration } from '../../batch
 import { Errors } from '../../errors.ts';
 import { loadJob } from '../../job/job-loader.ts';
 import { type StartingOffsets, startingOffsetsSchema } from '../../job/job-spec.ts';
+import type { ExecutorsKind } from '../../job/options/executors-options.ts';
 import { jobKafka } from '../../kafka/kafka-client.ts';
 import { fastPathEnabled, fastPathRefusal, recordsPathLine } from '../../records/fast-path.ts';
 import { StateStore } from '../../state/state-store.ts';
@@ -34,6 +35,7 @@ export function summary(o: IterationOutcome): string {
 export interface RunFlags {
   untilCaughtUp?: boolean;
   workers?: number;
+  executors?: ExecutorsKind;
   json?: boolean;
 }
 
@@ -46,6 +48,8 @@ export async function runCommand(jobName: string, flags: RunFlags, logger: Logge
       outcome = await runIteration(job, {
         logger,
         ...(flags.workers ? { workers: flags.workers } : {}),
+        ...(flags.executors ? { executors: flags.executors } : {}),
+        ...(flags.executors ? { executors: flags.executors } : {}),
         onProgress: (done, planned) => bar.update(done, planned),
       });
     } finally {
@@ -118,6 +122,7 @@ export async function rerunCommand(
     const o = await rerunIteration(job, iteration, {
       logger,
       ...(flags.workers ? { workers: flags.workers } : {}),
+      ...(flags.executors ? { executors: flags.executors } : {}),
       onProgress: (d, p) => bar.update(d, p),
     });
     bar.done();

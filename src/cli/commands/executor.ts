@@ -1,0 +1,77 @@
+// `krange executor [jobs...]`: serves the jobs' BullMQ task queues on this host's warm worker
+// threads (executor/executor.ts) until SIGTERM/SIGINT; run any number of them on any hosts.
+
+import { type Command, InvalidArgumentError } from 'commander';
+import type { Logger } from 'pino';
+import { Errors } from '../../errors.ts';
+import { listJobFiles, loadJob } from '../../job/job-loader.ts';
+
+export interface ExecutorFlags {
+  threads?: number;
+  lockDuration: number;
+  stalledInterval: number;
+  maxStalled: number;
+}
+
+function positive(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a positive whole number`);
+    return n;
+  };
+}
+
+export async function executorCommand(names: string[], flags: ExecutorFlags, logger: Logger): Promise<void> {
+  const files = names.length > 0 ? names : listJobFiles();
+  if (files.length === 0)
+    throw Errors.usage('no jobs to serve: name them or put them in ./jobs (KRANGE_JOBS_DIR)');
+  const jobs = [];
+  for (const f of files) jobs.push(await loadJob(f));
+  const { runExecutor } = await import('../../executor/executor.ts');
+  const ac = new AbortController();
+  process.once('SIGTERM', () => ac.abort());
+  process.once('SIGINT', () => ac.abort());
+  await runExecutor({
+    jobs,
+    logger,
+    ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+    lockDurationMs: flags.lockDuration,
+    stalledIntervalMs: flags.stalledInterval,
+    maxStalledCount: flags.maxStalled,
+    signal: ac.signal,
+  });
+}
+
+export function registerExecutorCommand(program: Command, logger: Logger): void {
+  program
+    .command('executor [jobs...]')
+    .description(
+      "run tasks of jobs with executors: 'bullmq' (or run --executors bullmq) from their BullMQ queues on " +
+        'KRANGE_REDIS_URL, on warm worker threads; all jobs in ./jobs when none given',
+    )
+    .option(
+      '-t, --threads <n>',
+      'worker threads per job (default: available parallelism)',
+      positive('--threads'),
+    )
+    .option(
+      '--lock-duration <ms>',
+      "how long a task's lock lasts without renewal: after it, a dead executor's task is re-queued",
+      positive('--lock-duration'),
+      30_000,
+    )
+    .option(
+      '--stalled-interval <ms>',
+      'how often to look for stalled tasks',
+      positive('--stalled-interval'),
+      30_000,
+    )
+    .option(
+      '--max-stalled <n>',
+      'times a task may stall before it fails for good',
+      positive('--max-stalled'),
+      2,
+    )
+    .action((jobs: string[], flags: ExecutorFlags) => executorCommand(jobs, flags, logger));
+}
