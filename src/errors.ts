@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'KRANGE_BAD_RECORD',
   'KRANGE_KAFKA',
   'KRANGE_HDFS',
+  'KRANGE_POSTGRES',
   'KRANGE_SINK',
   'KRANGE_TASK_FAILED',
   'KRANGE_ABORTED',
@@ -203,6 +204,29 @@ export const Errors = {
         cause,
         retriable,
       },
+    );
+  },
+  /** A service that cannot be reached or refuses the login: names the address and what set it. */
+  unreachable(d: {
+    service: 'Kafka' | 'WebHDFS' | 'MongoDB' | 'Redis' | 'PostgreSQL';
+    address: string;
+    origin: string;
+    reason: string;
+    cause?: unknown;
+  }): KrangeError {
+    const code: ErrorCode =
+      d.service === 'Kafka'
+        ? 'KRANGE_KAFKA'
+        : d.service === 'WebHDFS'
+          ? 'KRANGE_HDFS'
+          : d.service === 'PostgreSQL'
+            ? 'KRANGE_POSTGRES'
+            : 'KRANGE_SINK';
+    return new KrangeError(
+      code,
+      `cannot connect to ${d.service} at ${d.address} (${d.origin}): ${d.reason}. ` +
+        'Check that the service is up and the address and credentials are right',
+      { details: { service: d.service, address: d.address }, cause: d.cause, retriable: true },
     );
   },
   hdfs(message: string, details: ErrorDetails = {}, cause?: unknown, retriable = false): KrangeError {

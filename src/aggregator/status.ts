@@ -1,9 +1,12 @@
 // `krange aggregate <job> --status`: per partition, the next offset stored in PostgreSQL against
 // Kafka's high watermark (the lag), the partition's watermark and its counters. Reads only.
 
+import type { Admin } from 'kafkajs';
 import pg from 'pg';
+import { Errors } from '../errors.ts';
+import { addressOrigin, redactUrl } from '../job/endpoints.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
-import { fetchWatermarks, jobKafka, resolveTopics } from '../kafka/kafka-client.ts';
+import { connectAdmin, fetchWatermarks, resolveTopics } from '../kafka/kafka-client.ts';
 import { tpKey } from './partition-state.ts';
 import { OFFSETS_TABLE, SELECT_OFFSETS_SQL, SELECT_STATS_SQL, STATS_TABLE } from './table-sql.ts';
 
@@ -27,14 +30,22 @@ export interface StatusRow {
 
 export async function aggregatorStatus(job: LoadedJob): Promise<StatusRow[]> {
   const { spec } = job;
-  const client = new pg.Client({
-    connectionString: spec.aggregate?.pgUrl ?? job.endpoints.pgUrl,
-    connectionTimeoutMillis: 5000,
-  });
-  const admin = jobKafka(job).admin();
-  await client.connect();
+  const url = spec.aggregate?.pgUrl ?? job.endpoints.pgUrl;
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
   try {
-    await admin.connect();
+    await client.connect();
+  } catch (err) {
+    throw Errors.unreachable({
+      service: 'PostgreSQL',
+      address: redactUrl(url),
+      origin: addressOrigin('postgres', spec.aggregate?.pgUrl === undefined ? undefined : 'aggregate.pgUrl'),
+      reason: (err as Error).message,
+      cause: err,
+    });
+  }
+  let admin: Admin | undefined;
+  try {
+    admin = await connectAdmin(job);
     const topics = await resolveTopics(admin, spec.topics);
     const marks = await fetchWatermarks(admin, topics);
     const exists = await client.query<{ o: boolean; s: boolean }>(
@@ -107,7 +118,7 @@ export async function aggregatorStatus(job: LoadedJob): Promise<StatusRow[]> {
       a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
     );
   } finally {
-    await admin.disconnect().catch(() => undefined);
+    await admin?.disconnect().catch(() => undefined);
     await client.end().catch(() => undefined);
   }
 }

@@ -11,7 +11,7 @@ import { runOnExecutors } from '../executor/enqueue-tasks.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import type { ExecutorsKind } from '../job/options/executors-options.ts';
 import { schemaHash } from '../job/schema.ts';
-import { jobKafka } from '../kafka/kafka-client.ts';
+import { connectAdmin } from '../kafka/kafka-client.ts';
 import { LogEvents } from '../log-events.ts';
 import {
   recordAttemptFailed,
@@ -71,12 +71,7 @@ export async function withAdmin<T>(
   logger: Logger,
   fn: (admin: Admin) => Promise<T>,
 ): Promise<T> {
-  const admin = jobKafka(job, logger).admin();
-  try {
-    await admin.connect();
-  } catch (err) {
-    throw Errors.kafka(`cannot connect to Kafka: ${(err as Error).message}`, {}, err);
-  }
+  const admin = await connectAdmin(job, logger);
   try {
     return await fn(admin);
   } finally {

@@ -9,6 +9,7 @@ import { serviceEndpoints } from '../job/endpoints.ts';
 import { listJobFiles, loadJob } from '../job/job-loader.ts';
 import { type ExecutorsKind, executorsSchema } from '../job/options/executors-options.ts';
 import { createLogger } from '../logger.ts';
+import { checkStateRoot } from '../state/state-dir.ts';
 import { registerExecutorCommand } from './commands/executor.ts';
 import { registerIngestCommand } from './commands/ingest.ts';
 import { registerPushCommand } from './commands/push.ts';
@@ -207,6 +208,13 @@ export function buildProgram(): Command {
   });
 
   registerExecutorCommand(program, logger);
+  // Commands that keep state check its directory first (reads need it to be a directory, writes writable).
+  program.hook('preAction', (_program, command) => {
+    const name = command.name();
+    if (['run', 'rerun', 'reset', 'schedule', 'plan', 'state'].includes(name))
+      checkStateRoot({ write: name !== 'plan' && name !== 'state' });
+  });
+
   registerIngestCommand(program, logger);
   registerPushCommand(program, logger);
   registerServeCommand(program, logger);

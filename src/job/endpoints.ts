@@ -23,3 +23,32 @@ export function serviceEndpoints(env: NodeJS.ProcessEnv = process.env): ServiceE
     pgUrl: env['KRANGE_PG_URL'] ?? 'postgres://krange@127.0.0.1:15432/krange',
   };
 }
+
+/** The variable that names each service's address. */
+export const ENDPOINT_VARIABLES = {
+  kafka: 'KRANGE_KAFKA_BROKERS',
+  webhdfs: 'KRANGE_WEBHDFS_URL',
+  mongo: 'KRANGE_MONGO_URL',
+  redis: 'KRANGE_REDIS_URL',
+  postgres: 'KRANGE_PG_URL',
+} as const;
+export type Service = keyof typeof ENDPOINT_VARIABLES;
+
+/**
+ * Where an address came from, for an error a user must act on: the job's own option when it set
+ * one, else the variable, else the local stack's default (and the variable that would change it).
+ */
+export function addressOrigin(
+  service: Service,
+  jobOption?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (jobOption !== undefined) return `set by the job's ${jobOption}`;
+  const variable = ENDPOINT_VARIABLES[service];
+  return env[variable] === undefined ? `the default; set ${variable} to change it` : `set by ${variable}`;
+}
+
+/** `user:pass@host` -> `user@host`: an address shown in an error never carries a password. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1@');
+}

@@ -5,7 +5,7 @@
 import { type Admin, Kafka, type LogEntry, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Errors } from '../errors.ts';
-import type { ServiceEndpoints } from '../job/endpoints.ts';
+import { addressOrigin, type ServiceEndpoints } from '../job/endpoints.ts';
 import type { JobSpec } from '../job/job-spec.ts';
 import type { PartitionWatermarks } from '../plan/planner.ts';
 import { registerKafkajsCodecs } from './compression.ts';
@@ -47,6 +47,28 @@ export function jobKafka(
     clientId: spec.kafka.clientId ?? `krange-${spec.name}`,
     ...(logger ? { logger } : {}),
   });
+}
+
+/** An admin client of the job's cluster, connected; a failure names the brokers and what set them. */
+export async function connectAdmin(
+  job: { spec: JobSpec; endpoints: Pick<ServiceEndpoints, 'kafkaBrokers'> },
+  logger?: Logger,
+): Promise<Admin> {
+  const { spec } = job;
+  const admin = jobKafka(job, logger).admin();
+  try {
+    await admin.connect();
+  } catch (err) {
+    const cause = (err as { cause?: unknown }).cause;
+    throw Errors.unreachable({
+      service: 'Kafka',
+      address: jobBrokers(spec, job.endpoints).join(','),
+      origin: addressOrigin('kafka', spec.kafka.brokers === undefined ? undefined : 'kafka.brokers'),
+      reason: cause instanceof Error ? cause.message : (err as Error).message,
+      cause: err,
+    });
+  }
+  return admin;
 }
 
 /** The job's topics: the listed ones, or every topic matching the RegExp (sorted). */

@@ -10,7 +10,7 @@ import { Errors } from '../../errors.ts';
 import { loadJob } from '../../job/job-loader.ts';
 import { type StartingOffsets, startingOffsetsSchema } from '../../job/job-spec.ts';
 import type { ExecutorsKind } from '../../job/options/executors-options.ts';
-import { jobKafka } from '../../kafka/kafka-client.ts';
+import { connectAdmin } from '../../kafka/kafka-client.ts';
 import { fastPathEnabled, fastPathRefusal, recordsPathLine } from '../../records/fast-path.ts';
 import { StateStore } from '../../state/state-store.ts';
 import { fmtBytes, fmtInt, fmtRate, fmtSeconds, table } from '../format.ts';
@@ -68,8 +68,7 @@ export async function planCommand(jobName: string, flags: { json?: boolean }, lo
     pending !== undefined
       ? store.readOffsets(pending)
       : await (async () => {
-          const admin = jobKafka(job, logger).admin();
-          await admin.connect();
+          const admin = await connectAdmin(job, logger);
           try {
             return await buildPlan(admin, job.spec, store, (store.latestIteration() ?? -1) + 1);
           } finally {
