@@ -25,10 +25,9 @@
 
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { Errors, type KrangeError, toKrangeError } from '../errors.ts';
+import { type KrangeError, toKrangeError } from '../errors.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import { jobKafka } from '../kafka/kafka-client.ts';
-import { LogEvents } from '../log-events.ts';
 import { Metrics } from '../metrics/krange-metrics.ts';
 import { badRecordError } from '../records/dead-letter.ts';
 import { RecordProcessor } from '../records/record-processor.ts';
@@ -36,9 +35,11 @@ import { type AggregatePlan, planAggregate } from './aggregate-plan.ts';
 import { applyBatch, type BatchLike } from './apply-batch.ts';
 import { DeadLetters } from './dead-letters.ts';
 import { backoff, classify, Flusher, type FlushInfo, sleep } from './flusher.ts';
-import { PartitionState, tpKey } from './partition-state.ts';
+import { joinGroup } from './group-consumer.ts';
+import { startLagReport } from './lag-report.ts';
+import { PartitionOwnership } from './partition-ownership.ts';
+import { type PartitionState, tpKey } from './partition-state.ts';
 import { AggregateStore } from './pg-store.ts';
-import { resumePositions } from './positions.ts';
 
 export interface AggregatorOptions {
   job: LoadedJob;
@@ -77,13 +78,7 @@ class Aggregator {
   private producer: Promise<Producer> | undefined;
   private admin: Admin | undefined;
 
-  /** Partitions assigned to this member in the current generation. */
-  private assigned = new Set<string>();
-  /** Counts group joins: a batch that waited across one belongs to an older generation. */
-  private generation = 0;
-  /** Owned partitions whose stored position is known: the only place deltas live. */
-  private readonly states = new Map<string, PartitionState>();
-  private readonly loading = new Set<string>();
+  private readonly owned: PartitionOwnership;
   private stopRequested = false;
   /** Set during shutdown: batches are no longer accepted. */
   private stopping = false;
@@ -118,15 +113,25 @@ class Aggregator {
       },
       opts.job.endpoints,
     );
+    this.owned = new PartitionOwnership({
+      spec: this.spec,
+      store: this.store,
+      admin: () => this.kafkaAdmin(),
+      consumer: () => this.consumer,
+      keepsLate: this.deadLetters.keepsLate,
+      log: this.log,
+      retrying: (what, fn) => this.retrying(what, fn),
+      fatal: (err) => this.fail(err),
+    });
     this.flusher = new Flusher({
       plan: this.plan,
       store: this.store,
       deadLetters: this.deadLetters,
-      states: this.states,
+      states: this.owned.states,
       log: this.log,
       flushInterval: agg.flushInterval,
       flushRecords: agg.flushRecords,
-      reload: (keys) => this.startLoad(keys),
+      reload: (keys) => this.owned.load(keys),
       fatal: (err) => this.fail(err),
       onFlush: opts.onFlush,
     });
@@ -139,21 +144,32 @@ class Aggregator {
     const onAbort = () => this.requestStop();
     this.opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (this.opts.signal?.aborted) this.requestStop();
-    let statsTimer: NodeJS.Timeout | undefined;
+    let stopLagReport = (): void => undefined;
     try {
       await this.retrying('create tables', () => this.store.ensureSchema());
       if (!this.stopRequested) {
         await this.retrying('join the consumer group', () => this.startConsumer());
         this.flusher.start();
-        statsTimer = setInterval(() => this.logStats(), this.opts.statsInterval ?? 10_000);
-        statsTimer.unref();
+        stopLagReport = startLagReport(
+          {
+            job: this.spec.name,
+            states: () => this.owned.states.values(),
+            counters: () => ({
+              consumed: this.consumed,
+              flushed: this.flusher.flushed,
+              flushFailing: this.flusher.failing,
+            }),
+            log: this.log,
+          },
+          this.opts.statsInterval ?? 10_000,
+        );
         this.log.info({ group: this.groupId(), window: this.plan.window }, 'aggregator started');
       }
       await stopped;
     } catch (err) {
       this.fatal ??= toKrangeError(err);
     } finally {
-      clearInterval(statsTimer);
+      stopLagReport();
       this.opts.signal?.removeEventListener('abort', onAbort);
       await this.shutdown();
     }
@@ -203,146 +219,37 @@ class Aggregator {
   }
 
   private async startConsumer(): Promise<void> {
-    if (Array.isArray(this.spec.topics)) {
-      // A missing topic is a mistake to report, not an outage to wait out.
-      const existing = new Set(await (await this.kafkaAdmin()).listTopics());
-      const missing = this.spec.topics.filter((t) => !existing.has(t));
-      if (missing.length > 0) {
-        throw Errors.config(`job '${this.spec.name}': topic(s) ${missing.join(', ')} do not exist`, {
-          job: this.spec.name,
-        });
-      }
-    }
-    const consumer = this.kafka.consumer({
-      groupId: this.groupId(),
-      sessionTimeout: this.opts.sessionTimeout ?? 30_000,
-      heartbeatInterval: this.opts.heartbeatInterval ?? 3000,
-      rebalanceTimeout: this.opts.rebalanceTimeout ?? 60_000,
-      maxWaitTimeInMs: 1000,
-      allowAutoTopicCreation: false,
-      readUncommitted: this.spec.kafka.isolation === 'read_uncommitted',
-    });
-    this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, (e) => this.onAssignment(e.payload.memberAssignment));
-    consumer.on(consumer.events.CRASH, (e) => {
-      if (!e.payload.restart) {
-        this.fail(
-          Errors.kafka(
-            `consumer of group '${this.groupId()}' crashed: ${e.payload.error.message}`,
-            {},
-            e.payload.error,
-            false,
-          ),
-        );
-      } else this.log.warn({ err: e.payload.error.message }, 'kafka consumer crashed; kafkajs restarts it');
-    });
-    try {
-      await consumer.connect();
-      await consumer.subscribe({
-        topics: Array.isArray(this.spec.topics) ? this.spec.topics : [this.spec.topics],
-        fromBeginning: true,
-      });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
-        eachBatch: (p) => this.eachBatch(p),
-      });
-    } catch (err) {
-      // Kafka unreachable at start: drop this consumer; retrying() makes a new one after a backoff.
-      await consumer.disconnect().catch(() => undefined);
-      this.consumer = undefined;
-      throw err;
-    }
-  }
-
-  /** A new generation: drop what is no longer ours, re-seek what stays, load positions of the rest. */
-  private onAssignment(assignment: Record<string, number[] | undefined>): void {
-    const next = new Set<string>();
-    for (const [topic, parts] of Object.entries(assignment))
-      for (const p of parts ?? []) next.add(tpKey(topic, p));
-    for (const [key, st] of this.states) {
-      if (next.has(key)) continue;
-      this.states.delete(key);
-      this.log.info(
-        { topic: st.topic, partition: st.partition, unflushedRecords: st.counts.records },
-        'partition revoked; its unflushed deltas are dropped',
-      );
-    }
-    this.assigned = next;
-    this.generation++;
-    // kafkajs restarts a new generation from Kafka's committed offsets; ours are in memory/PostgreSQL.
-    for (const st of this.states.values()) this.seek(st);
-    this.log.info({ partitions: [...next].sort() }, 'partitions assigned');
-    this.startLoad([...next]);
-  }
-
-  private seek(st: PartitionState): void {
-    this.consumer?.seek({ topic: st.topic, partition: st.partition, offset: st.position.toString() });
-  }
-
-  private startLoad(keys: string[]): void {
-    const todo = keys.filter((k) => !this.states.has(k) && !this.loading.has(k));
-    if (todo.length === 0) return;
-    for (const k of todo) this.loading.add(k);
-    void this.retrying('read stored offsets', () => this.loadPositions(todo))
-      .catch((err: unknown) => this.fail(toKrangeError(err)))
-      .finally(() => {
-        for (const k of todo) this.loading.delete(k);
-      });
-  }
-
-  /** Reads (seeding if new) the stored positions of partitions we own, installs their state and seeks. */
-  private async loadPositions(keys: string[]): Promise<void> {
-    const wanted = () => keys.filter((k) => this.assigned.has(k) && !this.states.has(k));
-    if (wanted().length === 0) return;
-    const admin = await this.kafkaAdmin();
-    const parts = wanted().map((k) => ({
-      topic: k.slice(0, k.lastIndexOf(':')),
-      partition: Number(k.slice(k.lastIndexOf(':') + 1)),
-    }));
-    const stored = await resumePositions({
-      store: this.store,
-      admin,
+    this.consumer = await joinGroup({
+      kafka: this.kafka,
+      admin: () => this.kafkaAdmin(),
       spec: this.spec,
-      parts,
-      logger: this.log,
+      groupId: this.groupId(),
+      timings: this.opts,
+      log: this.log,
+      onAssignment: (a) => this.owned.assign(a),
+      eachBatch: (p) => this.eachBatch(p),
+      fatal: (err) => this.fail(err),
     });
-    for (const key of wanted()) {
-      const pos = stored.get(key);
-      if (pos === undefined) continue;
-      const sep = key.lastIndexOf(':');
-      const st = new PartitionState(
-        key.slice(0, sep),
-        Number(key.slice(sep + 1)),
-        pos,
-        this.deadLetters.keepsLate,
-      );
-      this.states.set(key, st);
-      this.seek(st);
-      this.log.info(
-        { topic: st.topic, partition: st.partition, offset: st.position.toString() },
-        'resuming partition from stored offset',
-      );
-    }
   }
 
   private async eachBatch(p: EachBatchPayload): Promise<void> {
     if (this.stopping) return;
     const { batch } = p;
     const key = tpKey(batch.topic, batch.partition);
-    const generation = this.generation;
+    const generation = this.owned.generation;
     this.inFlight++;
     try {
-      const known = this.states.get(key);
+      const known = this.owned.states.get(key);
       if (known !== undefined) known.highWatermark = BigInt(batch.highWatermark);
-      else this.startLoad([key]);
+      else this.owned.load([key]);
       // Backpressure: no batch is taken while a flush is failing or memory holds flushRecords records.
       let beat = Date.now();
       while (
         !this.stopping &&
-        this.assigned.has(key) &&
-        (!this.states.has(key) || this.flusher.failing || this.flusher.pendingRecords() >= this.flushRecords)
+        this.owned.assigned.has(key) &&
+        (!this.owned.states.has(key) ||
+          this.flusher.failing ||
+          this.flusher.pendingRecords() >= this.flushRecords)
       ) {
         await sleep(20);
         if (Date.now() - beat >= 1000) {
@@ -350,14 +257,14 @@ class Aggregator {
           await p.heartbeat();
         }
       }
-      const st = this.states.get(key);
+      const st = this.owned.states.get(key);
       // Stale: fetched before a seek still pending, or in an older generation (kafkajs settles a
       // generation's batches before rejoining, so this is a guard, not a path taken).
-      if (this.stopping || st === undefined || generation !== this.generation || p.isStale()) return;
+      if (this.stopping || st === undefined || generation !== this.owned.generation || p.isStale()) return;
       const ready = this.processor.prepare(p.batch.messages.map((m) => ({ value: m.value ?? null })));
       if (ready !== undefined) {
         await ready;
-        if (this.stopping || generation !== this.generation || p.isStale()) return;
+        if (this.stopping || generation !== this.owned.generation || p.isStale()) return;
       }
       this.consume(st, p);
     } catch (err) {
@@ -381,56 +288,14 @@ class Aggregator {
     // 'fail': stop; the position stays on the bad record and the final flush keeps what came before.
     if (r.failed !== undefined) this.fail(badRecordError(r.failed));
     else if (r.resolve !== undefined) p.resolveOffset(r.resolve);
-    else this.seek(st); // every record was seen already: move kafkajs to where we are
-  }
-
-  private lastStats = { at: Date.now(), consumed: 0, flushed: 0 };
-
-  private logStats(): void {
-    const now = Date.now();
-    const secs = Math.max((now - this.lastStats.at) / 1000, 0.001);
-    const partitions = [...this.states.values()].map((st) => ({
-      topic: st.topic,
-      partition: st.partition,
-      offset: st.position.toString(),
-      lag:
-        st.highWatermark === null
-          ? null
-          : (st.highWatermark > st.position ? st.highWatermark - st.position : 0n).toString(),
-    }));
-    for (const st of this.states.values()) {
-      if (st.highWatermark === null) continue;
-      const labels = {
-        job: this.spec.name,
-        consumer: 'aggregate',
-        topic: st.topic,
-        partition: String(st.partition),
-      };
-      Metrics.logEndOffset.set(labels, Number(st.highWatermark));
-      Metrics.lagRecords.set(labels, Math.max(Number(st.highWatermark - st.flushed), 0));
-    }
-    Metrics.aggregateRecordsRate.set(
-      { job: this.spec.name },
-      (this.consumed - this.lastStats.consumed) / secs,
-    );
-    this.log.info(
-      {
-        event: LogEvents.aggregateLag,
-        partitions,
-        recordsPerSec: Math.round((this.consumed - this.lastStats.consumed) / secs),
-        flushedPerSec: Math.round((this.flusher.flushed - this.lastStats.flushed) / secs),
-        flushFailing: this.flusher.failing,
-      },
-      'aggregate progress',
-    );
-    this.lastStats = { at: now, consumed: this.consumed, flushed: this.flusher.flushed };
+    else this.owned.seek(st); // every record was seen already: move kafkajs to where we are
   }
 
   private async shutdown(): Promise<void> {
     this.stopping = true;
     const consumer = this.consumer;
     if (consumer !== undefined) {
-      const topics = [...new Set([...this.assigned].map((k) => k.slice(0, k.lastIndexOf(':'))))];
+      const topics = [...new Set([...this.owned.assigned].map((k) => k.slice(0, k.lastIndexOf(':'))))];
       try {
         if (topics.length > 0) consumer.pause(topics.map((topic) => ({ topic })));
       } catch {

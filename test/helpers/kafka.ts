@@ -30,7 +30,10 @@ export async function createTopic(
   configEntries: { name: string; value: string }[] = [],
 ): Promise<void> {
   await withAdmin(async (a) => {
-    await a.createTopics({ topics: [{ topic, numPartitions: partitions, configEntries }] });
+    await a.createTopics({
+      topics: [{ topic, numPartitions: partitions, configEntries }],
+      waitForLeaders: false,
+    });
     // kafkajs's waitForLeaders retries only LEADER_NOT_AVAILABLE; on a loaded broker the new topic
     // can still be unknown to the metadata cache (UNKNOWN_TOPIC_OR_PARTITION). Poll until every
     // partition has a leader, for at most 60 s.
