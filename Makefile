@@ -21,10 +21,11 @@ node_modules/.installed: package.json package-lock.json
 
 install: node_modules/.installed ## install npm dependencies (cached in ~/.npm)
 
-lint: install ## biome (lint + format check), the TypeScript compiler, and no import cycles (madge)
+lint: install ## biome (lint + format check), the TypeScript compiler, no import cycles (madge), the layer rule (dependency-cruiser)
 	npx biome check .
 	npx tsc --noEmit
 	npx madge --circular --extensions ts --ts-config tsconfig.json src
+	npx depcruise src --config .dependency-cruiser.cjs --output-type err
 
 format: install ## format the code with biome
 	npx biome check --write .

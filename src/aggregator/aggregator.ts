@@ -26,12 +26,12 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { type KrangeError, toKrangeError } from '../errors.ts';
+import { type AggregatePlan, planAggregate } from '../job/aggregate/aggregate-plan.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import { jobKafka } from '../kafka/kafka-client.ts';
 import { Metrics } from '../metrics/krange-metrics.ts';
-import { badRecordError } from '../records/dead-letter.ts';
 import { RecordProcessor } from '../records/record-processor.ts';
-import { type AggregatePlan, planAggregate } from './aggregate-plan.ts';
+import { badRecordError } from '../sinks/dead-letter.ts';
 import { applyBatch, type BatchLike } from './apply-batch.ts';
 import { DeadLetters } from './dead-letters.ts';
 import { backoff, classify, Flusher, type FlushInfo, sleep } from './flusher.ts';

@@ -5,10 +5,10 @@
 // offsets and seeks.
 
 import type { KafkaMessage } from 'kafkajs';
+import type { AggregatePlan } from '../job/aggregate/aggregate-plan.ts';
 import type { BadRecordPolicy } from '../job/job-spec.ts';
 import type { BadRecord, RawRecord } from '../records/record.ts';
 import type { RecordProcessor } from '../records/record-processor.ts';
-import type { AggregatePlan } from './aggregate-plan.ts';
 import type { PartitionState } from './partition-state.ts';
 
 /** What the aggregator reads of a kafkajs batch (`fetchedOffset` is there at runtime, not in its types). */

@@ -7,7 +7,7 @@ import type { Producer } from 'kafkajs';
 import type { ServiceEndpoints } from '../job/endpoints.ts';
 import type { JobSpec } from '../job/job-spec.ts';
 import { CODEC } from '../kafka/compression.ts';
-import { type DeadLetterTarget, deadLetterTarget } from '../records/dead-letter.ts';
+import { type DeadLetterTarget, deadLetterTarget } from '../sinks/dead-letter.ts';
 import type { LateRow, PartitionSnapshot } from './partition-state.ts';
 
 export class DeadLetters {

@@ -6,9 +6,9 @@
 
 import type { Logger } from 'pino';
 import { Errors, isKrangeError, type KrangeError, toKrangeError } from '../errors.ts';
+import type { AggregatePlan } from '../job/aggregate/aggregate-plan.ts';
 import { LogEvents } from '../log-events.ts';
 import { Metrics } from '../metrics/krange-metrics.ts';
-import type { AggregatePlan } from './aggregate-plan.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import { type PartitionSnapshot, type PartitionState, tpKey } from './partition-state.ts';
 import { type AggregateStore, pgError } from './pg-store.ts';

@@ -2,11 +2,11 @@
 // [flushed, position) that PostgreSQL has not seen yet, the partition's watermark, and its counters.
 // A flush takes a snapshot (the state keeps filling meanwhile); a failed flush merges it back.
 
+import { type AggregatePlan, eventTimeOf, groupValue } from '../job/aggregate/aggregate-plan.ts';
+import { type Acc, addValue, cloneAcc, initAcc, mergeAcc } from '../job/aggregate/measures.ts';
+import { isLate, watermark, windowStarts } from '../job/aggregate/windows.ts';
 import type { BadRecord } from '../records/record.ts';
 import type { SinkRow } from '../sinks/sink.ts';
-import { type AggregatePlan, eventTimeOf, groupValue } from './aggregate-plan.ts';
-import { type Acc, addValue, cloneAcc, initAcc, mergeAcc } from './measures.ts';
-import { isLate, watermark, windowStarts } from './windows.ts';
 
 /** The not-yet-stored change to one row of the window table. */
 export interface WindowDelta {

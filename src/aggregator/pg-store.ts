@@ -5,8 +5,8 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { Errors, type KrangeError } from '../errors.ts';
-import type { AggregatePlan } from './aggregate-plan.ts';
-import { accToJson } from './measures.ts';
+import type { AggregatePlan } from '../job/aggregate/aggregate-plan.ts';
+import { accToJson } from '../job/aggregate/measures.ts';
 import {
   mergeDeltas,
   type PartitionSnapshot,

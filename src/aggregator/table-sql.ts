@@ -2,8 +2,8 @@
 // statements of a flush. Rows travel as one jsonb array per statement (jsonb_to_recordset), so a
 // flush is a handful of round trips whatever its size. Identifiers are always quoted.
 
-import type { AggregatePlan } from './aggregate-plan.ts';
-import type { Measure } from './measures.ts';
+import type { AggregatePlan } from '../job/aggregate/aggregate-plan.ts';
+import type { Measure } from '../job/aggregate/measures.ts';
 
 export const OFFSETS_TABLE = 'krange_stream_offsets';
 export const STATS_TABLE = 'krange_stream_stats';

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { Errors } from '../errors.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
-import type { StartingOffsets } from '../job/job-spec.ts';
+import { type StartingOffsets, startingOffsetsSchema } from '../job/job-spec.ts';
 import { schemaHash } from '../job/schema.ts';
 import { jobWatermarks, startingPositions } from '../kafka/offset-reader.ts';
 import { rangeToJson, tpKey } from '../offset-range.ts';
@@ -180,4 +180,26 @@ export async function resetJob(
   opts: { logger: Logger; stateRoot?: string },
 ): Promise<OffsetsFile> {
   return applyReset(job, await previewReset(job, target, opts), opts);
+}
+
+/** The target of `reset --to | --to-datetime` (and of the console's reset action), as starting offsets. */
+export function parseResetTarget(to: string | undefined, toDatetime: string | undefined): StartingOffsets {
+  if ((to === undefined) === (toDatetime === undefined)) {
+    throw Errors.usage('give exactly one of --to earliest|latest|<json> or --to-datetime <iso>');
+  }
+  if (toDatetime !== undefined) {
+    if (Number.isNaN(Date.parse(toDatetime)))
+      throw Errors.usage(`--to-datetime '${toDatetime}' is not an ISO date-time`);
+    return { timestamp: toDatetime };
+  }
+  if (to === 'earliest' || to === 'latest') return to;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(to ?? '');
+  } catch {
+    throw Errors.usage(`--to '${to}' is neither earliest, latest nor JSON like '{"topic":{"0":23}}'`);
+  }
+  const parsed = startingOffsetsSchema.safeParse(raw);
+  if (!parsed.success) throw Errors.usage(`--to JSON must look like '{"topic":{"0":23,"1":-2}}'`);
+  return parsed.data;
 }

@@ -3,10 +3,10 @@
 // with the partition's newest event time (freshness). Reads only.
 
 import pg from 'pg';
-import type { AggregatePlan } from '../aggregator/aggregate-plan.ts';
-import { planAggregate } from '../aggregator/aggregate-plan.ts';
 import { aggregatorStatus, type StatusRow } from '../aggregator/status.ts';
 import { ident } from '../aggregator/table-sql.ts';
+import type { AggregatePlan } from '../job/aggregate/aggregate-plan.ts';
+import { planAggregate } from '../job/aggregate/aggregate-plan.ts';
 import { serviceEndpoints } from '../job/endpoints.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 

@@ -2,8 +2,8 @@
 // directory or the aggregate names must exist, so a typo is refused with its path instead of
 // failing (or being dropped as a bad record) on every row at run time.
 
-import { planAggregate } from '../aggregator/aggregate-plan.ts';
 import { isKrangeError } from '../errors.ts';
+import { planAggregate } from './aggregate/aggregate-plan.ts';
 import type { JobSpec, SinkSpec } from './job-spec.ts';
 import { compileKeyTemplate } from './key-template.ts';
 import { closestKey } from './options/strict-options.ts';

@@ -1,7 +1,8 @@
 // The agent's progress line on a terminal (stderr): lines sent, rate, retries, rejected lines.
 // Silent when stderr is not a TTY or under CI.
 
-import { fmtInt } from '../cli/format.ts';
+/** As cli/format.ts's fmtInt; not imported, as push/ sits below cli/. */
+const fmtInt = (n: number): string => n.toLocaleString('en-US');
 
 export class ProgressLine {
   private readonly started = Date.now();

@@ -7,9 +7,9 @@ import { Errors, toKrangeError } from '../errors.ts';
 import type { JobSpec } from '../job/job-spec.ts';
 import type { RangeReader } from '../kafka/range-reader.ts';
 import type { OffsetRange } from '../offset-range.ts';
-import { badRecordError, type DeadLetterTarget } from '../records/dead-letter.ts';
 import type { BadRecord } from '../records/record.ts';
 import type { RecordProcessor } from '../records/record-processor.ts';
+import { badRecordError, type DeadLetterTarget } from '../sinks/dead-letter.ts';
 import type { Sink, SinkRow, SinkTaskWriter, TaskContext } from '../sinks/sink.ts';
 import type { TaskResult } from './messages.ts';
 

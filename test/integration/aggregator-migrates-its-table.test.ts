@@ -3,9 +3,9 @@
 // that it did not create. Real PostgreSQL, no Kafka.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { planAggregate } from '../../src/aggregator/aggregate-plan.ts';
 import { PartitionState } from '../../src/aggregator/partition-state.ts';
 import { AggregateStore } from '../../src/aggregator/pg-store.ts';
+import { planAggregate } from '../../src/job/aggregate/aggregate-plan.ts';
 import { validateJob } from '../../src/job/job-loader.ts';
 import { createLogger } from '../../src/logger.ts';
 import { makeAggJob } from '../fixtures/jobs/agg-events.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { planAggregate } from '../../src/aggregator/aggregate-plan.ts';
 import { applyBatch, type BatchLike } from '../../src/aggregator/apply-batch.ts';
 import { PartitionState } from '../../src/aggregator/partition-state.ts';
+import { planAggregate } from '../../src/job/aggregate/aggregate-plan.ts';
 import { validateJob } from '../../src/job/job-loader.ts';
 import { RecordProcessor } from '../../src/records/record-processor.ts';
 import { makeAggJob } from '../fixtures/jobs/agg-events.ts';

@@ -7,7 +7,7 @@ import {
   type Measure,
   mergeAcc,
   toMicros,
-} from '../../src/aggregator/measures.ts';
+} from '../../src/job/aggregate/measures.ts';
 
 const count: Measure = { name: 'n', op: 'count', index: -1, kind: 'int' };
 const sumInt: Measure = { name: 's', op: 'sum', field: 'a', index: 0, kind: 'int' };

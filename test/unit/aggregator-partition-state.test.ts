@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { AggregatePlan } from '../../src/aggregator/aggregate-plan.ts';
-import { accToJson } from '../../src/aggregator/measures.ts';
 import { mergeDeltas, PartitionState, type WindowDelta } from '../../src/aggregator/partition-state.ts';
+import type { AggregatePlan } from '../../src/job/aggregate/aggregate-plan.ts';
+import { accToJson } from '../../src/job/aggregate/measures.ts';
 import type { SinkRow } from '../../src/sinks/sink.ts';
 
 // Rows: [page, amount, user]; event time from the Kafka timestamp.

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { defaultTable, eventTimeOf, groupValue, planAggregate } from '../../src/aggregator/aggregate-plan.ts';
+import {
+  defaultTable,
+  eventTimeOf,
+  groupValue,
+  planAggregate,
+} from '../../src/job/aggregate/aggregate-plan.ts';
 import { validateJob } from '../../src/job/job-loader.ts';
 import type { JobSpec } from '../../src/job/job-spec.ts';
 import { t } from '../../src/job/schema.ts';

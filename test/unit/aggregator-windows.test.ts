@@ -5,7 +5,7 @@ import {
   lastWindowStart,
   watermark,
   windowStarts,
-} from '../../src/aggregator/windows.ts';
+} from '../../src/job/aggregate/windows.ts';
 
 describe('window math', () => {
   it('puts an event in exactly one tumbling window, aligned to the epoch', () => {

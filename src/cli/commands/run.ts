@@ -4,11 +4,10 @@
 import { createInterface } from 'node:readline/promises';
 import type { Logger } from 'pino';
 import { buildPlan } from '../../batch/build-plan.ts';
-import { applyReset, previewReset, type ResetPreview } from '../../batch/reset-job.ts';
+import { applyReset, parseResetTarget, previewReset, type ResetPreview } from '../../batch/reset-job.ts';
 import { type IterationOutcome, rerunIteration, runIteration } from '../../batch/run-iteration.ts';
 import { Errors } from '../../errors.ts';
 import { loadJob } from '../../job/job-loader.ts';
-import { type StartingOffsets, startingOffsetsSchema } from '../../job/job-spec.ts';
 import type { ExecutorsKind } from '../../job/options/executors-options.ts';
 import { connectAdmin } from '../../kafka/kafka-client.ts';
 import { fastPathEnabled, fastPathRefusal, recordsPathLine } from '../../records/fast-path.ts';
@@ -129,27 +128,6 @@ export async function rerunCommand(
   } finally {
     bar.done();
   }
-}
-
-export function parseResetTarget(to: string | undefined, toDatetime: string | undefined): StartingOffsets {
-  if ((to === undefined) === (toDatetime === undefined)) {
-    throw Errors.usage('give exactly one of --to earliest|latest|<json> or --to-datetime <iso>');
-  }
-  if (toDatetime !== undefined) {
-    if (Number.isNaN(Date.parse(toDatetime)))
-      throw Errors.usage(`--to-datetime '${toDatetime}' is not an ISO date-time`);
-    return { timestamp: toDatetime };
-  }
-  if (to === 'earliest' || to === 'latest') return to;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(to ?? '');
-  } catch {
-    throw Errors.usage(`--to '${to}' is neither earliest, latest nor JSON like '{"topic":{"0":23}}'`);
-  }
-  const parsed = startingOffsetsSchema.safeParse(raw);
-  if (!parsed.success) throw Errors.usage(`--to JSON must look like '{"topic":{"0":23,"1":-2}}'`);
-  return parsed.data;
 }
 
 /** The reset as a table, like `plan`: each partition's position now and after, and what the next run reads. */

@@ -3,7 +3,7 @@
 // and POST /api/jobs/:job/reset {to}. The page confirms each before sending it.
 
 import type { FastifyInstance } from 'fastify';
-import { parseResetTarget } from '../../cli/commands/run.ts';
+import { parseResetTarget } from '../../batch/reset-job.ts';
 import { StateStore } from '../../state/state-store.ts';
 import { applyJobReset, previewJobReset, startCli } from '../actions.ts';
 import { type ConsoleContext, loadedJobOf, sendError, sendJson } from '../console-context.ts';

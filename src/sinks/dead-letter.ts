@@ -10,7 +10,7 @@ import { resolveLocation } from '../fs/resolve-location.ts';
 import type { ServiceEndpoints } from '../job/endpoints.ts';
 import type { BadRecordPolicy } from '../job/job-spec.ts';
 import { CODEC } from '../kafka/compression.ts';
-import type { BadRecord } from './record.ts';
+import type { BadRecord } from '../records/record.ts';
 
 export interface DeadLetterTarget {
   /** Writes the task's bad records (called once per task, before the sinks commit). */

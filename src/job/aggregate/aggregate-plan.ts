@@ -1,11 +1,12 @@
 // The job's `aggregate` section compiled against its schema, once at start: table name, group-by
 // and measure fields resolved to their positions in a checked row, the event-time reader, and every
 // mistake (unknown field, sum of a text field, clashing column names) reported as a config error.
+// Pure, and in the job layer (with windows.ts and measures.ts) because every job is checked whole
+// when it is loaded (job-checks.ts); src/aggregator/ is the runtime that consumes and stores.
 
-import { Errors } from '../errors.ts';
-import type { AggregateSpec, JobSpec } from '../job/job-spec.ts';
-import type { FieldType, TimeUnit } from '../job/schema.ts';
-import type { SinkRow } from '../sinks/sink.ts';
+import { Errors } from '../../errors.ts';
+import type { AggregateSpec, JobSpec } from '../job-spec.ts';
+import type { FieldType, TimeUnit } from '../schema.ts';
 import type { Measure, ValueKind } from './measures.ts';
 import { checkWindowSpec, type WindowSpec } from './windows.ts';
 
@@ -128,10 +129,19 @@ export function planAggregate(spec: JobSpec): AggregatePlan {
   };
 }
 
+/**
+ * What eventTimeOf reads of a checked row (records/record.ts `CheckedRow`), named structurally so
+ * the job layer needs nothing from the records layer above it.
+ */
+export interface TimedValues {
+  timestamp: number;
+  values: readonly unknown[];
+}
+
 const MS_DIVISOR: Record<TimeUnit, bigint> = { s: 1n, ms: 1n, us: 1000n, ns: 1_000_000n };
 
 /** A row's event time in ms, or the reason it has none (the record is then a bad record). */
-export function eventTimeOf(src: EventTimeSource, row: SinkRow): number | string {
+export function eventTimeOf(src: EventTimeSource, row: TimedValues): number | string {
   if (src.kind === 'kafka') return row.timestamp;
   const v = row.values[src.index];
   if (v === null || v === undefined) return `event time field '${src.field}' is null`;

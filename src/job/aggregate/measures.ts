@@ -2,7 +2,7 @@
 // rule PostgreSQL applies on upsert: count and sum add, min/max take least/greatest, countDistinct
 // unions exact sets), and the JSON each accumulator travels to PostgreSQL as.
 
-import type { TimeUnit } from '../job/schema.ts';
+import type { TimeUnit } from '../schema.ts';
 
 export type MeasureOp = 'count' | 'sum' | 'min' | 'max' | 'countDistinct';
 
