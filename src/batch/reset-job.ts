@@ -182,22 +182,30 @@ export async function resetJob(
   return applyReset(job, await previewReset(job, target, opts), opts);
 }
 
-/** The target of `reset --to | --to-datetime` (and of the console's reset action), as starting offsets. */
+/**
+ * The target of `reset --to | --to-datetime` (and of the console's reset action), as starting
+ * offsets: every form is checked by the job's own `startingOffsetsSchema`, so a reset accepts
+ * exactly what `startingOffsets` accepts (an ISO date-time needs its zone, as in the job file).
+ */
 export function parseResetTarget(to: string | undefined, toDatetime: string | undefined): StartingOffsets {
   if ((to === undefined) === (toDatetime === undefined)) {
     throw Errors.usage('give exactly one of --to earliest|latest|<json> or --to-datetime <iso>');
   }
   if (toDatetime !== undefined) {
-    if (Number.isNaN(Date.parse(toDatetime)))
-      throw Errors.usage(`--to-datetime '${toDatetime}' is not an ISO date-time`);
-    return { timestamp: toDatetime };
+    const parsed = startingOffsetsSchema.safeParse({ timestamp: toDatetime });
+    if (!parsed.success)
+      throw Errors.usage(
+        `--to-datetime '${toDatetime}' is not an ISO date-time with a zone (like 2026-01-31T08:00:00Z)`,
+      );
+    return parsed.data;
   }
-  if (to === 'earliest' || to === 'latest') return to;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(to ?? '');
-  } catch {
-    throw Errors.usage(`--to '${to}' is neither earliest, latest nor JSON like '{"topic":{"0":23}}'`);
+  let raw: unknown = to;
+  if (to !== 'earliest' && to !== 'latest') {
+    try {
+      raw = JSON.parse(to ?? '');
+    } catch {
+      throw Errors.usage(`--to '${to}' is neither earliest, latest nor JSON like '{"topic":{"0":23}}'`);
+    }
   }
   const parsed = startingOffsetsSchema.safeParse(raw);
   if (!parsed.success) throw Errors.usage(`--to JSON must look like '{"topic":{"0":23,"1":-2}}'`);

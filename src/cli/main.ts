@@ -139,7 +139,10 @@ export function buildProgram(): Command {
       '--to <target>',
       'earliest | latest | JSON like \'{"topic":{"0":23,"1":-2}}\' (-2 earliest, -1 latest)',
     )
-    .option('--to-datetime <iso>', 'the first offsets at or after this time')
+    .option(
+      '--to-datetime <iso>',
+      'the first offsets at or after this ISO date-time with its zone (2026-01-31T08:00:00Z)',
+    )
     .option('-y, --yes', 'do not ask for confirmation')
     .action((job: string, flags: { to?: string; toDatetime?: string; yes?: boolean }) =>
       resetCommand(job, flags, logger),

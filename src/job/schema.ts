@@ -6,14 +6,31 @@ import { z } from 'zod';
 
 export type TimeUnit = 's' | 'ms' | 'us' | 'ns';
 
+/** What every field type says: whether the field may be null (made by `t.nullable(...)`). */
+interface Nullable {
+  /** `true` when the field may be null or missing; else such a row is a bad record. */
+  nullable: boolean;
+}
+
+/** A schema field's type, made with the `t` constructors below. */
 export type FieldType =
-  | { kind: 'utf8'; nullable: boolean }
-  | { kind: 'int32'; nullable: boolean }
-  | { kind: 'int64'; nullable: boolean }
-  | { kind: 'float64'; nullable: boolean }
-  | { kind: 'bool'; nullable: boolean }
-  | { kind: 'timestamp'; unit: TimeUnit; timezone: string | null; nullable: boolean }
-  | { kind: 'list'; item: FieldType; nullable: boolean };
+  | ({ kind: 'utf8' } & Nullable)
+  | ({ kind: 'int32' } & Nullable)
+  | ({ kind: 'int64' } & Nullable)
+  | ({ kind: 'float64' } & Nullable)
+  | ({ kind: 'bool' } & Nullable)
+  | ({
+      kind: 'timestamp';
+      /** The unit of the stored epoch value (Parquet: the timestamp's unit). */
+      unit: TimeUnit;
+      /** `'UTC'` (Parquet isAdjustedToUTC) or null for a local time without a zone. */
+      timezone: string | null;
+    } & Nullable)
+  | ({
+      kind: 'list';
+      /** The type of every element. */
+      item: FieldType;
+    } & Nullable);
 
 export type Schema = Record<string, FieldType>;
 

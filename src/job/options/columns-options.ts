@@ -34,9 +34,15 @@ export const conditionSchema = z.union([
   /** Equal to this value (`country: 'US'`, `referrer: null`). */
   scalar,
   /** One of these values. */
-  options({ in: z.array(scalar).min(1) }),
+  options({
+    /** The values a record's field may equal (at least one). */
+    in: z.array(scalar).min(1),
+  }),
   /** Anything but this value (`referrer: { not: null }`). */
-  options({ not: scalar }),
+  options({
+    /** The value a record's field must not equal. */
+    not: scalar,
+  }),
 ]);
 export type Condition = z.infer<typeof conditionSchema>;
 
