@@ -9,6 +9,7 @@ import { addressOrigin, type ServiceEndpoints } from '../job/endpoints.ts';
 import type { JobSpec } from '../job/job-spec.ts';
 import type { PartitionWatermarks } from '../plan/planner.ts';
 import { registerKafkajsCodecs } from './compression.ts';
+import './kafkajs-linear-offsets.ts';
 
 export function createKafka(opts: { brokers: string[]; clientId: string; logger?: Logger }): Kafka {
   const log = opts.logger;
