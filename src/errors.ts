@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'KRANGE_FENCED',
   'KRANGE_STATE_CORRUPT',
   'KRANGE_STATE_VERSION',
+  'KRANGE_STATE_IDENTITY',
   'KRANGE_SCHEMA_CHANGED',
   'KRANGE_BAD_RECORD',
   'KRANGE_KAFKA',
@@ -152,6 +153,24 @@ export const Errors = {
       'KRANGE_STATE_VERSION',
       `state file ${path} has version ${String(version)}, this krange reads version 1; use the krange release that wrote it`,
       { details: { path } },
+    );
+  },
+  /** A state directory bound to another definition of the job (state-identity.ts). */
+  stateIdentity(d: {
+    job: string;
+    dir: string;
+    module: string;
+    boundAt: string;
+    differences: string[];
+  }): KrangeError {
+    return new KrangeError(
+      'KRANGE_STATE_IDENTITY',
+      `state directory ${d.dir} is bound to another definition of job '${d.job}' (from ${d.module}, ` +
+        `bound ${d.boundAt}): ${d.differences.join('; ')}. Nothing was changed. If two job files declare ` +
+        `the name '${d.job}', give one another name ('krange jobs' lists conflicts). If you changed this job on ` +
+        `purpose, run 'krange state ${d.job} --rebind' to bind the directory to it: committed positions are ` +
+        'kept, a new topic is read from its earliest offset, a new sink gets only the records of the next iterations',
+      { details: { job: d.job, dir: d.dir, differences: d.differences.join('; ') } },
     );
   },
   fenced(job: string, what: string, mine: number, newest: number, holder: string): KrangeError {

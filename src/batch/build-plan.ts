@@ -9,6 +9,18 @@ import { rangeId, rangeToJson } from '../offset-range.ts';
 import { planRanges, splitIntoTasks } from '../plan/planner.ts';
 import type { OffsetsFile, StateStore } from '../state/state-store.ts';
 
+/**
+ * The committed positions of the topics the job reads now. A topic its list no longer names was
+ * removed from the job on purpose (a changed job is refused until `krange state --rebind`): its
+ * partitions are not data loss, and their positions are dropped from the next plan.
+ */
+export function jobPositions(spec: JobSpec, store: StateStore): Map<string, bigint> | undefined {
+  const committed = store.committedPositions();
+  const topics = spec.topics;
+  if (committed === undefined || !Array.isArray(topics)) return committed;
+  return new Map([...committed].filter(([key]) => topics.includes(key.slice(0, key.lastIndexOf(':')))));
+}
+
 /** Plans iteration `n`: ranges from the committed positions to the current ends, split into tasks. */
 export async function buildPlan(
   admin: Admin,
@@ -17,7 +29,7 @@ export async function buildPlan(
   n: number,
 ): Promise<Omit<OffsetsFile, 'version'>> {
   const marks = await jobWatermarks(admin, spec);
-  const committed = store.committedPositions();
+  const committed = jobPositions(spec, store);
   const starting =
     committed === undefined ? await startingPositions(admin, spec.startingOffsets, marks) : new Map();
   const plan = planRanges({

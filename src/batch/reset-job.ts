@@ -11,8 +11,9 @@ import { schemaHash } from '../job/schema.ts';
 import { jobWatermarks, startingPositions } from '../kafka/offset-reader.ts';
 import { rangeToJson, tpKey } from '../offset-range.ts';
 import type { PartitionWatermarks } from '../plan/planner.ts';
+import { assertIdentity } from '../state/state-identity.ts';
 import { type OffsetsFile, StateStore } from '../state/state-store.ts';
-import { lockFor, withAdmin } from './run-iteration.ts';
+import { bindStateDir, lockFor, withAdmin } from './run-iteration.ts';
 
 export interface ResetRow {
   topic: string;
@@ -73,6 +74,7 @@ export async function previewReset(
 ): Promise<ResetPreview> {
   const { spec } = job;
   const store = new StateStore(spec.name, opts.stateRoot);
+  assertIdentity(store, spec, job.modulePath);
   const latest = store.latestIteration();
   const abandons = latest !== undefined && !store.hasCommit(latest) ? latest : undefined;
   const committed = store.committedPositions();
@@ -126,7 +128,7 @@ export async function previewReset(
 export function applyReset(
   job: LoadedJob,
   preview: ResetPreview,
-  opts: { stateRoot?: string } = {},
+  opts: { stateRoot?: string; logger?: Logger } = {},
 ): OffsetsFile {
   const { spec } = job;
   const store = new StateStore(spec.name, opts.stateRoot);
@@ -139,7 +141,7 @@ export function applyReset(
         `reset of job '${spec.name}': the state changed since the preview (iteration ${n - 1} appeared); run the reset again`,
       );
     const hash = schemaHash(spec.schema);
-    store.ensureMetadata(hash);
+    bindStateDir(store, job, hash, opts.logger?.child({ job: spec.name }));
     const now = new Date().toISOString();
     const ranges = preview.rows.map((r) =>
       rangeToJson({ topic: r.topic, partition: r.partition, begin: BigInt(r.next), end: BigInt(r.next) }),

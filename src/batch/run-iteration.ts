@@ -26,10 +26,11 @@ import { metricsEnabled } from '../metrics/registry.ts';
 import { rangeFromJson } from '../offset-range.ts';
 import { prepareSinks } from '../sinks/sink-factory.ts';
 import { JobLock } from '../state/job-lock.ts';
+import { bindIdentity } from '../state/state-identity.ts';
 import { type OffsetsFile, StateStore } from '../state/state-store.ts';
 import type { TaskResult } from '../worker/messages.ts';
 import { WorkerPool } from '../worker/worker-pool.ts';
-import { buildPlan, isNoop } from './build-plan.ts';
+import { buildPlan, isNoop, jobPositions } from './build-plan.ts';
 import { ProgressWriter } from './progress-file.ts';
 
 export interface RunOptions {
@@ -83,6 +84,15 @@ export async function withAdmin<T>(
 async function debugPause(variable: string): Promise<void> {
   const ms = Number(process.env[variable] ?? '0');
   if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Refuses a state directory bound to another job; binds one of an older release and says so. */
+export function bindStateDir(store: StateStore, job: LoadedJob, hash: string, log?: Logger): void {
+  if (bindIdentity(store, job.spec, job.modulePath, hash) === 'bound')
+    log?.warn(
+      { event: LogEvents.stateBound, dir: store.dir, module: job.modulePath },
+      `state directory ${store.dir} had no job identity (an older release wrote it): bound it to the topics and sinks of ${job.modulePath}`,
+    );
 }
 
 export function lockFor(store: StateStore): JobLock {
@@ -223,7 +233,7 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
   lock.acquire(opts.command ?? 'krange run');
   try {
     const hash = schemaHash(spec.schema);
-    store.ensureMetadata(hash);
+    bindStateDir(store, job, hash, log);
     let plan: Omit<OffsetsFile, 'version'>;
     const pending = store.pendingIteration();
     const resumed = pending !== undefined;
@@ -239,7 +249,7 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
       const planStarted = performance.now();
       plan = await withAdmin(job, log, (admin) => buildPlan(admin, spec, store, n));
       recordPhase(spec.name, 'plan', performance.now() - planStarted);
-      if (isNoop(plan, store.committedPositions())) {
+      if (isNoop(plan, jobPositions(spec, store))) {
         log.info({ event: LogEvents.iterationEmpty }, 'nothing new to read');
         recordIterationStatus(spec.name, 'noop');
         opts.onPlanned?.(plan, false);
@@ -341,6 +351,7 @@ export async function rerunIteration(job: LoadedJob, n: number, opts: RunOptions
   try {
     const plan = store.readOffsets(n);
     const hash = schemaHash(job.spec.schema);
+    bindStateDir(store, job, hash, opts.logger.child({ job: job.spec.name }));
     if (plan.schemaHash !== hash) throw Errors.schemaChanged(job.spec.name, plan.schemaHash, hash);
     opts.onPlanned?.(plan, false);
     const results = await executeTasks(job, store, plan, opts);

@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { produceDemo } from '../demo/produce-demo.ts';
 import { Errors, type KrangeError, toKrangeError } from '../errors.ts';
 import { serviceEndpoints } from '../job/endpoints.ts';
+import { duplicateNameError, listJobs, refuseSharedNames, sharedNames } from '../job/job-finder.ts';
 import { listJobFiles, loadJob } from '../job/job-loader.ts';
 import { type ExecutorsKind, executorsSchema } from '../job/options/executors-options.ts';
 import { createLogger } from '../logger.ts';
@@ -17,6 +18,7 @@ import { planCommand, type RunFlags, rerunCommand, resetCommand, runCommand } fr
 import { registerServeCommand } from './commands/serve.ts';
 import { stateCommand } from './commands/state.ts';
 import { describeFailure } from './failure.ts';
+import { jobFromArg } from './job-arg.ts';
 import { addMetricsOptions, type MetricsFlags, serveMetrics } from './metrics-option.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
@@ -42,6 +44,7 @@ export function exitCodeFor(err: KrangeError): number {
     case 'KRANGE_USAGE':
     case 'KRANGE_CONFIG':
     case 'KRANGE_JOB_NOT_FOUND':
+    case 'KRANGE_STATE_IDENTITY':
       return EXIT.usage;
     default:
       return EXIT.failed;
@@ -62,26 +65,35 @@ export function buildProgram(): Command {
       'after',
       '\nServices default to the local stack (make services-up); override with KRANGE_KAFKA_BROKERS, KRANGE_WEBHDFS_URL,\n' +
         'KRANGE_MONGO_URL, KRANGE_REDIS_URL, KRANGE_PG_URL. State lives in ./state (KRANGE_STATE_DIR), jobs in ./jobs\n' +
-        '(KRANGE_JOBS_DIR).\n\nExit codes: 0 done, 1 failed, 2 usage or config error, 3 job locked by another runner.',
+        "(KRANGE_JOBS_DIR). <job> is a job's file name in ./jobs, a path to a job module, or the name the job declares.\n" +
+        '\nExit codes: 0 done, 1 failed, 2 usage or config error, 3 job locked by another runner,\n' +
+        '130/143 run stopped by SIGINT/SIGTERM (nothing of the unfinished iteration committed).',
     );
 
   program
     .command('jobs')
-    .description('list the jobs in ./jobs with their topics, sinks and schedule')
+    .description(
+      'list the jobs in ./jobs with their topics, sinks, schedule and file; two files declaring one name are a conflict (exit 2)',
+    )
     .action(async () => {
-      for (const file of listJobFiles()) {
-        try {
-          const { spec } = await loadJob(file);
-          const topics = Array.isArray(spec.topics) ? spec.topics.join(',') : String(spec.topics);
-          const sinks = spec.sinks.map((s) => s.kind).join('+');
-          const sched = spec.schedule ? `  schedule '${spec.schedule.cron}'` : '';
-          process.stdout.write(
-            `${spec.name.padEnd(20)} topics ${topics}  sinks ${sinks}${sched}${spec.aggregate ? '  +aggregate' : ''}\n`,
-          );
-        } catch (err) {
-          process.stdout.write(`${basename(file).padEnd(20)} INVALID: ${(err as Error).message}\n`);
+      const listed = await listJobs();
+      for (const { file, job, error } of listed) {
+        if (job === undefined) {
+          process.stdout.write(`${basename(file).padEnd(20)} INVALID: ${error ?? 'does not load'}\n`);
+          continue;
         }
+        const { spec } = job;
+        const topics = Array.isArray(spec.topics) ? spec.topics.join(',') : String(spec.topics);
+        const sinks = spec.sinks.map((s) => s.kind).join('+');
+        const sched = spec.schedule ? `  schedule '${spec.schedule.cron}'` : '';
+        process.stdout.write(
+          `${spec.name.padEnd(20)} topics ${topics}  sinks ${sinks}${sched}${spec.aggregate ? '  +aggregate' : ''}  (${basename(file)})\n`,
+        );
       }
+      const shared = sharedNames(listed);
+      for (const [name, files] of shared)
+        process.stdout.write(`CONFLICT: ${duplicateNameError(name, files).message}\n`);
+      if (shared.size > 0) process.exitCode = EXIT.usage;
     });
 
   program
@@ -111,9 +123,15 @@ export function buildProgram(): Command {
 
   program
     .command('state <job>')
-    .description("show the iterations in the job's state directory")
+    .description(
+      "show the iterations in the job's state directory (committed, running, aborted, killed, failed, pending)",
+    )
     .option('--json', 'print as JSON')
-    .action((job: string, flags: { json?: boolean }) => stateCommand(job, flags));
+    .option(
+      '--rebind',
+      'bind the state directory to the job as it is now (its topics and sinks), after a deliberate change',
+    )
+    .action((job: string, flags: { json?: boolean; rebind?: boolean }) => stateCommand(job, flags));
 
   program
     .command('rerun <job>')
@@ -182,7 +200,8 @@ export function buildProgram(): Command {
     const { runScheduler } = await import('../batch/scheduler.ts');
     const files = names.length > 0 ? names : listJobFiles();
     const jobs = [];
-    for (const f of files) jobs.push(await loadJob(f));
+    for (const f of files) jobs.push(names.length > 0 ? await jobFromArg(f) : await loadJob(f));
+    refuseSharedNames(jobs);
     const scheduled = jobs.filter((j) => j.spec.schedule !== undefined);
     if (scheduled.length === 0)
       throw Errors.usage('no job has a schedule; add schedule: { cron: "..." } to a job');
@@ -215,7 +234,9 @@ export function buildProgram(): Command {
   program.hook('preAction', (_program, command) => {
     const name = command.name();
     if (['run', 'rerun', 'reset', 'schedule', 'plan', 'state'].includes(name))
-      checkStateRoot({ write: name !== 'plan' && name !== 'state' });
+      checkStateRoot({
+        write: name !== 'plan' && (name !== 'state' || command.opts()['rebind'] === true),
+      });
   });
 
   registerIngestCommand(program, logger);

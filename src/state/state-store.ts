@@ -1,5 +1,5 @@
 // The job's state directory, Spark-checkpoint style and readable by people:
-//   state/<job>/metadata.json       job id, schema hash
+//   state/<job>/metadata.json       job id, schema hash, identity (topics and sinks: state-identity.ts)
 //   state/<job>/offsets/<n>.json    the plan of iteration n, written before any task runs
 //   state/<job>/commits/<n>.json    written only after every sink of every task succeeded
 //   state/<job>/reruns/<n>-<t>.json a log of reruns (they never move the committed position)
@@ -39,12 +39,24 @@ const skippedJson = z.object({
   reason: z.enum(['offset-out-of-range', 'partition-gone', 'offset-went-backwards']),
 });
 
+const identityJson = z.object({
+  /** Topic names sorted, or the RegExp as written (`/clicks-.*\/`). */
+  topics: z.array(z.string()),
+  /** Each sink's kind and target (`parquet webhdfs:///data/x`, `postgres public.t`), sorted. */
+  sinks: z.array(z.string()),
+  /** The module the identity was taken from (shown in a mismatch; not compared). */
+  module: z.string(),
+  boundAt: z.string(),
+});
+
 const metadataFile = z.object({
   version: z.literal(STATE_VERSION),
   job: z.string(),
   jobId: z.string(),
   schemaHash: z.string(),
   createdAt: z.string(),
+  /** What job this directory belongs to (absent in directories of older releases until their next run). */
+  identity: identityJson.optional(),
 });
 
 const offsetsFile = z.object({
@@ -104,6 +116,7 @@ const rerunFile = z.object({
 });
 
 export type StateMetadata = z.infer<typeof metadataFile>;
+export type StateIdentity = z.infer<typeof identityJson>;
 export type OffsetsFile = z.infer<typeof offsetsFile>;
 export type CommitFile = z.infer<typeof commitFile>;
 export type TaskResultJson = z.infer<typeof taskResultJson>;
@@ -154,8 +167,12 @@ export class StateStore {
     return existsSync(p) ? this.read(p, metadataFile) : undefined;
   }
 
+  writeMetadata(meta: StateMetadata): void {
+    this.write(this.path('metadata.json'), meta);
+  }
+
   /** Creates metadata.json on first use; returns the stored metadata. */
-  ensureMetadata(schemaHash: string): StateMetadata {
+  ensureMetadata(schemaHash: string, identity?: StateIdentity): StateMetadata {
     const existing = this.readMetadata();
     if (existing !== undefined) return existing;
     const meta: StateMetadata = {
@@ -164,6 +181,7 @@ export class StateStore {
       jobId: randomUUID(),
       schemaHash,
       createdAt: new Date().toISOString(),
+      ...(identity === undefined ? {} : { identity }),
     };
     this.write(this.path('metadata.json'), meta);
     return meta;

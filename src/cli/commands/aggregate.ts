@@ -4,15 +4,15 @@
 import type { Logger } from 'pino';
 import { runAggregator } from '../../aggregator/aggregator.ts';
 import { aggregatorStatus } from '../../aggregator/status.ts';
-import { loadJob } from '../../job/job-loader.ts';
 import { table } from '../format.ts';
+import { jobFromArg } from '../job-arg.ts';
 
 export async function aggregateCommand(
   jobName: string,
   flags: { status?: boolean },
   logger: Logger,
 ): Promise<void> {
-  const job = await loadJob(jobName);
+  const job = await jobFromArg(jobName);
   if (flags.status) {
     const rows = await aggregatorStatus(job);
     process.stdout.write(

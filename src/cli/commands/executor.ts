@@ -4,7 +4,9 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 import { Errors } from '../../errors.ts';
+import { refuseSharedNames } from '../../job/job-finder.ts';
 import { listJobFiles, loadJob } from '../../job/job-loader.ts';
+import { jobFromArg } from '../job-arg.ts';
 
 export interface ExecutorFlags {
   threads?: number;
@@ -27,7 +29,8 @@ export async function executorCommand(names: string[], flags: ExecutorFlags, log
   if (files.length === 0)
     throw Errors.usage('no jobs to serve: name them or put them in ./jobs (KRANGE_JOBS_DIR)');
   const jobs = [];
-  for (const f of files) jobs.push(await loadJob(f));
+  for (const f of files) jobs.push(names.length > 0 ? await jobFromArg(f) : await loadJob(f));
+  refuseSharedNames(jobs);
   const { runExecutor } = await import('../../executor/executor.ts');
   const ac = new AbortController();
   process.once('SIGTERM', () => ac.abort());

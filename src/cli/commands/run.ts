@@ -7,12 +7,13 @@ import { buildPlan } from '../../batch/build-plan.ts';
 import { applyReset, parseResetTarget, previewReset, type ResetPreview } from '../../batch/reset-job.ts';
 import { type IterationOutcome, rerunIteration, runIteration } from '../../batch/run-iteration.ts';
 import { Errors } from '../../errors.ts';
-import { loadJob } from '../../job/job-loader.ts';
 import type { ExecutorsKind } from '../../job/options/executors-options.ts';
 import { connectAdmin } from '../../kafka/kafka-client.ts';
 import { fastPathEnabled, fastPathRefusal, recordsPathLine } from '../../records/fast-path.ts';
+import { assertIdentity } from '../../state/state-identity.ts';
 import { StateStore } from '../../state/state-store.ts';
 import { fmtBytes, fmtInt, fmtRate, fmtSeconds, table } from '../format.ts';
+import { jobFromArg } from '../job-arg.ts';
 import { ProgressBar } from '../progress.ts';
 
 export function summary(o: IterationOutcome): string {
@@ -39,7 +40,7 @@ export interface RunFlags {
 }
 
 export async function runCommand(jobName: string, flags: RunFlags, logger: Logger): Promise<void> {
-  const job = await loadJob(jobName);
+  const job = await jobFromArg(jobName);
   for (;;) {
     const bar = new ProgressBar();
     let outcome: IterationOutcome;
@@ -60,8 +61,9 @@ export async function runCommand(jobName: string, flags: RunFlags, logger: Logge
 }
 
 export async function planCommand(jobName: string, flags: { json?: boolean }, logger: Logger): Promise<void> {
-  const job = await loadJob(jobName);
+  const job = await jobFromArg(jobName);
   const store = new StateStore(job.spec.name);
+  assertIdentity(store, job.spec, job.modulePath);
   const pending = store.pendingIteration();
   const plan =
     pending !== undefined
@@ -114,7 +116,7 @@ export async function rerunCommand(
   flags: RunFlags,
   logger: Logger,
 ): Promise<void> {
-  const job = await loadJob(jobName);
+  const job = await jobFromArg(jobName);
   const bar = new ProgressBar();
   try {
     const o = await rerunIteration(job, iteration, {
@@ -160,7 +162,7 @@ export async function resetCommand(
   logger: Logger,
 ): Promise<void> {
   const target = parseResetTarget(flags.to, flags.toDatetime);
-  const job = await loadJob(jobName);
+  const job = await jobFromArg(jobName);
   const preview = await previewReset(job, target, { logger });
   process.stdout.write(`${describeReset(preview)}\n`);
   if (!flags.yes) {
@@ -171,7 +173,7 @@ export async function resetCommand(
     rl.close();
     if (!/^y(es)?$/i.test(answer.trim())) throw Errors.usage('reset cancelled; nothing changed');
   }
-  const plan = applyReset(job, preview);
+  const plan = applyReset(job, preview, { logger });
   process.stdout.write(
     `${job.spec.name}: reset done (iteration ${plan.iteration} committed); the next run begins as shown\n`,
   );

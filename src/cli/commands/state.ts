@@ -1,8 +1,12 @@
 // `krange state <job>`: the job's iterations from its state directory, as a table or JSON.
 
-import { loadJob } from '../../job/job-loader.ts';
+import { lockFor } from '../../batch/run-iteration.ts';
+import type { LoadedJob } from '../../job/job-loader.ts';
+import { schemaHash } from '../../job/schema.ts';
+import { compareIdentity, type IdentityCheck, rebindIdentity } from '../../state/state-identity.ts';
 import { StateStore } from '../../state/state-store.ts';
 import { fmtBytes, fmtInt, fmtSeconds, table } from '../format.ts';
+import { jobFromArg } from '../job-arg.ts';
 
 export interface IterationState {
   iteration: number;
@@ -50,17 +54,60 @@ function describeRanges(s: IterationState): string {
   return nonEmpty.length > 3 ? `${shown.join(', ')} +${nonEmpty.length - 3} more` : shown.join(', ');
 }
 
-export async function stateCommand(jobName: string, flags: { json?: boolean }): Promise<void> {
-  const job = await loadJob(jobName);
+function identityLine(job: string, c: IdentityCheck): string {
+  if (c.status === 'matches') return '';
+  if (c.status === 'unbound')
+    return 'note: this state directory has no job identity yet; the next run, rerun or reset binds it to this job\n';
+  return (
+    `warning: this state directory is bound to another definition of '${job}' (from ${c.bound.module}): ` +
+    `${c.differences.join('; ')}; runs are refused until 'krange state ${job} --rebind'\n`
+  );
+}
+
+/** `krange state <job> --rebind`: binds the state directory to the job as it is now, under the lock. */
+function rebind(job: LoadedJob, store: StateStore): void {
+  const lock = lockFor(store);
+  lock.acquire('krange state --rebind');
+  try {
+    const before = compareIdentity(store, job.spec, job.modulePath);
+    const old = rebindIdentity(store, job.spec, job.modulePath, schemaHash(job.spec.schema));
+    const now = store.readMetadata()?.identity;
+    const what =
+      before.status === 'differs'
+        ? `was bound to ${old?.module ?? '?'} (${before.differences.join('; ')})`
+        : before.status === 'unbound'
+          ? 'had no identity'
+          : 'was already bound to this definition';
+    process.stdout.write(
+      `${job.spec.name}: state directory ${store.dir} is now bound to ${job.modulePath}: ` +
+        `topics ${now?.topics.join(', ')}; sinks ${now?.sinks.join(', ')} (it ${what}); committed positions are kept\n`,
+    );
+  } finally {
+    lock.release();
+  }
+}
+
+export async function stateCommand(
+  jobName: string,
+  flags: { json?: boolean; rebind?: boolean },
+): Promise<void> {
+  const job = await jobFromArg(jobName);
   const store = new StateStore(job.spec.name);
+  if (flags.rebind) return rebind(job, store);
   const state = readState(store);
   const meta = store.readMetadata();
+  const identity = compareIdentity(store, job.spec, job.modulePath);
   if (flags.json) {
+    const id =
+      identity.status === 'differs'
+        ? { status: identity.status, differences: identity.differences }
+        : { status: identity.status };
     process.stdout.write(
-      `${JSON.stringify({ job: job.spec.name, dir: store.dir, metadata: meta ?? null, iterations: state }, null, 2)}\n`,
+      `${JSON.stringify({ job: job.spec.name, dir: store.dir, metadata: meta ?? null, identity: id, iterations: state }, null, 2)}\n`,
     );
     return;
   }
+  process.stdout.write(identityLine(job.spec.name, identity));
   if (state.length === 0) {
     process.stdout.write(`${job.spec.name}: no iterations yet (state in ${store.dir})\n`);
     return;
