@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'KRANGE_STATE_VERSION',
   'KRANGE_STATE_IDENTITY',
   'KRANGE_SCHEMA_CHANGED',
+  'KRANGE_TABLE_OWNED',
   'KRANGE_BAD_RECORD',
   'KRANGE_KAFKA',
   'KRANGE_HDFS',
@@ -272,6 +273,17 @@ export const Errors = {
         details: { task: taskId, attempts, causeCode: cause.code, ...cause.details },
         cause,
       },
+    );
+  },
+  /** An aggregate table another job owns (aggregator/table-owner.ts). */
+  tableOwned(d: { table: string; job: string; owner: string; ownerTopics: string }): KrangeError {
+    return new KrangeError(
+      'KRANGE_TABLE_OWNED',
+      `aggregate table '${d.table}' belongs to job '${d.owner}' (topics ${d.ownerTopics}), not to job '${d.job}'; ` +
+        `nothing was written. Two job names can fold to one table name ('a.b' and 'a_b' both give 'a_b_agg'): ` +
+        `set aggregate.table of job '${d.job}' to another name, or, if job '${d.owner}' is gone, ` +
+        `DROP TABLE "${d.table}" (its rows are lost) and start job '${d.job}' again`,
+      { details: { table: d.table, job: d.job, owner: d.owner } },
     );
   },
   aborted(reason: string): KrangeError {

@@ -14,6 +14,7 @@ import {
   tpKey,
   type WindowDelta,
 } from './partition-state.ts';
+import { checkTableOwner } from './table-owner.ts';
 import {
   ADD_STATS_SQL,
   ADVANCE_OFFSETS_SQL,
@@ -26,8 +27,6 @@ import {
   ident,
   measureColumns,
   SELECT_OFFSETS_SQL,
-  TABLE_COMMENT_PREFIX,
-  tableMetadata,
   upsertSql,
 } from './table-sql.ts';
 
@@ -77,6 +76,7 @@ export function pgError(plan: AggregatePlan, what: string, err: unknown): Krange
 export class AggregateStore {
   private readonly pool: pg.Pool;
   private readonly upsert: string;
+  private readonly log: Logger;
 
   constructor(
     private readonly plan: AggregatePlan,
@@ -94,6 +94,7 @@ export class AggregateStore {
       opts.logger.warn({ err: err.message }, 'postgres connection lost (idle client)'),
     );
     this.upsert = upsertSql(plan);
+    this.log = opts.logger;
   }
 
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -145,7 +146,13 @@ export class AggregateStore {
         await c.query(commentSql(plan));
         return;
       }
-      checkTableMetadata(plan, row.comment);
+      if (checkTableOwner(plan, row.comment).kind === 'claim') {
+        await c.query(commentSql(plan));
+        this.log.warn(
+          { table: plan.table },
+          `table '${plan.table}' had no recorded owner (made by an earlier krange); job '${plan.job}' claims it`,
+        );
+      }
       const cols = await c.query<{ column_name: string; data_type: string }>(
         'SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1',
         [plan.table],
@@ -256,28 +263,4 @@ function compareGroups(a: readonly string[], b: readonly string[]): number {
     if (x !== y) return x < y ? -1 : 1;
   }
   return 0;
-}
-
-/** An existing window table must be ours and hold the same windows and grouping. */
-function checkTableMetadata(plan: AggregatePlan, comment: string | null): void {
-  if (comment === null || !comment.startsWith(TABLE_COMMENT_PREFIX)) {
-    throw Errors.config(
-      `table '${plan.table}' exists but was not created by 'krange aggregate'; set aggregate.table to another name`,
-      { table: plan.table },
-    );
-  }
-  const had = JSON.parse(comment.slice(TABLE_COMMENT_PREFIX.length)) as {
-    window?: unknown;
-    groupBy?: unknown;
-  };
-  const want = JSON.parse(tableMetadata(plan)) as { window: unknown; groupBy: unknown };
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  if (!same(had.window, want.window) || !same(had.groupBy, want.groupBy)) {
-    throw Errors.config(
-      `table '${plan.table}' holds windows ${JSON.stringify(had.window)} grouped by ${JSON.stringify(had.groupBy)}, ` +
-        `the job now wants ${JSON.stringify(want.window)} grouped by ${JSON.stringify(want.groupBy)}; ` +
-        'rows cannot be converted: set aggregate.table to a new name (and the job a new name, for fresh offsets)',
-      { table: plan.table },
-    );
-  }
 }

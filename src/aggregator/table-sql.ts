@@ -4,13 +4,12 @@
 
 import type { AggregatePlan } from '../job/aggregate/aggregate-plan.ts';
 import type { Measure } from '../job/aggregate/measures.ts';
+import { TABLE_COMMENT_PREFIX, tableMetadata } from './table-owner.ts';
 
 export const OFFSETS_TABLE = 'krange_stream_offsets';
 export const STATS_TABLE = 'krange_stream_stats';
 /** Serialises DDL between aggregators starting at once (CREATE TABLE IF NOT EXISTS races otherwise). */
 export const DDL_LOCK_KEY = 'krange.aggregate.ddl';
-/** Marks the window table as ours; the JSON after it records what the rows mean. */
-export const TABLE_COMMENT_PREFIX = 'krange aggregate: ';
 
 export function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -91,15 +90,6 @@ function recordsetType(m: Measure): string {
     bool: 'boolean',
     any: 'text',
   }[m.kind];
-}
-
-export function tableMetadata(plan: AggregatePlan): string {
-  return JSON.stringify({
-    version: 1,
-    job: plan.job,
-    window: plan.window,
-    groupBy: plan.groupBy.map((g) => g.column),
-  });
 }
 
 /** The window table with its key columns and every measure column of the plan. */

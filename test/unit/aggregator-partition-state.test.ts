@@ -8,6 +8,7 @@ import type { SinkRow } from '../../src/sinks/sink.ts';
 const plan: AggregatePlan = {
   job: 'j',
   table: 'j_agg',
+  topics: ['t'],
   groupBy: [{ column: 'page', index: 0 }],
   eventTime: { kind: 'kafka' },
   window: { size: 60_000, slide: 30_000 },

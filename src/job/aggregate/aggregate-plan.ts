@@ -18,6 +18,8 @@ export interface AggregatePlan {
   job: string;
   /** PostgreSQL table of window rows. */
   table: string;
+  /** The job's topics (a pattern as its source), recorded as the table owner's. */
+  topics: string[];
   /** Group-by columns (text), in the spec's order, with their row positions. */
   groupBy: { column: string; index: number }[];
   eventTime: EventTimeSource;
@@ -121,6 +123,7 @@ export function planAggregate(spec: JobSpec): AggregatePlan {
   return {
     job: spec.name,
     table,
+    topics: Array.isArray(spec.topics) ? [...spec.topics].sort() : [String(spec.topics)],
     groupBy,
     eventTime,
     window,
