@@ -11,6 +11,7 @@ import type { ServiceEndpoints } from '../job/endpoints.ts';
 import type { BadRecordPolicy } from '../job/job-spec.ts';
 import { CODEC } from '../kafka/compression.ts';
 import type { BadRecord } from '../records/record.ts';
+import type { TaskContext } from './sink.ts';
 
 export interface DeadLetterTarget {
   /** Writes the task's bad records (called once per task, before the sinks commit). */
@@ -26,6 +27,31 @@ export function badRecordError(b: BadRecord) {
     ...(b.field === undefined ? {} : { field: b.field }),
     reason: b.reason,
   });
+}
+
+/**
+ * A task's `TaskContext.reject`: a row a sink's server refused becomes a bad record of stage `sink`
+ * under the job's onBadRecord policy: 'fail' throws KRANGE_BAD_RECORD naming it; otherwise it is
+ * added to `bad` (counted, and dead-lettered with the task's other bad records).
+ */
+export function sinkRejection(policy: BadRecordPolicy, bad: BadRecord[]): TaskContext['reject'] {
+  return (r, reason, field) => {
+    const b: BadRecord = {
+      topic: r.topic,
+      partition: r.partition,
+      offset: r.offset.toString(),
+      stage: 'sink',
+      reason,
+      key: null,
+      // The raw Kafka bytes are gone by now: the dead letter carries the row the sink refused.
+      value: Buffer.from(
+        JSON.stringify(r.row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+      ),
+      ...(field === undefined ? {} : { field }),
+    };
+    if (policy === 'fail') throw badRecordError(b);
+    bad.push(b);
+  };
 }
 
 function toJsonLine(job: string, b: BadRecord): string {

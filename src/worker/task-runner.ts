@@ -9,7 +9,7 @@ import type { RangeReader } from '../kafka/range-reader.ts';
 import type { OffsetRange } from '../offset-range.ts';
 import type { BadRecord } from '../records/record.ts';
 import type { RecordProcessor } from '../records/record-processor.ts';
-import { badRecordError, type DeadLetterTarget } from '../sinks/dead-letter.ts';
+import { badRecordError, type DeadLetterTarget, sinkRejection } from '../sinks/dead-letter.ts';
 import type { Sink, SinkRow, SinkTaskWriter, TaskContext } from '../sinks/sink.ts';
 import type { TaskResult } from './messages.ts';
 
@@ -52,23 +52,7 @@ export async function runTask(t: TaskRun): Promise<TaskResult> {
     attempt: t.attempt,
     schema: t.job.schema,
     logger: t.logger,
-    reject: (r, reason, field) => {
-      const b: BadRecord = {
-        topic: r.topic,
-        partition: r.partition,
-        offset: r.offset.toString(),
-        stage: 'sink',
-        reason,
-        key: null,
-        // The raw Kafka bytes are gone by now: the dead letter carries the row the sink refused.
-        value: Buffer.from(
-          JSON.stringify(r.row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
-        ),
-        ...(field === undefined ? {} : { field }),
-      };
-      if (policy === 'fail') throw badRecordError(b);
-      bad.push(b);
-    },
+    reject: sinkRejection(policy, bad),
   };
   const writers: SinkTaskWriter[] = [];
   let records = 0;
