@@ -36,6 +36,7 @@ export type {
 } from './job/job-spec.ts';
 export type { FieldType, Schema } from './job/schema.ts';
 export { t } from './job/schema.ts';
+export type { SchemaOrigin, SchemaSource } from './job/schema-source.ts';
 export type { OffsetRange } from './offset-range.ts';
 export type { AvroOptions, AvroSchemaSource } from './records/decoders/avro-decoder.ts';
 export { avro } from './records/decoders/avro-decoder.ts';
@@ -44,6 +45,8 @@ export { jsonSchema } from './records/decoders/json-schema-decoder.ts';
 export type { ProtobufOptions } from './records/decoders/protobuf-decoder.ts';
 export { protobuf } from './records/decoders/protobuf-decoder.ts';
 export type { RegistryOptions } from './records/decoders/schema-registry.ts';
+export type { FromAvroSchemaOptions, FromRegistryOptions } from './records/derived-schema.ts';
+export { fromAvroSchema, fromRegistry } from './records/derived-schema.ts';
 export { hdfsParquet, kafka, mongo, postgres, redis } from './sinks/sink-specs.ts';
 
 /** Loads and validates a job module (a name in ./jobs or a path). */

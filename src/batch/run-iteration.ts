@@ -126,6 +126,7 @@ async function executeTasks(
   const pool = await WorkerPool.start({
     modulePath: job.modulePath,
     endpoints: job.endpoints,
+    schema: job.spec.schema,
     entry: await entry,
     size,
     attempts: job.spec.limits.taskAttempts,

@@ -18,7 +18,7 @@ export async function workerBundle(modulePath: string, logger: Logger): Promise<
       `import * as job from ${JSON.stringify(modulePath)};`,
       `import { jobFromModule } from ${JSON.stringify(join(SRC, 'job', 'job-loader.ts'))};`,
       `import { runWorker } from ${JSON.stringify(join(SRC, 'worker', 'worker-main.ts'))};`,
-      `runWorker((init) => jobFromModule(job, ${JSON.stringify(modulePath)}, init.endpoints));`,
+      `runWorker((init) => jobFromModule(job, ${JSON.stringify(modulePath)}, init.endpoints, init.schema));`,
     ].join('\n');
     const path = await cachedBundle({ cache: 'krange-workers', name: 'worker', key: modulePath, entry });
     logger.debug({ bundle: path, ms: Math.round(performance.now() - started) }, 'worker bundle ready');

@@ -117,7 +117,9 @@ export function buildProgram(): Command {
 
   program
     .command('plan <job>')
-    .description('dry run: show the ranges and record estimates of the next iteration; changes nothing')
+    .description(
+      'dry run: show the ranges and record estimates of the next iteration, and the schema (columns, types, nullability) it writes; changes nothing',
+    )
     .option('--json', 'print the plan as JSON')
     .action((job: string, flags: { json?: boolean }) => planCommand(job, flags, logger));
 

@@ -54,6 +54,7 @@ class WarmThreads {
       const pool = await WorkerPool.start({
         modulePath: job.modulePath,
         endpoints: job.endpoints,
+        schema: job.spec.schema,
         entry,
         size: 1,
         // Retries belong to BullMQ (attempts, backoff, stalled re-runs), not to this pool.

@@ -9,6 +9,8 @@ import { type ServiceEndpoints, serviceEndpoints } from './endpoints.ts';
 import { checkJobAgainstSchema } from './job-checks.ts';
 import { type JobSpec, jobSpecSchema } from './job-spec.ts';
 import { describeIssues } from './options/config-issues.ts';
+import type { Schema } from './schema.ts';
+import { isSchemaSource, type ResolvedSchema, type SchemaOrigin } from './schema-source.ts';
 
 export interface LoadedJob {
   spec: JobSpec;
@@ -16,6 +18,8 @@ export interface LoadedJob {
   modulePath: string;
   /** Where the services are, resolved once when the job was loaded (the edge) and passed down. */
   endpoints: ServiceEndpoints;
+  /** Set when the schema was derived (`fromRegistry`, `fromAvroSchema`): where it came from. */
+  schemaOrigin?: SchemaOrigin;
 }
 
 export function jobsDir(): string {
@@ -44,6 +48,12 @@ export function listJobFiles(): string[] {
 }
 
 export function validateJob(raw: unknown, where: string): JobSpec {
+  if (isSchemaSource((raw as { schema?: unknown } | null)?.schema)) {
+    throw Errors.config(
+      `invalid job in ${where}: schema: ${(raw as { schema: { label: string } }).schema.label} is resolved when the job is loaded (loadJob), not by validateJob`,
+      { file: where },
+    );
+  }
   const parsed = jobSpecSchema.safeParse(raw);
   const problems = parsed.success ? checkJobAgainstSchema(parsed.data) : describeIssues(parsed.error.issues);
   if (!parsed.success || problems.length > 0) {
@@ -77,11 +87,14 @@ function loaderFor(modulePath: string): Promise<void> | undefined {
 
 /**
  * Imports and validates a job module. `endpoints` defaults to the KRANGE_* variables read now: the
- * one place the driver reads them; workers receive the driver's through their init message.
+ * one place the driver reads them; workers receive the driver's through their init message. A
+ * derived schema (`fromRegistry`, `fromAvroSchema`) is resolved here, unless `schema` gives the
+ * driver's resolution (workers).
  */
 export async function loadJob(
   nameOrPath: string,
   endpoints: ServiceEndpoints = serviceEndpoints(),
+  schema?: Schema,
 ): Promise<LoadedJob> {
   const modulePath = resolveJobPath(nameOrPath);
   let mod = preloaded.get(modulePath);
@@ -95,23 +108,42 @@ export async function loadJob(
       });
     }
   }
-  return jobFromModule(mod, modulePath, endpoints);
+  const declared = (rawJob(mod, modulePath) as { schema?: unknown }).schema;
+  const resolved: ResolvedSchema | undefined =
+    schema !== undefined || !isSchemaSource(declared) ? undefined : await declared.resolve(modulePath);
+  return jobFromModule(mod, modulePath, endpoints, resolved?.schema ?? schema, resolved?.origin);
 }
 
-/** A job from an imported job module (its default export, or `job`), validated. */
-export function jobFromModule(
-  mod: Record<string, unknown>,
-  modulePath: string,
-  endpoints: ServiceEndpoints,
-): LoadedJob {
+function rawJob(mod: Record<string, unknown>, modulePath: string): unknown {
   const raw = mod['default'] ?? mod['job'];
   if (raw === undefined) {
     throw Errors.config(
       `job module ${modulePath} has no default export; write 'export default defineJob({...})'`,
-      {
-        file: modulePath,
-      },
+      { file: modulePath },
     );
   }
-  return { spec: validateJob(raw, modulePath), modulePath, endpoints };
+  return raw;
+}
+
+/**
+ * A job from an imported job module (its default export, or `job`), validated. A derived schema
+ * must come resolved (`schema`): loadJob does that, and the driver passes its result to workers.
+ */
+export function jobFromModule(
+  mod: Record<string, unknown>,
+  modulePath: string,
+  endpoints: ServiceEndpoints,
+  schema?: Schema,
+  schemaOrigin?: SchemaOrigin,
+): LoadedJob {
+  const raw = rawJob(mod, modulePath) as Record<string, unknown>;
+  const derived = isSchemaSource(raw['schema']);
+  if (derived && schema === undefined) {
+    throw Errors.config(
+      `job module ${modulePath}: its schema (${(raw['schema'] as { label: string }).label}) was not resolved before the job was built`,
+      { file: modulePath },
+    );
+  }
+  const spec = validateJob(derived ? { ...raw, schema } : raw, modulePath);
+  return { spec, modulePath, endpoints, ...(schemaOrigin === undefined ? {} : { schemaOrigin }) };
 }

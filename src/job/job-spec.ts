@@ -16,6 +16,7 @@ import { scheduleSchema } from './options/schedule-options.ts';
 import { sinkSchema } from './options/sink-options.ts';
 import { fn, options } from './options/strict-options.ts';
 import { type Schema, schemaSchema } from './schema.ts';
+import type { SchemaSource } from './schema-source.ts';
 
 export type {
   CustomDecoder,
@@ -105,7 +106,10 @@ export const jobSpecSchema = options({
   monitoring: monitoringSchema.optional(),
 });
 
-/** What a job module declares (inputs: defaults may be omitted). */
-export type JobInput = z.input<typeof jobSpecSchema> & { schema: Schema };
+/**
+ * What a job module declares (inputs: defaults may be omitted); `schema` may be derived
+ * (`fromRegistry`, `fromAvroSchema`), resolved when the job is loaded.
+ */
+export type JobInput = Omit<z.input<typeof jobSpecSchema>, 'schema'> & { schema: Schema | SchemaSource };
 /** A loaded, validated job. */
 export type JobSpec = z.output<typeof jobSpecSchema>;

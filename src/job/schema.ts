@@ -81,6 +81,21 @@ export function describeType(ft: FieldType): string {
   return ft.nullable ? `${base}?` : base;
 }
 
+/** One output column as `krange plan` shows it: the type without the nullability mark, which is its own field. */
+export interface ColumnDescription {
+  name: string;
+  type: string;
+  nullable: boolean;
+}
+
+export function describeColumns(schema: Schema): ColumnDescription[] {
+  return Object.entries(schema).map(([name, ft]) => ({
+    name,
+    type: describeType({ ...ft, nullable: false }),
+    nullable: ft.nullable,
+  }));
+}
+
 /** A stable hash of the schema; stored in metadata.json to notice a changed job. */
 export function schemaHash(schema: Schema): string {
   const canonical = Object.entries(schema)

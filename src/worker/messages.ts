@@ -3,6 +3,7 @@
 
 import type { SerializedError } from '../errors.ts';
 import type { ServiceEndpoints } from '../job/endpoints.ts';
+import type { Schema } from '../job/schema.ts';
 import type { OffsetRangeJson } from '../offset-range.ts';
 
 /** What a sink wrote for one task. */
@@ -35,6 +36,8 @@ export interface WorkerInit {
   /** The driver's endpoints: a worker never reads the environment itself. */
   endpoints: ServiceEndpoints;
   workerIndex: number;
+  /** The driver's job schema: a derived one (fromRegistry) is not fetched again by each worker. */
+  schema?: Schema;
 }
 
 export interface TaskMessage {

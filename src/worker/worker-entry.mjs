@@ -5,4 +5,4 @@ import { register } from 'tsx/esm/api';
 register();
 const { runWorker } = await import('./worker-main.ts');
 const { loadJob } = await import('../job/job-loader.ts');
-runWorker((init) => loadJob(init.modulePath, init.endpoints));
+runWorker((init) => loadJob(init.modulePath, init.endpoints, init.schema));

@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { deserializeError, type ErrorCode, Errors, type KrangeError } from '../errors.ts';
 import type { ServiceEndpoints } from '../job/endpoints.ts';
+import type { Schema } from '../job/schema.ts';
 import { LogEvents } from '../log-events.ts';
 import { type OffsetRange, rangeToJson } from '../offset-range.ts';
 import type { DriverMessage, TaskResult, WorkerInit, WorkerMessage } from './messages.ts';
@@ -21,6 +22,8 @@ export interface PoolTask {
 export interface PoolOptions {
   modulePath: string;
   endpoints: ServiceEndpoints;
+  /** The job's resolved schema, handed to the workers (a derived schema is resolved once, by the driver). */
+  schema?: Schema;
   /** The workers' entry module: a bundle from worker-bundle.ts, else worker-entry.mjs (tsx). */
   entry?: string;
   size: number;
@@ -87,6 +90,7 @@ export class WorkerPool {
       modulePath: this.opts.modulePath,
       endpoints: this.opts.endpoints,
       workerIndex: index,
+      ...(this.opts.schema === undefined ? {} : { schema: this.opts.schema }),
     };
     // Workers allocate several short-lived objects per record (decoded JSON, rows, Buffers): with
     // V8's default 16 MiB semi-spaces they scavenge constantly and promote rows that die soon after.

@@ -1,13 +1,10 @@
 // Registry-backed decoders against a local HTTP server replaying the registry's documented
-// responses (test/fixtures/registry; a stand-in only because no registry server can be installed
-// here): writer schemas fetched once per id and resolved to the reader, unknown ids refused per
+// responses (test/helpers/registry-replay.ts; a stand-in only because no registry server can be
+// installed here): writer schemas fetched once per id and resolved to the reader, unknown ids refused per
 // record, an unreachable or failing registry a retriable error that is asked again next batch.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isKrangeError } from '../../src/errors.ts';
 import { t } from '../../src/index.ts';
@@ -17,42 +14,21 @@ import { jsonSchema } from '../../src/records/decoders/json-schema-decoder.ts';
 import { protobuf } from '../../src/records/decoders/protobuf-decoder.ts';
 import { SchemaRegistryClient } from '../../src/records/decoders/schema-registry.ts';
 import { RecordProcessor } from '../../src/records/record-processor.ts';
+import { REGISTRY_FIXTURES, type RegistryReplay, replayRegistry } from '../helpers/registry-replay.ts';
 
 const require = createRequire(import.meta.url);
 const avsc = require('avsc') as typeof import('avsc');
-const DIR = resolve('test/fixtures/registry');
+const DIR = REGISTRY_FIXTURES;
 
-let server: Server | undefined;
+let replay: RegistryReplay | undefined;
 afterEach(async () => {
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-  server = undefined;
+  await replay?.close();
+  replay = undefined;
 });
 
-/** Replays the fixture for each path; `failFirst` answers 503 to the first n requests. */
-async function registry(failFirst = 0): Promise<{ url: string; hits: string[] }> {
-  const hits: string[] = [];
-  let failures = failFirst;
-  server = createServer((req, res) => {
-    const path = (req.url ?? '').replace(/^\//, '').replaceAll('/', '-');
-    hits.push(req.url ?? '');
-    if (failures-- > 0) {
-      res.writeHead(503, { 'content-type': 'application/json' }).end('{"error_code":50301,"message":"down"}');
-      return;
-    }
-    for (const [file, status] of [
-      [`${path}.json`, 200],
-      [`${path}.404.json`, 404],
-    ] as const) {
-      if (existsSync(`${DIR}/${file}`)) {
-        res.writeHead(status, { 'content-type': 'application/vnd.schemaregistry.v1+json' });
-        res.end(readFileSync(`${DIR}/${file}`));
-        return;
-      }
-    }
-    res.writeHead(404).end('{"error_code":40403,"message":"not found"}');
-  });
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
-  return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, hits };
+async function registry(failFirst = 0): Promise<RegistryReplay> {
+  replay = await replayRegistry(failFirst);
+  return replay;
 }
 
 const schemaOf = (id: number) =>

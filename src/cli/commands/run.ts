@@ -7,7 +7,9 @@ import { buildPlan } from '../../batch/build-plan.ts';
 import { applyReset, parseResetTarget, previewReset, type ResetPreview } from '../../batch/reset-job.ts';
 import { type IterationOutcome, rerunIteration, runIteration } from '../../batch/run-iteration.ts';
 import { Errors } from '../../errors.ts';
+import type { LoadedJob } from '../../job/job-loader.ts';
 import type { ExecutorsKind } from '../../job/options/executors-options.ts';
+import { describeColumns } from '../../job/schema.ts';
 import { connectAdmin } from '../../kafka/kafka-client.ts';
 import { fastPathEnabled, fastPathRefusal, recordsPathLine } from '../../records/fast-path.ts';
 import { assertIdentity } from '../../state/state-identity.ts';
@@ -84,8 +86,10 @@ export async function planCommand(jobName: string, flags: { json?: boolean }, lo
       enabled: fastPathEnabled(job.spec),
       ...(refusal === undefined ? {} : { reason: refusal }),
     };
+    const schema = describeColumns(job.spec.schema);
+    const origin = job.schemaOrigin;
     process.stdout.write(
-      `${JSON.stringify({ pending: pending !== undefined, ...plan, fastPath }, null, 2)}\n`,
+      `${JSON.stringify({ pending: pending !== undefined, ...plan, fastPath, schema, ...(origin === undefined ? {} : { schemaOrigin: origin }) }, null, 2)}\n`,
     );
     return;
   }
@@ -106,7 +110,20 @@ export async function planCommand(jobName: string, flags: { json?: boolean }, lo
     `${head}\n${table(['topic', 'partition', 'begin', 'end', 'records', 'tasks'], rows)}\n` +
       `total: ${fmtInt(total)} records in ${plan.tasks.length} task(s)` +
       `${plan.skipped.length ? `; ${plan.skipped.length} range(s) would be skipped (data loss)` : ''}\n` +
-      `${records}\n`,
+      `${records}\n${describeSchema(job)}\n`,
+  );
+}
+
+/** The columns every sink is written with: name, type, nullability, and where a derived schema came from. */
+export function describeSchema(job: LoadedJob): string {
+  const cols = describeColumns(job.spec.schema);
+  const from = job.schemaOrigin === undefined ? 'declared in the job' : `from ${job.schemaOrigin.text}`;
+  return (
+    `schema written (${cols.length} column${cols.length === 1 ? '' : 's'}, ${from}):\n` +
+    table(
+      ['column', 'type', 'nullable'],
+      cols.map((c) => [c.name, c.type, c.nullable ? 'yes' : 'no']),
+    )
   );
 }
 

@@ -5,18 +5,15 @@
 // one, an unknown id or a malformed body makes the record bad, with the fields or the id named.
 // avsc is loaded when a job calls avro(), so other jobs never load it.
 
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Schema as AvroSchema, Resolver, Type } from 'avsc';
 import type { CustomDecoder } from '../../job/job-spec.ts';
+import { type AvroSchemaSource, loadAvroSchema } from './avro-schema-file.ts';
 import { frameId, frameIds, type RegistryOptions, SchemaRegistryClient, UNKNOWN } from './schema-registry.ts';
 
-const require = createRequire(import.meta.url);
+export type { AvroSchemaSource } from './avro-schema-file.ts';
 
-/** A schema as JSON text's object, or the path (or file URL) of an `.avsc` file. */
-export type AvroSchemaSource = AvroSchema | string | URL;
+const require = createRequire(import.meta.url);
 
 export interface AvroOptions {
   /**
@@ -55,14 +52,52 @@ function exactLongType(avsc: Avsc): Type {
   });
 }
 
-function loadSchema(src: AvroSchemaSource): AvroSchema {
-  if (typeof src !== 'string' && !(src instanceof URL)) return src;
-  const path = src instanceof URL ? fileURLToPath(src) : isAbsolute(src) ? src : resolve(src);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as AvroSchema;
-  } catch (err) {
-    throw new Error(`avro(): cannot read the schema file ${path}: ${(err as Error).message}`);
+const TIMESTAMP_LOGICAL_TYPES = {
+  'timestamp-millis': false,
+  'local-timestamp-millis': false,
+  'timestamp-micros': true,
+  'local-timestamp-micros': true,
+  'timestamp-nanos': true,
+  'local-timestamp-nanos': true,
+} as const;
+
+/**
+ * Avro's timestamp logical types read through the exact long: millis as number (BigInt beyond 2^53),
+ * micros and nanos always as BigInt, which a `timestamp('us'|'ns')` field takes in its own unit (a
+ * plain number would be read as milliseconds). Avro says to ignore a logical type on another type:
+ * avsc then falls back to the underlying type, as it does when the constructor throws.
+ */
+type LogicalTypeClass = new (
+  schema: AvroSchema,
+  opts?: unknown,
+) => InstanceType<Avsc['types']['LogicalType']>;
+
+function timestampLogicalTypes(avsc: Avsc, long: Type): Record<string, LogicalTypeClass> {
+  const out: Record<string, LogicalTypeClass> = {};
+  for (const [name, big] of Object.entries(TIMESTAMP_LOGICAL_TYPES)) {
+    out[name] = class extends avsc.types.LogicalType {
+      constructor(schema: AvroSchema, opts?: unknown) {
+        super(schema, opts);
+        if ((schema as { type?: unknown }).type !== 'long') throw new Error(`${name} annotates a long`);
+        // The underlying type avsc made is its own long (numbers only, refusing beyond 2^53).
+        (this as unknown as { _underlyingType: Type })._underlyingType = long;
+      }
+      protected override _fromValue(v: number | bigint): number | bigint {
+        if (big) return BigInt(v);
+        return typeof v === 'bigint' && Number.isSafeInteger(Number(v)) ? Number(v) : v;
+      }
+      protected override _toValue(v: unknown): number | bigint | undefined {
+        return typeof v === 'bigint' || Number.isSafeInteger(v) ? (v as number | bigint) : undefined;
+      }
+      protected override _resolve(writer: Type): ((v: number | bigint) => number | bigint) | undefined {
+        const base = writer.typeName.startsWith('logical:')
+          ? (writer as unknown as { underlyingType: Type }).underlyingType.typeName
+          : writer.typeName;
+        return ['long', 'abstract:long', 'int'].includes(base) ? (v) => this._fromValue(v) : undefined;
+      }
+    };
   }
+  return out;
 }
 
 interface RecordField {
@@ -102,8 +137,13 @@ export function avro(opts: AvroOptions): CustomDecoder {
   const avsc = require('avsc') as Avsc;
   const registry: Record<string, Type> = {};
   const long = exactLongType(avsc);
+  const logicalTypes = timestampLogicalTypes(avsc, long);
   const typeOf = (src: AvroSchemaSource) =>
-    avsc.Type.forSchema(loadSchema(src), { registry: { ...registry, long }, wrapUnions: 'auto' });
+    avsc.Type.forSchema(loadAvroSchema(src), {
+      registry: { ...registry, long },
+      logicalTypes,
+      wrapUnions: 'auto',
+    });
 
   if (opts.registry !== undefined) {
     if (opts.schemas !== undefined) throw new Error('avro() takes `schemas` or `registry`, not both');

@@ -70,16 +70,19 @@ export class SchemaRegistryClient {
   }
 
   /** The latest version of a subject. */
-  async latest(subject: string): Promise<SubjectVersion> {
-    const path = `/subjects/${encodeURIComponent(subject)}/versions/latest`;
-    const r = await this.get(path, { subject });
+  latest(subject: string): Promise<SubjectVersion> {
+    return this.subjectVersion(subject, 'latest');
+  }
+
+  /** One version of a subject (`GET /subjects/{subject}/versions/{version}`); an unknown one is an error. */
+  async subjectVersion(subject: string, version: number | 'latest'): Promise<SubjectVersion> {
+    const path = `/subjects/${encodeURIComponent(subject)}/versions/${version}`;
+    const r = await this.get(path, { subject, version });
     if (r === UNKNOWN) {
       throw new KrangeError(
         'KRANGE_SCHEMA_REGISTRY',
-        `the schema registry ${this.base} has no subject '${subject}'`,
-        {
-          details: { url: this.base, subject },
-        },
+        `the schema registry ${this.base} has no subject '${subject}'${version === 'latest' ? '' : ` version ${version}`}`,
+        { details: { url: this.base, subject, version } },
       );
     }
     const id = typeof r.id === 'number' ? r.id : Number.NaN;
