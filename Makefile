@@ -21,11 +21,12 @@ node_modules/.installed: package.json package-lock.json
 
 install: node_modules/.installed ## install npm dependencies (cached in ~/.npm)
 
-lint: install ## biome (lint + format check), the TypeScript compiler, no import cycles (madge), the layer rule (dependency-cruiser)
+lint: install ## biome (lint + format check), tsc, no import cycles (madge), the layer rule (dependency-cruiser), files <= 400 lines
 	npx biome check .
 	npx tsc --noEmit
 	npx madge --circular --extensions ts --ts-config tsconfig.json src
 	npx depcruise src --config .dependency-cruiser.cjs --output-type err
+	node scripts/check-file-length.mjs
 
 format: install ## format the code with biome
 	npx biome check --write .

@@ -16,6 +16,7 @@ const FILES: Record<string, { path: string; type: string }> = {
   'common.js': { path: join(ASSETS, 'common.js'), type: 'text/javascript' },
   'jobs.js': { path: join(ASSETS, 'jobs.js'), type: 'text/javascript' },
   'job.js': { path: join(ASSETS, 'job.js'), type: 'text/javascript' },
+  'job-actions.js': { path: join(ASSETS, 'job-actions.js'), type: 'text/javascript' },
   'aggregates.js': { path: join(ASSETS, 'aggregates.js'), type: 'text/javascript' },
   'uPlot.min.css': { path: join(UPLOT, 'uPlot.min.css'), type: 'text/css' },
   'uPlot.iife.min.js': { path: join(UPLOT, 'uPlot.iife.min.js'), type: 'text/javascript' },
