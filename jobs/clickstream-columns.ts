@@ -2,7 +2,7 @@
 // a JavaScript transform, so krange reads the fields straight from the JSON bytes (the fast path).
 // Both write the same Parquet (test/integration/declarative-and-js-demo-jobs-write-the-same-parquet).
 
-import { defineJob, hdfsParquet } from '../src/index.ts';
+import { defineJob, parquet } from '../src/index.ts';
 import clickstream from './clickstream.ts';
 
 const { transform: _jsTransform, aggregate: _aggregate, sinks: _sinks, ...rest } = clickstream;
@@ -13,7 +13,7 @@ export default defineJob({
   description: 'Click events -> Parquet on HDFS by event date (declarative: no JS per record)',
   columns: { kafka_partition: { kafka: 'partition' }, kafka_offset: { kafka: 'offset' } },
   sinks: [
-    hdfsParquet({
+    parquet({
       // Its own directory by default: the two demo jobs write files of the same names.
       path: process.env['KRANGE_CLICKSTREAM_PATH'] ?? 'webhdfs:///data/clickstream-columns',
       partitionBy: { name: 'dt', field: 'ts', format: 'date' },

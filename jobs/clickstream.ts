@@ -2,7 +2,7 @@
 // event date (dt=YYYY-MM-DD). `make run-job` produces demo data first when the topic is empty.
 
 import type { ClickEvent } from '../src/demo/clickstream-events.ts';
-import { defineJob, hdfsParquet, t } from '../src/index.ts';
+import { defineJob, parquet, t } from '../src/index.ts';
 
 export default defineJob({
   name: 'clickstream',
@@ -31,7 +31,7 @@ export default defineJob({
     return c;
   },
   sinks: [
-    hdfsParquet({
+    parquet({
       path: process.env['KRANGE_CLICKSTREAM_PATH'] ?? 'webhdfs:///data/clickstream',
       partitionBy: { name: 'dt', field: 'ts', format: 'date' },
       compression: 'snappy',

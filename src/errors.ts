@@ -2,32 +2,65 @@
 // flag the retry layer decides on, the cause, and details (job, topic, partition, offset, path...).
 // Errors cross worker threads as plain {code, message, details, retriable}; recognise them by code.
 
-export const ERROR_CODES = [
-  'KRANGE_CONFIG',
-  'KRANGE_JOB_NOT_FOUND',
-  'KRANGE_USAGE',
-  'KRANGE_DATA_LOSS',
-  'KRANGE_LOCKED',
-  'KRANGE_FENCED',
-  'KRANGE_STATE_CORRUPT',
-  'KRANGE_STATE_VERSION',
-  'KRANGE_STATE_IDENTITY',
-  'KRANGE_SCHEMA_CHANGED',
-  'KRANGE_TABLE_OWNED',
-  'KRANGE_BAD_RECORD',
-  'KRANGE_KAFKA',
-  'KRANGE_HDFS',
-  'KRANGE_POSTGRES',
-  'KRANGE_SINK',
-  'KRANGE_TASK_FAILED',
-  'KRANGE_ABORTED',
-  'KRANGE_TIMEOUT',
-  'KRANGE_INGEST',
-  'KRANGE_SCHEMA_REGISTRY',
-  'KRANGE_INTERNAL',
-] as const;
+/**
+ * Every code, listed once, with whether an error of that code is worth retrying when the code
+ * that throws it does not say (`retriable` given to the constructor or a factory wins). The retry
+ * layer (retry.ts) and the worker pool decide from the error's `retriable` flag, never from codes.
+ */
+export const RETRIABLE_BY_DEFAULT = {
+  KRANGE_CONFIG: false,
+  KRANGE_JOB_NOT_FOUND: false,
+  KRANGE_USAGE: false,
+  KRANGE_DATA_LOSS: false,
+  KRANGE_LOCKED: false,
+  KRANGE_FENCED: false,
+  KRANGE_STATE_CORRUPT: false,
+  KRANGE_STATE_VERSION: false,
+  KRANGE_STATE_IDENTITY: false,
+  KRANGE_SCHEMA_CHANGED: false,
+  KRANGE_TABLE_OWNED: false,
+  KRANGE_BAD_RECORD: false,
+  KRANGE_KAFKA: true,
+  /** Refusals (4xx) are set non-retriable where they are classified; an outage is retriable. */
+  KRANGE_HDFS: true,
+  KRANGE_POSTGRES: true,
+  KRANGE_SINK: true,
+  /** A worker thread died (out of memory, a native crash): its task runs again on a new one. */
+  KRANGE_WORKER_EXITED: true,
+  /** A task already tried its attempts: not tried again. */
+  KRANGE_TASK_FAILED: false,
+  KRANGE_ABORTED: false,
+  KRANGE_TIMEOUT: true,
+  KRANGE_INGEST: true,
+  KRANGE_SCHEMA_REGISTRY: true,
+  /** Something krange did not foresee (a bug, an unclassified library error). */
+  KRANGE_INTERNAL: false,
+} as const satisfies Record<string, boolean>;
 
-export type ErrorCode = (typeof ERROR_CODES)[number];
+export type ErrorCode = keyof typeof RETRIABLE_BY_DEFAULT;
+
+export const ERROR_CODES = Object.keys(RETRIABLE_BY_DEFAULT) as readonly ErrorCode[];
+
+/** Node's system errors that a later attempt may not meet: the peer restarting or unreachable. */
+const TRANSIENT_SYSTEM_ERRORS: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTCONN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** A Node system error (its `code`) that is a network outage, not a refusal. */
+export function isTransientSystemError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && TRANSIENT_SYSTEM_ERRORS.has(code);
+}
 
 export type ErrorDetails = Record<string, string | number | boolean | null | undefined>;
 
@@ -52,7 +85,7 @@ export class KrangeError extends Error {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'KrangeError';
     this.code = code;
-    this.retriable = opts.retriable ?? false;
+    this.retriable = opts.retriable ?? RETRIABLE_BY_DEFAULT[code];
     this.details = opts.details ?? {};
   }
 
@@ -71,21 +104,23 @@ export function isKrangeError(err: unknown, code?: ErrorCode): err is KrangeErro
   if (!(err instanceof Error) || !('code' in err)) return false;
   const c = (err as { code: unknown }).code;
   return (
-    typeof c === 'string' &&
-    (ERROR_CODES as readonly string[]).includes(c) &&
-    (code === undefined || c === code)
+    typeof c === 'string' && Object.hasOwn(RETRIABLE_BY_DEFAULT, c) && (code === undefined || c === code)
   );
 }
 
-/** Wraps anything thrown into a KrangeError (keeps a KrangeError as it is). */
+/**
+ * Wraps anything thrown into a KrangeError (keeps a KrangeError as it is). Something else becomes
+ * `fallback`, retriable only when it is a network outage (isTransientSystemError).
+ */
 export function toKrangeError(err: unknown, fallback: ErrorCode = 'KRANGE_INTERNAL'): KrangeError {
   if (err instanceof KrangeError) return err;
   if (isKrangeError(err)) {
     const e = err as KrangeError;
-    return new KrangeError(e.code, e.message, { retriable: e.retriable, details: e.details, cause: err });
+    const retriable = typeof e.retriable === 'boolean' ? e.retriable : RETRIABLE_BY_DEFAULT[e.code];
+    return new KrangeError(e.code, e.message, { retriable, details: e.details ?? {}, cause: err });
   }
   const message = err instanceof Error ? err.message : String(err);
-  return new KrangeError(fallback, message, { cause: err, retriable: false });
+  return new KrangeError(fallback, message, { cause: err, retriable: isTransientSystemError(err) });
 }
 
 export function serializeError(err: unknown): SerializedError {
@@ -215,7 +250,7 @@ export const Errors = {
       { details: d },
     );
   },
-  kafka(message: string, details: ErrorDetails = {}, cause?: unknown, retriable = true): KrangeError {
+  kafka(message: string, details: ErrorDetails = {}, cause?: unknown, retriable?: boolean): KrangeError {
     return new KrangeError(
       'KRANGE_KAFKA',
       `${message}${Object.keys(details).length ? ` (${where(details)})` : ''}`,
@@ -249,7 +284,7 @@ export const Errors = {
       { details: { service: d.service, address: d.address }, cause: d.cause, retriable: true },
     );
   },
-  hdfs(message: string, details: ErrorDetails = {}, cause?: unknown, retriable = false): KrangeError {
+  hdfs(message: string, details: ErrorDetails = {}, cause?: unknown, retriable?: boolean): KrangeError {
     return new KrangeError('KRANGE_HDFS', message, { details, cause, retriable });
   },
   sink(
@@ -257,7 +292,7 @@ export const Errors = {
     message: string,
     details: ErrorDetails = {},
     cause?: unknown,
-    retriable = true,
+    retriable?: boolean,
   ): KrangeError {
     return new KrangeError('KRANGE_SINK', `${sink} sink: ${message}`, {
       details: { sink, ...details },
@@ -284,6 +319,15 @@ export const Errors = {
         `set aggregate.table of job '${d.job}' to another name, or, if job '${d.owner}' is gone, ` +
         `DROP TABLE "${d.table}" (its rows are lost) and start job '${d.job}' again`,
       { details: { table: d.table, job: d.job, owner: d.owner } },
+    );
+  },
+  /** A worker thread exited while it ran a task (out of memory, a native crash, process.exit). */
+  workerExited(worker: number, exitCode: number, task: string): KrangeError {
+    return new KrangeError(
+      'KRANGE_WORKER_EXITED',
+      `worker thread ${worker} exited with code ${exitCode} while running task ${task} ` +
+        '(out of memory, a native crash, or process.exit in the job code: see the log above)',
+      { details: { worker, exitCode, task } },
     );
   },
   aborted(reason: string): KrangeError {

@@ -47,7 +47,7 @@ export { protobuf } from './records/decoders/protobuf-decoder.ts';
 export type { RegistryOptions } from './records/decoders/schema-registry.ts';
 export type { FromAvroSchemaOptions, FromRegistryOptions } from './records/derived-schema.ts';
 export { fromAvroSchema, fromRegistry } from './records/derived-schema.ts';
-export { hdfsParquet, kafka, mongo, postgres, redis } from './sinks/sink-specs.ts';
+export { hdfsParquet, kafka, mongo, parquet, postgres, redis } from './sinks/sink-specs.ts';
 
 /** Loads and validates a job module (a name in ./jobs or a path). */
 export async function loadJob(nameOrPath: string): Promise<LoadedJob> {

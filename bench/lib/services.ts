@@ -14,7 +14,7 @@ export type ServiceName = 'kafka' | 'hdfs' | 'mongo' | 'redis' | 'postgres';
 export const endpoints = serviceEndpoints();
 
 export function webhdfs(): WebHdfsClient {
-  return new WebHdfsClient({ url: endpoints.webhdfsUrl, user: endpoints.hdfsUser, retries: 5 });
+  return new WebHdfsClient({ url: endpoints.webhdfsUrl, user: endpoints.hdfsUser, retryBudgetMs: 30_000 });
 }
 
 async function probe(name: ServiceName): Promise<void> {

@@ -1,6 +1,6 @@
 // The driver's side of `executors: 'bullmq'`: enqueues an iteration's tasks on the job's BullMQ
 // Queue and awaits each job with QueueEvents. Retries follow the retry doctrine: BullMQ retries an
-// attempt that failed retriably (attempts = limits.taskAttempts, exponential backoff), an executor
+// attempt that failed retriably (attempts = limits.taskAttempts, retry.ts's backoff), an executor
 // marks a permanent failure unrecoverable, and BullMQ's stalled-job detection re-queues the task of
 // an executor that died. The first failure for good cancels the waiting tasks and fails the iteration.
 
@@ -69,7 +69,8 @@ export async function runOnExecutors(
           opts: {
             jobId,
             attempts: job.spec.limits.taskAttempts,
-            backoff: { type: 'exponential', delay: 500 },
+            // Not a built-in type: the executors' backoffStrategy (taskBackoff) computes the wait.
+            backoff: { type: 'krange' },
             removeOnComplete: { age: 3600 },
             removeOnFail: { age: 24 * 3600 },
           },

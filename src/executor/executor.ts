@@ -12,7 +12,7 @@ import type { LoadedJob } from '../job/job-loader.ts';
 import { schemaHash } from '../job/schema.ts';
 import { rangeFromJson } from '../offset-range.ts';
 import type { TaskResultJson } from '../state/state-store.ts';
-import { isPermanentFailure, WorkerPool } from '../worker/worker-pool.ts';
+import { taskBackoff, WorkerPool } from '../worker/worker-pool.ts';
 import {
   encodeFailure,
   QUEUE_PREFIX,
@@ -145,7 +145,7 @@ async function serve(
       const e = err as KrangeError;
       log.warn({ task: data.taskId, attempt, code: e.code }, `task attempt failed: ${e.message}`);
       const message = encodeFailure(e);
-      throw isPermanentFailure(e) ? new UnrecoverableError(message) : new Error(message);
+      throw e.retriable ? new Error(message) : new UnrecoverableError(message);
     }
   };
   const worker = new Worker<TaskJobData, TaskResultJson>(taskQueueName(name), processor, {
@@ -155,6 +155,8 @@ async function serve(
     lockDuration: o.lockDurationMs ?? 30_000,
     stalledInterval: o.stalledIntervalMs ?? 30_000,
     maxStalledCount: o.maxStalledCount ?? 2,
+    // The wait before BullMQ's next attempt is retry.ts's backoff, as in the thread pool.
+    settings: { backoffStrategy: (attemptsMade: number) => taskBackoff(attemptsMade) },
   });
   worker.on('error', (err) => log.error({ err: err.message }, 'executor queue error'));
   await worker.waitUntilReady();

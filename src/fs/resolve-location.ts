@@ -10,12 +10,17 @@ import { WebHdfsFs } from './webhdfs-fs.ts';
 
 export function resolveLocation(
   location: string,
-  endpoints: Pick<ServiceEndpoints, 'webhdfsUrl' | 'hdfsUser'>,
+  endpoints: Pick<ServiceEndpoints, 'webhdfsUrl' | 'hdfsUser' | 'retryBudgetMs'>,
 ): ResolvedLocation {
   const m = /^(webhdfs|hdfs):\/\/([^/]*)(\/.*)$/.exec(location);
   if (m) {
     const url = m[2] ? `http://${m[2]}` : endpoints.webhdfsUrl;
-    return { fs: new WebHdfsFs(new WebHdfsClient({ url, user: endpoints.hdfsUser })), path: m[3] ?? '/' };
+    const client = new WebHdfsClient({
+      url,
+      user: endpoints.hdfsUser,
+      retryBudgetMs: endpoints.retryBudgetMs,
+    });
+    return { fs: new WebHdfsFs(client), path: m[3] ?? '/' };
   }
   if (/^[a-z]+:\/\//.test(location) && !location.startsWith('file://')) {
     throw Errors.config(`unsupported location '${location}': use webhdfs://, file:// or a local path`);

@@ -1,10 +1,14 @@
 // A small typed WebHDFS client over node:http. CREATE is done in the two documented steps (the
 // NameNode answers with the DataNode's address, then the body goes there), because Node's fetch
 // cannot follow a 307 with a streaming body. Errors carry the RemoteException's class and message.
+// Every NameNode request is idempotent here (CREATE with overwrite, rename2 with OVERWRITE, DELETE,
+// MKDIRS, reads) and is retried through retry.ts within a time budget, so a NameNode restart or an
+// HA failover (connection refused, SafeModeException, StandbyException) is waited out.
 
 import http from 'node:http';
 import type { Readable } from 'node:stream';
-import { Errors, KrangeError } from '../errors.ts';
+import { Errors, KrangeError, toKrangeError } from '../errors.ts';
+import { type Clock, DEFAULT_RETRY_BUDGET_MS, RetriesExhausted, withRetries } from '../retry.ts';
 
 export interface WebHdfsOptions {
   /** NameNode HTTP address, e.g. http://127.0.0.1:19870 */
@@ -12,8 +16,12 @@ export interface WebHdfsOptions {
   user: string;
   /** Per request, ms (a streaming upload is allowed this long between chunks). */
   timeoutMs?: number;
-  /** Retries of idempotent requests on connection errors. */
-  retries?: number;
+  /** How long a NameNode request is retried on retriable failures (ms); default 120 s. */
+  retryBudgetMs?: number;
+  /** Tests only: a fake clock for the retry waits. */
+  clock?: Clock;
+  /** Called before each wait, for the log. */
+  onRetry?: (err: KrangeError, attempt: number, delayMs: number) => void;
 }
 
 export interface FileStatus {
@@ -31,27 +39,22 @@ interface HttpResult {
   body: Buffer;
 }
 
-const RETRIABLE_NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND']);
-
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 export class WebHdfsClient {
   private readonly base: URL;
   private readonly timeoutMs: number;
-  private readonly retries: number;
+  private readonly retryBudgetMs: number;
 
   constructor(readonly opts: WebHdfsOptions) {
     this.base = new URL(opts.url);
     this.timeoutMs = opts.timeoutMs ?? 60_000;
-    this.retries = opts.retries ?? 3;
+    this.retryBudgetMs = opts.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS;
   }
 
   private url(path: string, op: string, params: Record<string, string> = {}): URL {
-    if (!path.startsWith('/')) throw Errors.hdfs(`HDFS path must be absolute: '${path}'`, { path });
+    if (!path.startsWith('/'))
+      throw Errors.hdfs(`HDFS path must be absolute: '${path}'`, { path }, undefined, false);
     const u = new URL(`/webhdfs/v1${encodeURI(path)}`, this.base);
     u.searchParams.set('op', op);
     u.searchParams.set('user.name', this.opts.user);
@@ -93,30 +96,44 @@ export class WebHdfsClient {
     });
   }
 
-  /** Sends an idempotent request, retrying connection errors with backoff. */
+  /** Sends an idempotent request, retrying retriable failures (outage, 5xx, safe mode) within the budget. */
   private async call(method: string, url: URL, path: string): Promise<HttpResult> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const res = await this.send(method, url);
-        if (res.status >= 400) throw this.remoteError(res, method, path);
-        return res;
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? '';
-        if (
-          attempt >= this.retries ||
-          !(RETRIABLE_NET.has(code) || (err as KrangeError).code === 'KRANGE_TIMEOUT')
-        ) {
-          if (err instanceof KrangeError) throw err;
-          throw Errors.hdfs(
-            `WebHDFS ${method} ${path} failed: ${(err as Error).message}`,
-            { path },
-            err,
-            true,
-          );
-        }
-        await sleep(200 * 2 ** attempt);
-      }
+    try {
+      return await withRetries(
+        async () => {
+          const res = await this.send(method, url);
+          if (res.status >= 400) throw this.remoteError(res, method, path);
+          return res;
+        },
+        {
+          budgetMs: this.retryBudgetMs,
+          classify: (err) => this.failure(err, method, path),
+          ...(this.opts.clock === undefined ? {} : { clock: this.opts.clock }),
+          ...(this.opts.onRetry === undefined ? {} : { onRetry: this.opts.onRetry }),
+        },
+      );
+    } catch (err) {
+      if (!(err instanceof RetriesExhausted)) throw this.failure(err, method, path);
+      throw Errors.hdfs(
+        `${err.error.message} (still failing after ${err.attempts} attempts in ${(err.elapsedMs / 1000).toFixed(1)} s; ` +
+          `check the NameNode at ${this.base.host} (KRANGE_WEBHDFS_URL or the webhdfs:// path), ` +
+          'or give an outage longer than that a larger retry.budgetMs or KRANGE_RETRY_BUDGET_MS)',
+        { ...err.error.details, path, attempts: err.attempts },
+        err.last,
+        true,
+      );
     }
+  }
+
+  /** A failed request as a KRANGE_HDFS error: a network outage is retriable, a refusal keeps its flag. */
+  private failure(err: unknown, method: string, path: string): KrangeError {
+    if (err instanceof KrangeError) return err;
+    return Errors.hdfs(
+      `WebHDFS ${method} ${path} failed: ${(err as Error).message}`,
+      { path },
+      err,
+      toKrangeError(err).retriable,
+    );
   }
 
   private remoteError(res: HttpResult, method: string, path: string): KrangeError {
@@ -149,7 +166,7 @@ export class WebHdfsClient {
 
   private checkBoolean(res: HttpResult, what: string, path: string): void {
     if (!this.json<{ boolean: boolean }>(res).boolean) {
-      throw Errors.hdfs(`WebHDFS ${what} ${path} returned false`, { path });
+      throw Errors.hdfs(`WebHDFS ${what} ${path} returned false`, { path }, undefined, false);
     }
   }
 

@@ -1,5 +1,8 @@
 // Where the services are: KRANGE_* environment variables, defaulting to the local stack's ports
-// (scripts/services). Read once at the edge; everything else receives plain values.
+// (scripts/services), and how long a failing call to them is retried. Read once at the edge;
+// everything else receives plain values.
+
+import { retryBudgetMs } from '../retry.ts';
 
 export interface ServiceEndpoints {
   kafkaBrokers: string[];
@@ -8,6 +11,8 @@ export interface ServiceEndpoints {
   mongoUrl: string;
   redisUrl: string;
   pgUrl: string;
+  /** How long a failing call to one of these services is retried (ms): the job's retry.budgetMs, else KRANGE_RETRY_BUDGET_MS. */
+  retryBudgetMs: number;
 }
 
 export function serviceEndpoints(env: NodeJS.ProcessEnv = process.env): ServiceEndpoints {
@@ -21,6 +26,7 @@ export function serviceEndpoints(env: NodeJS.ProcessEnv = process.env): ServiceE
     mongoUrl: env['KRANGE_MONGO_URL'] ?? 'mongodb://127.0.0.1:27117/?directConnection=true',
     redisUrl: env['KRANGE_REDIS_URL'] ?? 'redis://127.0.0.1:16379',
     pgUrl: env['KRANGE_PG_URL'] ?? 'postgres://krange@127.0.0.1:15432/krange',
+    retryBudgetMs: retryBudgetMs(undefined, env),
   };
 }
 

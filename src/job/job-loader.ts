@@ -145,5 +145,12 @@ export function jobFromModule(
     );
   }
   const spec = validateJob(derived ? { ...raw, schema } : raw, modulePath);
-  return { spec, modulePath, endpoints, ...(schemaOrigin === undefined ? {} : { schemaOrigin }) };
+  // The job's own retry budget wins over KRANGE_RETRY_BUDGET_MS for every adapter it reaches.
+  const budget = spec.retry?.budgetMs;
+  return {
+    spec,
+    modulePath,
+    endpoints: budget === undefined ? endpoints : { ...endpoints, retryBudgetMs: budget },
+    ...(schemaOrigin === undefined ? {} : { schemaOrigin }),
+  };
 }

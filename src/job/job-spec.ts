@@ -12,6 +12,7 @@ import { executorsSchema } from './options/executors-options.ts';
 import { kafkaOptionsSchema, startingOffsetsSchema, topicsSchema } from './options/kafka-options.ts';
 import { limitsSchema } from './options/limits-options.ts';
 import { monitoringSchema } from './options/monitoring-options.ts';
+import { retrySchema } from './options/retry-options.ts';
 import { scheduleSchema } from './options/schedule-options.ts';
 import { sinkSchema } from './options/sink-options.ts';
 import { fn, options } from './options/strict-options.ts';
@@ -69,7 +70,7 @@ export const jobSpecSchema = options({
   where: whereSchema.optional(),
   /** The output columns: `{ field: t.utf8(), ... }`. */
   schema: schemaSchema,
-  /** Where rows go: `hdfsParquet()`, `mongo()`, `redis()`. */
+  /** Where rows go: `parquet()`, `mongo()`, `redis()`. */
   sinks: z.array(sinkSchema).min(1, 'a job needs at least one sink'),
   /** Where the first iteration begins (later ones continue from the committed position). */
   startingOffsets: startingOffsetsSchema.default('earliest'),
@@ -102,6 +103,8 @@ export const jobSpecSchema = options({
   aggregate: aggregateSchema.optional(),
   /** Kafka client options. */
   kafka: kafkaOptionsSchema,
+  /** How long failing service calls are retried: `{ budgetMs }` (default KRANGE_RETRY_BUDGET_MS, else 2 min). */
+  retry: retrySchema.optional(),
   /** Visibility to tools outside krange: `{ commitToGroup: '<group>' }` (off by default). */
   monitoring: monitoringSchema.optional(),
 });

@@ -165,8 +165,8 @@ export async function runPush(o: PushOptions): Promise<PushSummary> {
         o.logger.debug({ event: LogEvents.pushSent, records: batch.length }, 'batch acknowledged');
       },
       {
-        retries: Number.MAX_SAFE_INTEGER,
-        isTransient: (err) => isKrangeError(err) && err.retriable,
+        // The agent waits out any outage: it has nowhere else to put the lines.
+        budgetMs: Number.POSITIVE_INFINITY,
         baseDelayMs: 200,
         maxDelayMs: 30_000,
         minDelayMs: (err) => {
@@ -176,10 +176,10 @@ export async function runPush(o: PushOptions): Promise<PushSummary> {
         onRetry: (err, attempt, delayMs) => {
           stats.retries++;
           o.logger.warn(
-            { event: LogEvents.pushRetry, attempt, delayMs, err: (err as Error).message },
+            { event: LogEvents.pushRetry, attempt, delayMs, err: err.message },
             'send failed; retrying',
           );
-          progress.update({ ...stats, waiting: (err as Error).message.slice(0, 60) }, true);
+          progress.update({ ...stats, waiting: err.message.slice(0, 60) }, true);
         },
       },
     );

@@ -71,7 +71,7 @@ function toJsonLine(job: string, b: BadRecord): string {
 export function deadLetterTarget(
   policy: BadRecordPolicy,
   producer: () => Promise<Producer>,
-  endpoints: Pick<ServiceEndpoints, 'webhdfsUrl' | 'hdfsUser'>,
+  endpoints: Pick<ServiceEndpoints, 'webhdfsUrl' | 'hdfsUser' | 'retryBudgetMs'>,
 ): DeadLetterTarget | undefined {
   if (typeof policy === 'string') return undefined;
   const dl = policy.deadLetter;

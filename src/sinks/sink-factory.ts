@@ -20,15 +20,15 @@ export async function createSink(
     }
     case 'mongo': {
       const { MongoSink } = await import('./mongo/mongo-sink.ts');
-      return new MongoSink(spec, endpoints.mongoUrl);
+      return new MongoSink(spec, endpoints.mongoUrl, endpoints.retryBudgetMs);
     }
     case 'redis': {
       const { RedisSink } = await import('./redis/redis-sink.ts');
-      return new RedisSink(spec, endpoints.redisUrl);
+      return new RedisSink(spec, endpoints.redisUrl, endpoints.retryBudgetMs);
     }
     case 'postgres': {
       const { PostgresSink } = await import('./postgres/postgres-sink.ts');
-      return new PostgresSink(spec, endpoints.pgUrl);
+      return new PostgresSink(spec, endpoints.pgUrl, endpoints.retryBudgetMs);
     }
     case 'kafka': {
       const { KafkaSink } = await import('./kafka/kafka-sink.ts');

@@ -1,4 +1,4 @@
-// Sink constructors for job modules: `sinks: [hdfsParquet({...}), mongo({...}), redis({...}),
+// Sink constructors for job modules: `sinks: [parquet({...}), mongo({...}), redis({...}),
 // postgres({...}), kafka({...})]`.
 // They only fill in `kind`; options are validated with the job.
 
@@ -13,7 +13,13 @@ import type {
 
 type Input<S extends z.ZodType> = Omit<z.input<S>, 'kind'>;
 
-export const hdfsParquet = (o: Input<typeof parquetSinkSchema>) => ({ kind: 'parquet' as const, ...o });
+/** Parquet files under `path`: `webhdfs://` (HDFS), `file://` or a local path. */
+export const parquet = (o: Input<typeof parquetSinkSchema>) => ({ kind: 'parquet' as const, ...o });
+/**
+ * The Parquet sink under its first name.
+ * @deprecated Use `parquet()`: the sink writes to `file://` and local paths as well as to HDFS.
+ */
+export const hdfsParquet = parquet;
 export const mongo = (o: Input<typeof mongoSinkSchema>) => ({ kind: 'mongo' as const, ...o });
 export const redis = (o: Input<typeof redisSinkSchema>) => ({ kind: 'redis' as const, ...o });
 export const postgres = (o: Input<typeof postgresSinkSchema>) => ({ kind: 'postgres' as const, ...o });

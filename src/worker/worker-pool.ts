@@ -1,15 +1,17 @@
 // The driver side of the worker-thread pool: starts N workers (each loads the job), hands out
-// tasks, retries failed attempts with exponential backoff, replaces a worker that died, and on a
-// permanent failure cancels the rest and waits for them to stop before reporting it.
+// tasks, retries an attempt that failed retriably (the error's `retriable` flag, retry.ts's
+// backoff), replaces a worker that died, and on a failure it will not retry cancels the rest and
+// waits for them to stop before reporting it.
 
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { deserializeError, type ErrorCode, Errors, type KrangeError } from '../errors.ts';
+import { deserializeError, Errors, type KrangeError } from '../errors.ts';
 import type { ServiceEndpoints } from '../job/endpoints.ts';
 import type { Schema } from '../job/schema.ts';
 import { LogEvents } from '../log-events.ts';
 import { type OffsetRange, rangeToJson } from '../offset-range.ts';
+import { backoffDelay } from '../retry.ts';
 import type { DriverMessage, TaskResult, WorkerInit, WorkerMessage } from './messages.ts';
 
 export interface PoolTask {
@@ -30,6 +32,7 @@ export interface PoolOptions {
   /** Attempts per task (>= 1). */
   attempts: number;
   logger: Logger;
+  /** The first wait before a retried attempt (doubles per attempt, up to 10 s, with jitter); default 500 ms. */
   backoffMs?: number;
   onProgress?: (taskId: string, records: number) => void;
   onTaskDone?: (result: TaskResult) => void;
@@ -39,18 +42,26 @@ export interface PoolOptions {
   onAttemptFailed?: (taskId: string, err: KrangeError, retried: boolean) => void;
 }
 
-/** Failures a retry cannot fix. */
-const PERMANENT: ReadonlySet<ErrorCode> = new Set([
-  'KRANGE_BAD_RECORD',
-  'KRANGE_CONFIG',
-  'KRANGE_DATA_LOSS',
-  'KRANGE_SCHEMA_CHANGED',
-  'KRANGE_ABORTED',
-]);
+/** The wait after a task's `failedAttempt`-th failed attempt: 500 ms doubling to 10 s, jittered. */
+export function taskBackoff(failedAttempt: number, firstMs = 500): number {
+  return backoffDelay(failedAttempt - 1, firstMs, 10_000);
+}
 
-/** The retry doctrine: a permanent code, or a Kafka error its client called non-retriable, is not retried. */
-export function isPermanentFailure(err: KrangeError): boolean {
-  return PERMANENT.has(err.code) || (err.retriable === false && err.code === 'KRANGE_KAFKA');
+/**
+ * The pool's decision after a failed attempt: retry (after a wait) when the error is retriable and
+ * attempts are left, else fail with it (wrapped in KRANGE_TASK_FAILED when attempts ran out).
+ */
+export function afterFailedAttempt(
+  taskId: string,
+  err: KrangeError,
+  attempt: number,
+  attempts: number,
+  firstBackoffMs?: number,
+): { retryInMs: number } | { fail: KrangeError } {
+  if (!err.retriable) return { fail: err };
+  if (attempt >= attempts)
+    return { fail: err.code === 'KRANGE_TASK_FAILED' ? err : Errors.taskFailed(taskId, attempt, err) };
+  return { retryInMs: taskBackoff(attempt, firstBackoffMs) };
 }
 
 const ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
@@ -59,6 +70,8 @@ interface Slot {
   index: number;
   worker: Worker;
   busy: { task: PoolTask; attempt: number } | undefined;
+  /** The thread is gone; its replacement takes the slot's place once ready. */
+  exited?: boolean;
 }
 
 type Listener = (slot: Slot, msg: WorkerMessage | { type: 'exit'; code: number }) => void;
@@ -162,7 +175,8 @@ export class WorkerPool {
           return;
         }
         for (const slot of this.slots) {
-          if (slot.busy !== undefined) continue;
+          // A dead thread's retried task must wait for the new thread, not go to the dead one.
+          if (slot.busy !== undefined || slot.exited) continue;
           const next = queue.shift();
           if (next === undefined) break;
           slot.busy = next;
@@ -193,23 +207,30 @@ export class WorkerPool {
       };
 
       const attemptFailed = (job: { task: PoolTask; attempt: number }, err: KrangeError): void => {
-        const permanent = isPermanentFailure(err);
         if (failure !== undefined) return;
-        const last = permanent || job.attempt >= this.opts.attempts;
-        this.opts.onAttemptFailed?.(job.task.taskId, err, !last);
-        if (last) {
+        const next = afterFailedAttempt(
+          job.task.taskId,
+          err,
+          job.attempt,
+          this.opts.attempts,
+          this.opts.backoffMs,
+        );
+        this.opts.onAttemptFailed?.(job.task.taskId, err, 'retryInMs' in next);
+        if ('fail' in next) {
           logger.error(
-            { event: LogEvents.taskFailed, task: job.task.taskId, attempt: job.attempt, code: err.code },
+            {
+              event: LogEvents.taskFailed,
+              task: job.task.taskId,
+              attempt: job.attempt,
+              code: err.code,
+              retriable: err.retriable,
+            },
             err.message,
           );
-          fail(
-            err.code === 'KRANGE_TASK_FAILED' || permanent
-              ? err
-              : Errors.taskFailed(job.task.taskId, job.attempt, err),
-          );
+          fail(next.fail);
           return;
         }
-        const delay = Math.min(10_000, (this.opts.backoffMs ?? 500) * 2 ** (job.attempt - 1));
+        const delay = next.retryInMs;
         logger.warn(
           {
             event: LogEvents.taskRetry,
@@ -247,11 +268,8 @@ export class WorkerPool {
           case 'exit':
             // The thread died (e.g. out of memory): its task is retried on a fresh worker.
             slot.busy = undefined;
-            if (job)
-              attemptFailed(
-                job,
-                Errors.kafka(`worker ${slot.index} exited with code ${msg.code}`, {}, undefined, true),
-              );
+            slot.exited = true;
+            if (job) attemptFailed(job, Errors.workerExited(slot.index, msg.code, job.task.taskId));
             if (!this.closing) {
               void this.spawn(slot.index).then(settle, (err: unknown) => {
                 fail(Errors.config(`cannot restart worker ${slot.index}: ${(err as Error).message}`));

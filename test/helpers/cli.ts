@@ -36,3 +36,17 @@ export function startCli(
 export function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return startCli(args, env).done;
 }
+
+/** The structured (JSON) log lines in a CLI's output, for tests that wait for events, not text. */
+export function logLines(output: string): { event?: string; [k: string]: unknown }[] {
+  const out: { event?: string; [k: string]: unknown }[] = [];
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(line) as { event?: string });
+    } catch {
+      // not a log line
+    }
+  }
+  return out;
+}

@@ -13,7 +13,7 @@ export function writeJobFile(name: string, body: string, dir?: string): string {
   const file = join(where, `${name}.mts`);
   writeFileSync(
     file,
-    `import { defineJob, hdfsParquet, mongo, redis, t } from ${JSON.stringify(INDEX)};\n` +
+    `import { defineJob, parquet, mongo, redis, t } from ${JSON.stringify(INDEX)};\n` +
       `export default defineJob(${body});\n`,
   );
   return file;

@@ -15,9 +15,9 @@ function writeJob(file: string, topic: string): void {
   writeFileSync(
     file,
     [
-      `import { defineJob, hdfsParquet, t } from ${JSON.stringify(resolve('src/index.ts'))};`,
+      `import { defineJob, parquet, t } from ${JSON.stringify(resolve('src/index.ts'))};`,
       `export default defineJob({ name: 'bundled', topics: [${JSON.stringify(topic)}], schema: { id: t.int64() },`,
-      `  sinks: [hdfsParquet({ path: 'file://${dir}/out' })] });`,
+      `  sinks: [parquet({ path: 'file://${dir}/out' })] });`,
     ].join('\n'),
   );
 }

@@ -48,10 +48,10 @@ describe('worker bundle', () => {
         job,
         [
           `import { readFileSync } from 'node:fs';`,
-          `import { defineJob, hdfsParquet, t } from ${JSON.stringify(resolve('src/index.ts'))};`,
+          `import { defineJob, parquet, t } from ${JSON.stringify(resolve('src/index.ts'))};`,
           `const { topic } = JSON.parse(readFileSync(new URL('./topic.json', import.meta.url), 'utf8'));`,
           'export default defineJob({ name: topic, topics: [topic], schema: { id: t.int64() },',
-          `  sinks: [hdfsParquet({ path: 'file:///tmp/krange-beside' })] });`,
+          `  sinks: [parquet({ path: 'file:///tmp/krange-beside' })] });`,
         ].join('\n'),
       );
       const bundle = await workerBundle(job, silent);

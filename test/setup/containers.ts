@@ -28,7 +28,7 @@ export async function startContainers(): Promise<StartedServers> {
   const started: StartedTestContainer[] = [];
   const host = <T extends GenericContainer>(c: T): T => c.withNetworkMode('host') as T;
   const specs = [
-    host(new GenericContainer('apache/kafka:4.1.1'))
+    host(new GenericContainer('apache/kafka:4.4.0'))
       .withEnvironment({
         KAFKA_NODE_ID: '1',
         KAFKA_PROCESS_ROLES: 'broker,controller',

@@ -7,7 +7,7 @@ import { validateJob } from '../../src/job/job-loader.ts';
 import { t } from '../../src/job/schema.ts';
 import { DECLINE, FastPath } from '../../src/records/fast-path.ts';
 import { RecordProcessor } from '../../src/records/record-processor.ts';
-import { hdfsParquet } from '../../src/sinks/sink-specs.ts';
+import { parquet } from '../../src/sinks/sink-specs.ts';
 
 const spec = validateJob(
   {
@@ -27,7 +27,7 @@ const spec = validateJob(
     },
     columns: { part: { kafka: 'partition' }, off: { kafka: 'offset' }, user: 'user_name' },
     onBadRecord: 'skip',
-    sinks: [hdfsParquet({ path: '/tmp/x' })],
+    sinks: [parquet({ path: '/tmp/x' })],
   },
   'test',
 );
@@ -158,7 +158,7 @@ describe('where', () => {
       schema: { id: t.int64(), country: t.utf8(), referrer: t.nullable(t.utf8()), part: t.int32() },
       columns: { part: { kafka: 'partition' } },
       where: { country: { in: ['US', 'DE'] }, referrer: { not: null }, part: 3 },
-      sinks: [hdfsParquet({ path: '/tmp/x' })],
+      sinks: [parquet({ path: '/tmp/x' })],
     },
     'test',
   );
@@ -197,7 +197,7 @@ describe('where', () => {
           schema: { id: t.int64() },
           transform: (r: { value: unknown }) => r.value as Record<string, unknown>,
           where: { idd: 1 },
-          sinks: [hdfsParquet({ path: '/tmp/x' })],
+          sinks: [parquet({ path: '/tmp/x' })],
         },
         'test',
       ),

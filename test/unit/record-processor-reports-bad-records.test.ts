@@ -4,7 +4,7 @@ import type { DecodedRecord } from '../../src/job/job-spec.ts';
 import { t } from '../../src/job/schema.ts';
 import { RecordProcessor } from '../../src/records/record-processor.ts';
 import type { SinkRow } from '../../src/sinks/sink.ts';
-import { hdfsParquet } from '../../src/sinks/sink-specs.ts';
+import { parquet } from '../../src/sinks/sink-specs.ts';
 
 const job = validateJob(
   {
@@ -16,7 +16,7 @@ const job = validateJob(
       if (r.value.many) return Array.from({ length: r.value.many }, (_, i) => ({ id: i, tag: 'm' }));
       return { id: r.value.id, tag: r.value.tag };
     },
-    sinks: [hdfsParquet({ path: '/tmp/x' })],
+    sinks: [parquet({ path: '/tmp/x' })],
   },
   'test',
 );
@@ -56,7 +56,7 @@ describe('RecordProcessor', () => {
             if (r.value.rows) return [{ id: 1, tag: 'ok' }, { id: 2 }];
             return { id: r.value.id, tag: r.key?.toString() ?? 'none' };
           },
-          sinks: [hdfsParquet({ path: '/tmp/x' })],
+          sinks: [parquet({ path: '/tmp/x' })],
         },
         'test',
       ),
@@ -106,7 +106,7 @@ describe('invalid UTF-8 in a utf8 field', () => {
         topics: ['t'],
         schema: { id: t.int64(), name: t.utf8(), tags: t.list(t.utf8()) },
         ...(invalidUtf8 === undefined ? {} : { invalidUtf8 }),
-        sinks: [hdfsParquet({ path: '/tmp/x' })],
+        sinks: [parquet({ path: '/tmp/x' })],
       },
       'test',
     );

@@ -35,7 +35,7 @@ export const mongoSinkSchema = options({
   indexes: z.array(indexSchema).default([]),
   /** `majority` (default when the server replicates, else acknowledged) or a number. */
   writeConcern: z.union([z.literal('majority'), z.number().int().min(0)]).optional(),
-  /** Retries of a bulkWrite after connection errors. */
+  /** At most this many retries of a bulkWrite after retriable errors (backoff with jitter), within the job's `retry.budgetMs`. */
   retries: z.number().int().min(0).default(5),
 });
 export type MongoSinkSpec = z.infer<typeof mongoSinkSchema>;

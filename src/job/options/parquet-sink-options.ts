@@ -1,4 +1,4 @@
-// Options of the Parquet sink (`hdfsParquet({...})`): where the files go, how they are partitioned
+// Options of the Parquet sink (`parquet({...})`): where the files go, how they are partitioned
 // into Hive-style directories, and how they are encoded.
 
 import { z } from 'zod';
@@ -25,7 +25,7 @@ const partitionByKafkaTimestampSchema = options({
 export const partitionBySchema = z.union([partitionByFieldSchema, partitionByKafkaTimestampSchema]);
 
 export const parquetSinkSchema = options({
-  /** Set by `hdfsParquet()`. */
+  /** Set by `parquet()`. */
   kind: z.literal('parquet'),
   /** `webhdfs:///data/x` (the configured WebHDFS), `webhdfs://host:port/data/x`, `file:///abs/dir` or a local path. */
   path: z.string().min(1),

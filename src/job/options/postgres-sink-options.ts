@@ -27,7 +27,7 @@ export const postgresSinkSchema = options({
   key: z.array(pgIdentifier).min(1).optional(),
   /** Rows per COPY statement. */
   batchSize: z.number().int().positive().default(10_000),
-  /** Connection attempts after the first when a task opens, with exponential backoff. */
+  /** At most this many retries of opening a task after retriable errors (backoff with jitter), within the job's `retry.budgetMs`. */
   retries: z.number().int().min(0).default(5),
 }).superRefine((o, ctx) => {
   if (o.mode === 'upsert' && o.key === undefined)

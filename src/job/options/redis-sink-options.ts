@@ -35,7 +35,7 @@ export const redisSinkSchema = options({
   ttlSeconds: z.number().int().positive().optional(),
   /** Rows per pipelined round trip. */
   pipelineSize: z.number().int().positive().default(1000),
-  /** Retries of a round trip after connection errors, with exponential backoff. */
+  /** At most this many retries of a round trip after retriable errors (backoff with jitter), within the job's `retry.budgetMs`. */
   retries: z.number().int().min(0).default(5),
   /**
    * Extra ioredis options. Sentinel: `{ sentinels: [{ host, port }], name: 'mymaster' }`. Cluster:

@@ -23,7 +23,7 @@ import { BSON, type Collection, MongoBulkWriteError, MongoClient, type WriteConc
 import { Errors, type KrangeError } from '../../errors.ts';
 import type { MongoSinkSpec } from '../../job/job-spec.ts';
 import { LogEvents } from '../../log-events.ts';
-import { withRetries, writeFailure } from '../../retry.ts';
+import { DEFAULT_RETRY_BUDGET_MS, transientWhen, withRetries, writeFailure } from '../../retry.ts';
 import type { Sink, SinkRow, SinkTaskStats, SinkTaskWriter, TaskContext } from '../sink.ts';
 import {
   documentBuilder,
@@ -78,6 +78,8 @@ export class MongoSink implements Sink {
     readonly spec: MongoSinkSpec,
     /** The configured server (KRANGE_MONGO_URL), used when the spec names none. */
     mongoUrl: string,
+    /** How long a failing write is retried (ms; the sink's `retries` caps the count within it). */
+    readonly retryBudgetMs: number = DEFAULT_RETRY_BUDGET_MS,
   ) {
     this.url = spec.url ?? mongoUrl;
     this.name = `mongo:${spec.database}.${spec.collection}`;
@@ -208,8 +210,12 @@ class MongoTaskWriter implements SinkTaskWriter {
           await this.replace(conn, todo);
         },
         {
-          retries: this.sink.spec.retries,
-          isTransient: (err) => err instanceof PartialFailure || isTransientMongoError(err),
+          budgetMs: this.sink.retryBudgetMs,
+          maxRetries: this.sink.spec.retries,
+          classify: transientWhen(
+            (err) => err instanceof PartialFailure || isTransientMongoError(err),
+            'KRANGE_SINK',
+          ),
           onRetry: (err, attempt, delayMs) =>
             this.ctx.logger.warn(
               {
@@ -220,7 +226,7 @@ class MongoTaskWriter implements SinkTaskWriter {
                 delayMs,
                 documents: todo.insert.length + todo.replace.length,
               },
-              `mongo write failed, retrying: ${(err as Error).message}`,
+              `mongo write failed, retrying: ${err.message}`,
             ),
         },
       );

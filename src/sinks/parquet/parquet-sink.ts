@@ -34,7 +34,7 @@ export class ParquetSink implements Sink {
 
   constructor(
     readonly spec: ParquetSinkSpec,
-    endpoints: Pick<ServiceEndpoints, 'webhdfsUrl' | 'hdfsUser'>,
+    endpoints: Pick<ServiceEndpoints, 'webhdfsUrl' | 'hdfsUser' | 'retryBudgetMs'>,
   ) {
     this.name = `parquet:${spec.path}`;
     const loc = resolveLocation(spec.path, endpoints);

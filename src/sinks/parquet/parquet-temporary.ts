@@ -15,7 +15,7 @@ export async function removeTemporary(
   spec: ParquetSinkSpec,
   job: string,
   iteration: number,
-  endpoints: Pick<ServiceEndpoints, 'webhdfsUrl' | 'hdfsUser'>,
+  endpoints: Pick<ServiceEndpoints, 'webhdfsUrl' | 'hdfsUser' | 'retryBudgetMs'>,
 ): Promise<void> {
   const loc = resolveLocation(spec.path, endpoints);
   await loc.fs.delete(temporaryDir(loc.path, job, iteration), true);

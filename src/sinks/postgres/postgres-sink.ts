@@ -10,7 +10,8 @@ import pg from 'pg';
 import { Errors } from '../../errors.ts';
 import type { PostgresSinkSpec } from '../../job/job-spec.ts';
 import type { Schema } from '../../job/schema.ts';
-import { withRetries, writeFailure } from '../../retry.ts';
+import { LogEvents } from '../../log-events.ts';
+import { DEFAULT_RETRY_BUDGET_MS, transientWhen, withRetries, writeFailure } from '../../retry.ts';
 import type { Sink, SinkTaskWriter, TaskContext } from '../sink.ts';
 import { describePgError, isTransientPgError } from './pg-errors.ts';
 import { ensureMarkerTable } from './pg-markers.ts';
@@ -41,6 +42,8 @@ export class PostgresSink implements Sink {
     readonly spec: PostgresSinkSpec,
     /** The configured server (KRANGE_PG_URL), used when the spec names none. */
     pgUrl: string,
+    /** How long opening a task is retried (ms; the sink's `retries` caps the count within it). */
+    private readonly retryBudgetMs: number = DEFAULT_RETRY_BUDGET_MS,
   ) {
     const url = spec.url ?? pgUrl;
     this.table = qualified(spec);
@@ -76,12 +79,13 @@ export class PostgresSink implements Sink {
           }
         },
         {
-          retries: this.spec.retries,
-          isTransient: isTransientPgError,
+          budgetMs: this.retryBudgetMs,
+          maxRetries: this.spec.retries,
+          classify: transientWhen(isTransientPgError, 'KRANGE_POSTGRES'),
           onRetry: (err, attempt, delayMs) =>
             ctx.logger.warn(
-              { sink: this.name, task: ctx.taskId, attempt, delayMs },
-              `postgres unavailable, retrying: ${describePgError(err)}`,
+              { event: LogEvents.sinkRetry, sink: this.name, task: ctx.taskId, attempt, delayMs },
+              `postgres unavailable, retrying: ${describePgError(err.cause ?? err)}`,
             ),
         },
       );

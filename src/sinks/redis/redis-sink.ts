@@ -30,7 +30,7 @@ import { Errors, type KrangeError } from '../../errors.ts';
 import type { RedisSinkSpec } from '../../job/job-spec.ts';
 import { compileKeyTemplate, type KeyTemplate } from '../../job/key-template.ts';
 import { LogEvents } from '../../log-events.ts';
-import { withRetries, writeFailure } from '../../retry.ts';
+import { DEFAULT_RETRY_BUDGET_MS, transientWhen, withRetries, writeFailure } from '../../retry.ts';
 import type { Sink, SinkRow, SinkTaskStats, SinkTaskWriter, TaskContext } from '../sink.ts';
 import {
   checkedObject,
@@ -104,6 +104,8 @@ export class RedisSink implements Sink {
     readonly spec: RedisSinkSpec,
     /** The configured server (KRANGE_REDIS_URL), used when the spec names none. */
     redisUrl: string,
+    /** How long a failing round trip is retried (ms; the sink's `retries` caps the count within it). */
+    readonly retryBudgetMs: number = DEFAULT_RETRY_BUDGET_MS,
   ) {
     this.url = spec.url ?? redisUrl;
     try {
@@ -263,8 +265,9 @@ class RedisTaskWriter implements SinkTaskWriter {
     try {
       const rejected = new Set<Op>();
       await withRetries(() => this.roundTrip(cmds, owner, rejected), {
-        retries: this.sink.spec.retries,
-        isTransient: isTransientRedisError,
+        budgetMs: this.sink.retryBudgetMs,
+        maxRetries: this.sink.spec.retries,
+        classify: transientWhen(isTransientRedisError, 'KRANGE_SINK'),
         onRetry: (err, attempt, delayMs) =>
           this.ctx.logger.warn(
             {
@@ -275,7 +278,7 @@ class RedisTaskWriter implements SinkTaskWriter {
               delayMs,
               rows: ops.length,
             },
-            `redis write failed, retrying: ${(err as Error).message}`,
+            `redis write failed, retrying: ${err.message}`,
           ),
       });
     } catch (err) {

@@ -21,7 +21,7 @@ async function job(): Promise<string> {
       name: 'failing',
       topics: [${JSON.stringify(topic)}],
       schema: { user_id: t.int64() },
-      sinks: [hdfsParquet({ path: '/tmp/krange-failing' })],
+      sinks: [parquet({ path: '/tmp/krange-failing' })],
       aggregate: { groupBy: ['user_id'], window: { size: '1m' }, measures: { n: { op: 'count' } } },
     }`,
   );

@@ -17,7 +17,7 @@ describe('a job is checked against its own schema at load', () => {
         topics: [${JSON.stringify(topic)}],
         schema: { user_id: t.int64(), ts: t.timestamp('ms'), _id: t.nullable(t.utf8()) },
         sinks: [
-          hdfsParquet({ path: '/tmp/krange-fields', partitionBy: { field: 'day' } }),
+          parquet({ path: '/tmp/krange-fields', partitionBy: { field: 'day' } }),
           redis({ mode: 'set', key: 'u:{userid}:{offset}' }),
           mongo({ database: 'd', collection: 'c', indexes: [{ keys: { account: 1 }, unique: true }] }),
         ],
@@ -47,7 +47,7 @@ describe('a job is checked against its own schema at load', () => {
         name: 'cron',
         topics: [${JSON.stringify(topic)}],
         schema: { id: t.int64() },
-        sinks: [hdfsParquet({ path: '/tmp/krange-cron' })],
+        sinks: [parquet({ path: '/tmp/krange-cron' })],
         schedule: { cron: 'every five minutes', timezone: 'Mars/Olympus' },
       }`,
     );

@@ -16,7 +16,7 @@ describe('misspelled options', () => {
         name: 'typo',
         topics: [${JSON.stringify(topic)}],
         schema: { id: t.int64(), ts: t.timestamp('ms') },
-        sinks: [hdfsParquet({ path: '/tmp/krange-typo', partitonBy: { field: 'ts' } } as never)],
+        sinks: [parquet({ path: '/tmp/krange-typo', partitonBy: { field: 'ts' } } as never)],
         onBadRecods: 'skip',
         limits: { workrs: 2 },
         aggregate: { groupBy: ['id'], window: { size: '1m', slid: '30s' }, measures: { n: { op: 'count' } } },
@@ -38,7 +38,7 @@ describe('misspelled options', () => {
         name: 'words',
         topics: ['whatever'],
         schema: { id: t.int64() },
-        sinks: [hdfsParquet({ path: '/tmp/krange-words' })],
+        sinks: [parquet({ path: '/tmp/krange-words' })],
         aggregate: { groupBy: ['id'], window: { size: 'ten minutes' }, measures: { n: { op: 'count' } } },
       } as never`,
     );
