@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPlan } from '../src/batch/build-plan.ts';
-import { defineJob, hdfsParquet, t } from '../src/index.ts';
+import { defineJob, parquet, t } from '../src/index.ts';
 import { serviceEndpoints } from '../src/job/endpoints.ts';
 import { jobFromModule } from '../src/job/job-loader.ts';
 import { connectAdmin, createKafka } from '../src/kafka/kafka-client.ts';
@@ -31,7 +31,7 @@ for (const partitions of sizes) {
         topics: [topic],
         decoder: 'json',
         schema: { id: t.int64() },
-        sinks: [hdfsParquet({ path: `file://${root}/out-${partitions}` })],
+        sinks: [parquet({ path: `file://${root}/out-${partitions}` })],
       }),
     },
     `bench/plan-scale.ts#${partitions}`,

@@ -32,7 +32,8 @@ export const RETRIABLE_BY_DEFAULT = {
   KRANGE_ABORTED: false,
   KRANGE_TIMEOUT: true,
   KRANGE_INGEST: true,
-  KRANGE_SCHEMA_REGISTRY: true,
+  /** Unreachable or 5xx is set retriable where it is thrown; an unknown subject or id is not. */
+  KRANGE_SCHEMA_REGISTRY: false,
   /** Something krange did not foresee (a bug, an unclassified library error). */
   KRANGE_INTERNAL: false,
 } as const satisfies Record<string, boolean>;

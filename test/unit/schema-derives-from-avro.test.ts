@@ -31,9 +31,9 @@ function jobFile(schemaExpr: string, extra = ''): string {
   const file = join(dir, 'derived.mts');
   writeFileSync(
     file,
-    `import { avro, defineJob, fromAvroSchema, fromRegistry, hdfsParquet, t } from ${JSON.stringify(INDEX)};\n` +
+    `import { avro, defineJob, fromAvroSchema, fromRegistry, parquet, t } from ${JSON.stringify(INDEX)};\n` +
       `export default defineJob({ name: 'derived', topics: ['clicks'], ${extra}\n` +
-      `  schema: ${schemaExpr},\n  sinks: [hdfsParquet({ path: 'file:///tmp/unused' })] });\n`,
+      `  schema: ${schemaExpr},\n  sinks: [parquet({ path: 'file:///tmp/unused' })] });\n`,
   );
   return file;
 }

@@ -21,7 +21,7 @@ function aggJob(name: string, topic: string, extra = ''): string {
       name: ${JSON.stringify(name)},
       topics: [${JSON.stringify(topic)}],
       schema: { page: t.utf8(), ts: t.timestamp('ms') },
-      sinks: [hdfsParquet({ path: '/tmp/krange-agg-owner-unused' })],
+      sinks: [parquet({ path: '/tmp/krange-agg-owner-unused' })],
       aggregate: {
         groupBy: ['page'],
         eventTime: { field: 'ts' },

@@ -16,7 +16,7 @@ function jobBody(name: string, topic: string, out: string): string {
     topics: [${JSON.stringify(topic)}],
     schema: { id: t.int64() },
     transform: (r) => ({ id: r.value.id }),
-    sinks: [hdfsParquet({ path: ${JSON.stringify(`file://${out}`)} })],
+    sinks: [parquet({ path: ${JSON.stringify(`file://${out}`)} })],
   }`;
 }
 
