@@ -14,6 +14,7 @@ export const LogEvents = {
   taskRetry: 'task.retry',
   taskFailed: 'task.failed',
   dataLossSkipped: 'dataloss.skipped',
+  stateFolded: 'state.folded',
   lockTaken: 'lock.taken',
   lockStale: 'lock.stale',
   sinkFlushed: 'sink.flushed',

@@ -26,6 +26,7 @@ import { metricsEnabled } from '../metrics/registry.ts';
 import { rangeFromJson } from '../offset-range.ts';
 import { prepareSinks } from '../sinks/sink-factory.ts';
 import { JobLock } from '../state/job-lock.ts';
+import { foldHistory, readHistory } from '../state/state-history.ts';
 import { bindIdentity } from '../state/state-identity.ts';
 import { type OffsetsFile, StateStore } from '../state/state-store.ts';
 import type { TaskResult } from '../worker/messages.ts';
@@ -305,6 +306,12 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
       tasks: results,
       skipped: plan.skipped,
     });
+    const fold = foldHistory(store, spec.retainIterations);
+    if (fold.folded > 0)
+      log.info(
+        { event: LogEvents.stateFolded, folded: fold.folded, first: fold.first, last: fold.last },
+        `folded iterations ${fold.first}-${fold.last} into history.jsonl (retainIterations ${spec.retainIterations})`,
+      );
     recordPhase(spec.name, 'commit', performance.now() - commitStarted);
     recordTaskResults(spec.name, results, true);
     recordIterationStatus(spec.name, 'committed');
@@ -345,8 +352,14 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
 export async function rerunIteration(job: LoadedJob, n: number, opts: RunOptions): Promise<IterationOutcome> {
   const started = performance.now();
   const store = new StateStore(job.spec.name, opts.stateRoot);
-  if (!store.hasOffsets(n))
-    throw Errors.usage(`job '${job.spec.name}' has no iteration ${n} (see 'krange state ${job.spec.name}')`);
+  if (!store.hasOffsets(n)) {
+    const folded = readHistory(store).some((h) => h.iteration === n);
+    throw Errors.usage(
+      folded
+        ? `iteration ${n} of job '${job.spec.name}' is folded into history.jsonl (only the newest ${job.spec.retainIterations} keep their plan; raise retainIterations to keep more); its ranges are in 'krange state ${job.spec.name} --json'`
+        : `job '${job.spec.name}' has no iteration ${n} (see 'krange state ${job.spec.name}')`,
+    );
+  }
   const lock = lockFor(store);
   lock.acquire(opts.command ?? `krange rerun --iteration ${n}`);
   try {

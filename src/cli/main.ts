@@ -287,5 +287,11 @@ export async function main(argv: string[]): Promise<void> {
     const e = toKrangeError(err);
     process.stderr.write(`${describeFailure(e, process.env['KRANGE_LOG_LEVEL'] === 'debug')}\n`);
     process.exitCode = exitCodeFor(e);
+  } finally {
+    // bin/ exits as soon as main returns; a pipe takes large outputs (state --json) in several
+    // writes, so wait until everything written has been handed over.
+    await Promise.all(
+      [process.stdout, process.stderr].map((s) => new Promise<void>((r) => s.write('', () => r()))),
+    );
   }
 }

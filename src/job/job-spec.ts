@@ -87,6 +87,12 @@ export const jobSpecSchema = options({
   /** Iteration size, task splitting, workers. */
   limits: limitsSchema,
   /**
+   * How many iterations keep their full plan and commit files in the state directory (default 100,
+   * like Spark's minBatchesToRetain). Older committed ones are folded into `history.jsonl`, one line
+   * each (ranges, records, files), which `krange state` shows; a folded iteration cannot be rerun.
+   */
+  retainIterations: z.number().int().min(1).default(100),
+  /**
    * Where tasks run: `threads` (default, the local worker threads) or `bullmq` (`krange executor`
    * processes on any hosts take them from a BullMQ queue on Redis).
    */

@@ -3,6 +3,7 @@
 import { lockFor } from '../../batch/run-iteration.ts';
 import type { LoadedJob } from '../../job/job-loader.ts';
 import { schemaHash } from '../../job/schema.ts';
+import { readHistory } from '../../state/state-history.ts';
 import { compareIdentity, type IdentityCheck, rebindIdentity } from '../../state/state-identity.ts';
 import { StateStore } from '../../state/state-store.ts';
 import { fmtBytes, fmtInt, fmtSeconds, table } from '../format.ts';
@@ -97,18 +98,19 @@ export async function stateCommand(
   const state = readState(store);
   const meta = store.readMetadata();
   const identity = compareIdentity(store, job.spec, job.modulePath);
+  const history = readHistory(store);
   if (flags.json) {
     const id =
       identity.status === 'differs'
         ? { status: identity.status, differences: identity.differences }
         : { status: identity.status };
     process.stdout.write(
-      `${JSON.stringify({ job: job.spec.name, dir: store.dir, metadata: meta ?? null, identity: id, iterations: state }, null, 2)}\n`,
+      `${JSON.stringify({ job: job.spec.name, dir: store.dir, metadata: meta ?? null, identity: id, history, iterations: state }, null, 2)}\n`,
     );
     return;
   }
   process.stdout.write(identityLine(job.spec.name, identity));
-  if (state.length === 0) {
+  if (state.length === 0 && history.length === 0) {
     process.stdout.write(`${job.spec.name}: no iterations yet (state in ${store.dir})\n`);
     return;
   }
@@ -121,6 +123,20 @@ export async function stateCommand(
     s.bytes === null ? '-' : fmtBytes(s.bytes),
     s.durationMs === null ? '-' : fmtSeconds(s.durationMs),
   ]);
+  if (history.length > 0) {
+    const sum = (f: (h: (typeof history)[number]) => number) => history.reduce((a, h) => a + f(h), 0);
+    const first = history[0]?.iteration;
+    const last = history.at(-1)?.iteration;
+    rows.unshift([
+      `${first}-${last}`,
+      `folded (${fmtInt(history.length)})`,
+      'in history.jsonl (--json lists each)',
+      fmtInt(sum((h) => h.records)),
+      fmtInt(sum((h) => h.files.length)),
+      fmtBytes(sum((h) => h.bytes)),
+      fmtSeconds(sum((h) => h.durationMs)),
+    ]);
+  }
   process.stdout.write(
     `${job.spec.name} (state in ${store.dir})\n${table(['iteration', 'status', 'ranges', 'records', 'files', 'bytes', 'duration'], rows)}\n`,
   );
