@@ -30,6 +30,8 @@ export interface BenchResults {
   errors: Record<string, string>;
   encoders?: EncoderBench;
   w1?: W1Result;
+  /** W1 over the same events as bare Avro values (bench/jobs/clicks-avro.ts vs Spark's from_avro). */
+  w1avro?: W1Result;
   noop?: NoopResult;
   limits?: LimitsResult;
   profile?: ProfileResult;
@@ -141,6 +143,7 @@ function machine(r: BenchResults): string {
 }
 
 function w1(r: W1Result): string {
+  const values = r.format === 'avro' ? 'bare Avro values, bench/avro/clickstream.avsc' : 'JSON values';
   const rows = [
     ['krange', r.krange] as const,
     ...(r.spark ? ([['Spark (local[2])', r.spark]] as const) : []),
@@ -162,9 +165,12 @@ function w1(r: W1Result): string {
     x.check.checksum,
   ]);
   return [
-    `${int(r.records)} demo events (${mib(r.payloadBytes)} of JSON values) on topic \`${r.topic}\` (8 partitions), produced before timing. ` +
+    `${int(r.records)} demo events (${mib(r.payloadBytes)} of ${values}) on topic \`${r.topic}\` (8 partitions), produced before timing. ` +
       `Each run is a new process with a fresh state directory and a fresh HDFS path, timed from start to exit; ` +
-      `${r.repeats} repeat(s), krange and Spark alternating (who goes first alternates too). MB/s is JSON payload read per second of wall time.`,
+      `${r.repeats} repeat(s), krange and Spark alternating (who goes first alternates too). MB/s is ${r.format === 'avro' ? 'Avro' : 'JSON'} payload read per second of wall time.` +
+      (r.format === 'avro'
+        ? ' krange runs `bench/jobs/clicks-avro.ts` (`avro({ schema })`, the columns from `fromAvroSchema` of the same file, Kafka partition and offset by `columns`); Spark runs `SparkClickstreamAvro` (`from_avro` of spark-avro with the same schema text); both write snappy Parquet partitioned by dt to HDFS.'
+        : ''),
     '',
     table(['Engine', 'Wall, median (min - max)', 'Records/s', 'MB/s', 'Peak RSS', 'In-process¹'], rows),
     '',
@@ -453,6 +459,7 @@ export function renderMarkdown(r: BenchResults): string {
   );
   parts.push(`## Machine\n\n${machine(r)}`);
   if (r.w1) parts.push(`## W1: demo job vs Spark\n\n${w1(r.w1)}`);
+  if (r.w1avro) parts.push(`## W1-Avro: the demo events as Avro vs Spark's from_avro\n\n${w1(r.w1avro)}`);
   if (r.limits) parts.push(`## Limits: the machine's ceiling for W1\n\n${limits(r.limits, r.w1)}`);
   if (r.scaling) parts.push(`## Scaling\n\n${scaling(r.scaling)}`);
   if (r.noop) parts.push(`## No-op iteration\n\n${noop(r.noop)}`);

@@ -2,7 +2,8 @@
 // allowed to fail without stopping the others, writes the results as JSON to bench/results/ and
 // renders them (bench/render.ts) to BENCHMARKS.md.
 //
-//   node --import tsx bench/run.ts [--quick [--repeats N]] [--with-spark] [--sinks postgres,kafka] [--sink-records N] [--only w1,noop,limits,profile,scaling,sinks,aggregator,encoders]
+//   node --import tsx bench/run.ts [--quick [--repeats N]] [--with-spark] [--sinks postgres,kafka] [--sink-records N]
+//     [--w1avro-records N] [--only w1,w1avro,noop,limits,profile,scaling,sinks,aggregator,encoders]
 //
 // --quick: tiny sizes and one repeat, Spark skipped unless --with-spark; a CI smoke test that makes
 // no time assertions (it fails only when a workload errors or an output does not check out), and
@@ -26,7 +27,17 @@ import { benchScaling } from './workloads/scaling.ts';
 import { benchMongo, benchRedis, combineSinkRuns } from './workloads/sinks.ts';
 import { benchW1 } from './workloads/w1.ts';
 
-const WORKLOADS = ['encoders', 'w1', 'noop', 'limits', 'profile', 'scaling', 'sinks', 'aggregator'] as const;
+const WORKLOADS = [
+  'encoders',
+  'w1',
+  'w1avro',
+  'noop',
+  'limits',
+  'profile',
+  'scaling',
+  'sinks',
+  'aggregator',
+] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 function flag(name: string): boolean {
@@ -45,6 +56,7 @@ for (const w of only)
 const config = quick
   ? {
       w1Records: 20_000,
+      w1AvroRecords: Number(option('--w1avro-records') ?? 20_000),
       repeats: Number(option('--repeats') ?? 1),
       spark: flag('--with-spark'),
       scaling: [10_000, 20_000],
@@ -56,6 +68,7 @@ const config = quick
     }
   : {
       w1Records: 2_000_000,
+      w1AvroRecords: Number(option('--w1avro-records') ?? 2_000_000),
       repeats: 3,
       spark: !flag('--without-spark'),
       scaling: [500_000, 1_000_000, 2_000_000, 4_000_000],
@@ -124,6 +137,19 @@ await step('w1', async () => {
   });
   if (!results.w1.checksOk)
     throw new Error(`W1 outputs do not check out: ${results.w1.checkNotes.join('; ')}`);
+});
+
+await step('w1avro', async () => {
+  results.w1avro = await benchW1({
+    records: config.w1AvroRecords,
+    repeats: config.repeats,
+    spark: config.spark,
+    runId,
+    format: 'avro',
+  });
+  rmSync(results.w1avro.lastStateDir, { recursive: true, force: true });
+  if (!results.w1avro.checksOk)
+    throw new Error(`W1-Avro outputs do not check out: ${results.w1avro.checkNotes.join('; ')}`);
 });
 
 const w1Topic = `bench-clicks-${config.w1Records}`;

@@ -88,10 +88,19 @@ export async function buildSpark(): Promise<void> {
   assertOk(await runMeasured('bash', [SPARK_SH, 'build'], { cwd: ROOT }), 'bench/spark/spark.sh build');
 }
 
-export async function runSpark(topic: string, outputUri: string): Promise<SparkRun> {
+/** The Spark side of W1; with `avsc`, of W1-Avro (bare Avro values decoded by from_avro with that schema). */
+export async function runSpark(topic: string, outputUri: string, avsc?: string): Promise<SparkRun> {
+  const args = avsc === undefined ? ['run'] : ['run-avro'];
   const run = await runMeasured(
     'bash',
-    [SPARK_SH, 'run', endpoints.kafkaBrokers.join(','), topic, outputUri],
+    [
+      SPARK_SH,
+      ...args,
+      endpoints.kafkaBrokers.join(','),
+      topic,
+      outputUri,
+      ...(avsc === undefined ? [] : [avsc]),
+    ],
     { cwd: ROOT },
   );
   assertOk(run, 'spark');

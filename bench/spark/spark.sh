@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The Spark side of W1. Usage: spark.sh build | run <bootstrap> <topic> <output uri> | classpath
+#        | run-avro <bootstrap> <topic> <output uri> <avsc file>   (the Avro variant, from_avro)
 # build: compiles the main (mvn package) and resolves Spark's runtime jars once into
 #        ~/.cache/krange/spark-<version>/jars (Maven cache in ~/.m2).
 # run:   one local[2] Spark application; prints a JSON line of its own timings on stdout.
@@ -24,18 +25,28 @@ build() {
     mvn -q -B -f "$HERE/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$JARS" >&2
     cp "$HERE/pom.xml" "$JARS/.pom"; touch "$JARS/.complete"
   fi
-  if [ ! -f "$CLASSES/krange/bench/SparkClickstream.class" ] \
-     || [ "$HERE/src/main/java/krange/bench/SparkClickstream.java" -nt "$CLASSES/krange/bench/SparkClickstream.class" ]; then
-    mvn -q -B -f "$HERE/pom.xml" package -DskipTests >&2
-  fi
+  local main
+  for main in SparkClickstream SparkClickstreamAvro; do
+    if [ ! -f "$CLASSES/krange/bench/$main.class" ] \
+       || [ "$HERE/src/main/java/krange/bench/$main.java" -nt "$CLASSES/krange/bench/$main.class" ]; then
+      mvn -q -B -f "$HERE/pom.xml" package -DskipTests >&2
+      break
+    fi
+  done
 }
 
 case "${1:-}" in
   build) build ;;
   classpath) echo "$CLASSES:$JARS/*" ;;
-  run)
+  run|run-avro)
+    MAIN=krange.bench.SparkClickstream
+    if [ "$1" = run-avro ]; then
+      MAIN=krange.bench.SparkClickstreamAvro
+      [ "$#" -eq 5 ] || { echo "usage: spark.sh run-avro <bootstrap> <topic> <output uri> <avsc file>" >&2; exit 2; }
+    else
+      [ "$#" -eq 4 ] || { echo "usage: spark.sh run <bootstrap> <topic> <output uri>" >&2; exit 2; }
+    fi
     shift
-    [ "$#" -eq 3 ] || { echo "usage: spark.sh run <bootstrap> <topic> <output uri>" >&2; exit 2; }
     # Heap: local mode runs driver and executors in one JVM. 2 tasks at a time each hold a Parquet
     # writer per open dt directory (a 128 MiB row group buffer at most) plus Kafka fetch buffers;
     # 2 GiB fixed (Xms = Xmx: no heap resizing in the timing) leaves room and is what a user would give.
@@ -60,7 +71,7 @@ case "${1:-}" in
       --add-opens=java.base/sun.util.calendar=ALL-UNNAMED \
       -Djdk.reflect.useDirectMethodHandle=false \
       -Dio.netty.tryReflectionSetAccessible=true \
-      -cp "$CLASSES:$JARS/*" krange.bench.SparkClickstream "$@"
+      -cp "$CLASSES:$JARS/*" "$MAIN" "$@"
     ;;
-  *) echo "usage: spark.sh build | run <bootstrap> <topic> <output uri> | classpath" >&2; exit 2 ;;
+  *) echo "usage: spark.sh build | run <bootstrap> <topic> <output uri> | run-avro <bootstrap> <topic> <output uri> <avsc> | classpath" >&2; exit 2 ;;
 esac

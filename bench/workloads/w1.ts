@@ -1,10 +1,12 @@
 // W1: the demo job over a topic of N events on 8 partitions, cold: `krange run` with a fresh state
 // directory and a fresh HDFS path against the Spark application doing the same, alternating, each
 // process timed from start to exit. Every output is read back from HDFS with DuckDB: both engines
-// must produce N rows with the same checksum.
+// must produce N rows with the same checksum. `format: 'avro'` is W1-Avro: the same events as bare
+// Avro values (bench/avro/clickstream.avsc), bench/jobs/clicks-avro.ts against Spark's from_avro.
 
 import { rmSync } from 'node:fs';
-import { buildSpark, freshStateDir, hdfsUri, runKrange, runSpark } from '../lib/engines.ts';
+import { avroPayloadBytes, CLICKS_AVSC, ensureAvroDemoTopic } from '../lib/avro-topic.ts';
+import { buildSpark, freshStateDir, hdfsUri, ROOT, runKrange, runSpark } from '../lib/engines.ts';
 import { checkHdfsParquet, type ParquetCheck } from '../lib/parquet-check.ts';
 import { webhdfs } from '../lib/services.ts';
 import { type Summary, summarize } from '../lib/stats.ts';
@@ -31,6 +33,8 @@ export interface EngineSummary {
 }
 
 export interface W1Result {
+  /** The values' format: JSON (W1) or bare Avro (W1-Avro); absent in results older than W1-Avro. */
+  format?: 'json' | 'avro';
   topic: string;
   records: number;
   payloadBytes: number;
@@ -63,13 +67,17 @@ export async function benchW1(o: {
   repeats: number;
   spark: boolean;
   runId: string;
+  format?: 'json' | 'avro';
 }): Promise<W1Result> {
-  const topic = `bench-clicks-${o.records}`;
-  await ensureDemoTopic(topic, o.records, 8);
-  const bytes = payloadBytes(o.records);
+  const format = o.format ?? 'json';
+  const topic = format === 'avro' ? `bench-clicks-avro-${o.records}` : `bench-clicks-${o.records}`;
+  if (format === 'avro') await ensureAvroDemoTopic(topic, o.records, 8);
+  else await ensureDemoTopic(topic, o.records, 8);
+  const bytes = format === 'avro' ? avroPayloadBytes(o.records) : payloadBytes(o.records);
+  const job = format === 'avro' ? `${ROOT}/bench/jobs/clicks-avro.ts` : 'clickstream';
   if (o.spark) await buildSpark();
   const hdfs = webhdfs();
-  const base = `/bench/${o.runId}/w1`;
+  const base = `/bench/${o.runId}/${format === 'avro' ? 'w1avro' : 'w1'}`;
   const runs: W1Run[] = [];
   const notes: string[] = [];
   let lastStateDir = '';
@@ -78,7 +86,7 @@ export async function benchW1(o: {
     const stateDir = freshStateDir();
     const path = `${base}/krange-${repeat}`;
     const { run, outcome } = await runKrange({
-      job: 'clickstream',
+      job,
       stateDir,
       env: { KRANGE_CLICKSTREAM_TOPIC: topic, KRANGE_CLICKSTREAM_PATH: `webhdfs://${path}` },
     });
@@ -97,12 +105,16 @@ export async function benchW1(o: {
     if (lastStateDir) rmSync(lastStateDir, { recursive: true, force: true });
     lastStateDir = stateDir;
     process.stderr.write(
-      `[bench] W1 krange #${repeat}: ${(run.wallMs / 1000).toFixed(2)} s, ${check.rows} rows\n`,
+      `[bench] W1${format === 'avro' ? '-Avro' : ''} krange #${repeat}: ${(run.wallMs / 1000).toFixed(2)} s, ${check.rows} rows\n`,
     );
   };
   const runSparkOnce = async (repeat: number): Promise<void> => {
     const path = `${base}/spark-${repeat}`;
-    const { run, timings } = await runSpark(topic, hdfsUri(path));
+    const { run, timings } = await runSpark(
+      topic,
+      hdfsUri(path),
+      format === 'avro' ? CLICKS_AVSC : undefined,
+    );
     const check = await checkHdfsParquet(path);
     runs.push({
       engine: 'spark',
@@ -116,7 +128,7 @@ export async function benchW1(o: {
     });
     await hdfs.delete(path, { recursive: true });
     process.stderr.write(
-      `[bench] W1 spark  #${repeat}: ${(run.wallMs / 1000).toFixed(2)} s, ${check.rows} rows\n`,
+      `[bench] W1${format === 'avro' ? '-Avro' : ''} spark  #${repeat}: ${(run.wallMs / 1000).toFixed(2)} s, ${check.rows} rows\n`,
     );
   };
 
@@ -144,6 +156,7 @@ export async function benchW1(o: {
   const krange = engineSummary(kr, o.records, bytes);
   const spark = sp.length > 0 ? engineSummary(sp, o.records, bytes) : undefined;
   return {
+    format,
     topic,
     records: o.records,
     payloadBytes: bytes,
