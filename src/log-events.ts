@@ -37,6 +37,8 @@ export const LogEvents = {
   aggregateFenced: 'aggregate.fenced',
   aggregateRetry: 'aggregate.retry',
   aggregateStopped: 'aggregate.stopped',
+  aggregateEmitted: 'aggregate.emitted',
+  aggregateEmitLease: 'aggregate.emit-lease',
   ingestListening: 'ingest.listening',
   ingestProduceFailed: 'ingest.produce-failed',
   ingestStopping: 'ingest.stopping',

@@ -25,7 +25,7 @@
 
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { type KrangeError, toKrangeError } from '../errors.ts';
+import { Errors, type KrangeError, toKrangeError } from '../errors.ts';
 import { type AggregatePlan, planAggregate } from '../job/aggregate/aggregate-plan.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import { jobKafka } from '../kafka/kafka-client.ts';
@@ -34,12 +34,14 @@ import { RecordProcessor } from '../records/record-processor.ts';
 import { badRecordError } from '../sinks/dead-letter.ts';
 import { applyBatch, type BatchLike } from './apply-batch.ts';
 import { DeadLetters } from './dead-letters.ts';
+import { EmitOutbox } from './emit-outbox.ts';
 import { backoff, classify, Flusher, type FlushInfo, sleep } from './flusher.ts';
 import { joinGroup } from './group-consumer.ts';
 import { startLagReport } from './lag-report.ts';
 import { PartitionOwnership } from './partition-ownership.ts';
 import { type PartitionState, tpKey } from './partition-state.ts';
 import { AggregateStore } from './pg-store.ts';
+import { WindowEmitter } from './window-emitter.ts';
 
 export interface AggregatorOptions {
   job: LoadedJob;
@@ -74,6 +76,9 @@ class Aggregator {
   private readonly deadLetters: DeadLetters;
   private readonly flushRecords: number;
   private readonly flusher: Flusher;
+  private readonly outbox: EmitOutbox | undefined;
+  private emitter: WindowEmitter | undefined;
+  private readonly pgUrl: string;
   private consumer: Consumer | undefined;
   private producer: Promise<Producer> | undefined;
   private admin: Admin | undefined;
@@ -93,8 +98,11 @@ class Aggregator {
     const agg = this.spec.aggregate!;
     this.flushRecords = agg.flushRecords;
     this.log = opts.logger.child({ job: this.spec.name, aggregate: this.plan.table });
+    this.pgUrl = agg.pgUrl ?? opts.job.endpoints.pgUrl;
+    this.outbox = agg.emit === undefined ? undefined : new EmitOutbox(this.plan, agg.emit);
     this.store = new AggregateStore(this.plan, {
-      url: agg.pgUrl ?? opts.job.endpoints.pgUrl,
+      outbox: this.outbox,
+      url: this.pgUrl,
       poolSize: agg.poolSize,
       statementTimeout: agg.statementTimeout,
       logger: this.log,
@@ -133,7 +141,10 @@ class Aggregator {
       flushRecords: agg.flushRecords,
       reload: (keys) => this.owned.load(keys),
       fatal: (err) => this.fail(err),
-      onFlush: opts.onFlush,
+      onFlush: (f) => {
+        if (f.closedWindows > 0) this.emitter?.wake();
+        opts.onFlush?.(f);
+      },
     });
   }
 
@@ -147,6 +158,8 @@ class Aggregator {
     let stopLagReport = (): void => undefined;
     try {
       await this.retrying('create tables', () => this.store.ensureSchema());
+      if (this.outbox !== undefined)
+        await this.retrying('read the partitions of the job', () => this.emitScope());
       if (!this.stopRequested) {
         await this.retrying('join the consumer group', () => this.startConsumer());
         this.flusher.start();
@@ -218,6 +231,37 @@ class Aggregator {
     return this.admin;
   }
 
+  /** `aggregate.emit`: checks the emit topic exists; the job's partitions close windows; starts the emitter. */
+  private async emitScope(): Promise<void> {
+    const outbox = this.outbox;
+    if (outbox === undefined) return;
+    const admin = await this.kafkaAdmin();
+    const existing = await admin.listTopics();
+    if (!existing.includes(outbox.spec.topic)) {
+      throw Errors.config(
+        `job '${this.spec.name}': aggregate.emit topic '${outbox.spec.topic}' does not exist; create it first`,
+        { job: this.spec.name, topic: outbox.spec.topic },
+      );
+    }
+    const src = this.spec.topics;
+    const topics = Array.isArray(src) ? src : existing.filter((t) => src.test(t));
+    const meta = await admin.fetchTopicMetadata({ topics });
+    outbox.scope = { topics, partitions: meta.topics.reduce((n, t) => n + t.partitions.length, 0) };
+    if (this.emitter === undefined) {
+      this.emitter = new WindowEmitter({
+        plan: this.plan,
+        outbox,
+        pool: this.store.queries,
+        pgUrl: this.pgUrl,
+        kafka: this.kafka,
+        admin: () => this.kafkaAdmin(),
+        log: this.log,
+        fatal: (err) => this.fail(err),
+      });
+      this.emitter.start();
+    }
+  }
+
   private async startConsumer(): Promise<void> {
     this.consumer = await joinGroup({
       kafka: this.kafka,
@@ -226,7 +270,14 @@ class Aggregator {
       groupId: this.groupId(),
       timings: this.opts,
       log: this.log,
-      onAssignment: (a) => this.owned.assign(a),
+      onAssignment: (a) => {
+        this.owned.assign(a);
+        // Partitions may have been added: a window closes only once every partition has a watermark.
+        if (this.outbox !== undefined)
+          void this.retrying('read the partitions of the job', () => this.emitScope()).catch((err: unknown) =>
+            this.fail(toKrangeError(err)),
+          );
+      },
       eachBatch: (p) => this.eachBatch(p),
       fatal: (err) => this.fail(err),
     });
@@ -305,6 +356,7 @@ class Aggregator {
     const deadline = Date.now() + (this.opts.shutdownTimeout ?? 30_000);
     while (this.inFlight > 0 && Date.now() < deadline) await sleep(10);
     await this.flusher.close(deadline);
+    await this.emitter?.close();
     await consumer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
     if (this.producer !== undefined)

@@ -17,6 +17,8 @@ export interface FlushInfo {
   partitions: number;
   records: number;
   windowRows: number;
+  /** Windows closed by this flush (recorded for `aggregate.emit`). */
+  closedWindows: number;
   durationMs: number;
 }
 
@@ -135,10 +137,11 @@ export class Flusher {
     let sent = false;
     let fenced: PartitionSnapshot[];
     let windowRows: number;
+    let closedWindows: number;
     try {
       await this.d.deadLetters.send(taken.map((x) => x.s));
       sent = true;
-      ({ fenced, windowRows } = await this.d.store.flush(taken.map((x) => x.s)));
+      ({ fenced, windowRows, closedWindows } = await this.d.store.flush(taken.map((x) => x.s)));
     } catch (err) {
       for (const x of taken) if (current(x)) x.st.restore(plan, x.s, sent);
       throw err;
@@ -188,6 +191,6 @@ export class Flusher {
       { event: LogEvents.aggregateFlushed, partitions: taken.length, records, windowRows, durationMs },
       'flushed',
     );
-    this.d.onFlush?.({ partitions: taken.length, records, windowRows, durationMs });
+    this.d.onFlush?.({ partitions: taken.length, records, windowRows, closedWindows, durationMs });
   }
 }

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { Errors, type KrangeError } from '../errors.ts';
 import type { AggregatePlan } from '../job/aggregate/aggregate-plan.ts';
 import { accToJson } from '../job/aggregate/measures.ts';
+import type { EmitOutbox } from './emit-outbox.ts';
 import {
   mergeDeltas,
   type PartitionSnapshot,
@@ -36,6 +37,8 @@ export interface StoreOptions {
   /** ms; also bounds how long a flush waits for a lock. */
   statementTimeout: number;
   logger: Logger;
+  /** `aggregate.emit`: each flush also records the windows it closed. */
+  outbox?: EmitOutbox | undefined;
 }
 
 export interface FlushResult {
@@ -43,6 +46,8 @@ export interface FlushResult {
   fenced: PartitionSnapshot[];
   /** Window rows upserted. */
   windowRows: number;
+  /** Windows this flush closed, recorded in the emit outbox. */
+  closedWindows: number;
 }
 
 /** Window rows per upsert statement (all in the same transaction). */
@@ -77,6 +82,7 @@ export class AggregateStore {
   private readonly pool: pg.Pool;
   private readonly upsert: string;
   private readonly log: Logger;
+  private readonly outbox: EmitOutbox | undefined;
 
   constructor(
     private readonly plan: AggregatePlan,
@@ -95,6 +101,7 @@ export class AggregateStore {
     );
     this.upsert = upsertSql(plan);
     this.log = opts.logger;
+    this.outbox = opts.outbox;
   }
 
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -136,6 +143,7 @@ export class AggregateStore {
     await this.tx(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [DDL_LOCK_KEY]);
       for (const sql of BOOKKEEPING_DDL) await c.query(sql);
+      await this.outbox?.ensure(c);
       const found = await c.query<{ oid: number | null; comment: string | null }>(
         "SELECT t.oid::int AS oid, obj_description(t.oid, 'pg_class') AS comment FROM (SELECT to_regclass($1) AS oid) AS t",
         [ident(plan.table)],
@@ -201,7 +209,7 @@ export class AggregateStore {
   /** One flush transaction; see the module header. */
   async flush(snaps: PartitionSnapshot[]): Promise<FlushResult> {
     const { plan } = this;
-    if (snaps.length === 0) return { fenced: [], windowRows: 0 };
+    if (snaps.length === 0) return { fenced: [], windowRows: 0, closedWindows: 0 };
     const offsets = snaps.map((s) => ({
       topic: s.topic,
       partition: s.partition,
@@ -227,6 +235,7 @@ export class AggregateStore {
         return o;
       });
     const fenced: PartitionSnapshot[] = [];
+    let closedWindows = 0;
     try {
       await this.tx(async (c) => {
         const moved = await c.query<{ topic: string; partition: number }>(ADVANCE_OFFSETS_SQL, [
@@ -240,12 +249,18 @@ export class AggregateStore {
         for (let i = 0; i < rows.length; i += UPSERT_CHUNK) {
           await c.query(this.upsert, [JSON.stringify(rows.slice(i, i + UPSERT_CHUNK))]);
         }
+        if (this.outbox !== undefined) closedWindows = await this.outbox.recordClosed(c);
       });
     } catch (err) {
-      if (err instanceof FencedSignal) return { fenced, windowRows: 0 };
+      if (err instanceof FencedSignal) return { fenced, windowRows: 0, closedWindows: 0 };
       throw err;
     }
-    return { fenced: [], windowRows: rows.length };
+    return { fenced: [], windowRows: rows.length, closedWindows };
+  }
+
+  /** The pool, for the emitter's reads of the outbox. */
+  get queries(): pg.Pool {
+    return this.pool;
   }
 
   async close(): Promise<void> {

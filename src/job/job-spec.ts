@@ -30,6 +30,7 @@ export type {
 export {
   type AggregateSpec,
   aggregateSchema,
+  type EmitSpec,
   type MeasureSpec,
   measureSchema,
 } from './options/aggregate-options.ts';

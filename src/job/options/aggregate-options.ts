@@ -42,6 +42,29 @@ const lateSchema = z
   ])
   .default('drop');
 
+/** `aggregate.emit`: closed windows produced to a Kafka topic, once each (aggregator/window-emitter.ts). */
+export const emitSchema = options({
+  /** Output topic; it must exist (create it with the partitions and retention you want). */
+  topic: z.string().min(1),
+  /**
+   * Record key: `groupBy` (default) the JSON object of the group-by values, so one group's windows
+   * stay in order on one partition; `window` the same plus `window_start` (one key per window row,
+   * for compacted topics); `none` no key (records spread round-robin).
+   */
+  key: z.enum(['groupBy', 'window', 'none']).default('groupBy'),
+  /**
+   * Record value: `flat` (default) `{window_start, window_end, <groupBy>..., <measure>...}`;
+   * `nested` `{window: {start, end}, group: {...}, measures: {...}}`. Times are ISO-8601 UTC; sums
+   * are exact JSON numbers; a countDistinct gives its count (its set stays in PostgreSQL).
+   */
+  value: z.enum(['flat', 'nested']).default('flat'),
+  /** Codec of the produced batches; all four are built in (src/kafka/compression.ts). */
+  compression: deadLetterCompressionSchema,
+  /** The broker aborts an emit transaction left open this long (a killed emitter); readers wait at most that. */
+  transactionTimeout: durationSchema.default(60_000),
+});
+export type EmitSpec = z.infer<typeof emitSchema>;
+
 export const aggregateSchema = options({
   /** PostgreSQL table for the window rows; default `<job>_agg`. */
   table: z
@@ -80,5 +103,7 @@ export const aggregateSchema = options({
   poolSize: z.number().int().positive().default(4),
   /** PostgreSQL statement_timeout of the flush transactions. */
   statementTimeout: durationSchema.default(30_000),
+  /** Also produce every closed window (end at or before the watermark) to a Kafka topic, exactly once. */
+  emit: emitSchema.optional(),
 });
 export type AggregateSpec = z.infer<typeof aggregateSchema>;
