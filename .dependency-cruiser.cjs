@@ -68,8 +68,9 @@ module.exports = {
     },
   ],
   options: {
-    doNotFollow: { path: 'node_modules' },
-    includeOnly: '^src/',
+    // src/ is cruised; test/ and bench/ are in the graph only so a src/ import of them is seen.
+    includeOnly: '^(src|test|bench)/',
+    doNotFollow: { path: ['node_modules', '^(test|bench)/'] },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
     enhancedResolveOptions: { extensions: ['.ts', '.mts', '.mjs', '.js'] },
