@@ -11,7 +11,7 @@ const LAYERS = [
   ['records'], // record vocabulary, decoders, schema coercion, record processor (no I/O)
   ['fs', 'kafka', 'state'], // adapters: file systems, Kafka, the state directory
   ['sinks', 'metrics'], // outputs (and dead letters); the process's metrics
-  ['worker', 'bundle'], // the thread boundary; start-up bundles
+  ['worker'], // the thread boundary
   ['executor'], // `krange executor`: tasks from BullMQ on warm worker threads
   ['batch', 'aggregator', 'ingest', 'demo'], // the commands' engines
   ['push', 'console'], // the sender agent (uses ingest's wire format); the web console

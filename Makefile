@@ -19,19 +19,23 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: node_modules/.installed ## install npm dependencies (cached in ~/.npm)
+install: node_modules/.installed ## install npm dependencies (cached in ~/.npm), then build dist/
+	@node scripts/build.mjs --if-stale
 
-lint: install ## biome (lint + format check), tsc, no import cycles (madge), the layer rule (dependency-cruiser), files <= 400 lines
+build: node_modules/.installed ## compile src/ to dist/ (tsc), what bin/krange.mjs and the workers run; skipped when up to date
+	node scripts/build.mjs --if-stale
+
+lint: node_modules/.installed ## biome (lint + format check), tsc, no import cycles (madge), the layer rule (dependency-cruiser), files <= 400 lines
 	npx biome check .
 	npx tsc --noEmit
 	npx madge --circular --extensions ts --ts-config tsconfig.json src
 	npx depcruise src --config .dependency-cruiser.cjs --output-type err
 	node scripts/check-file-length.mjs
 
-format: install ## format the code with biome
+format: node_modules/.installed ## format the code with biome
 	npx biome check --write .
 
-typecheck: install
+typecheck: node_modules/.installed
 	npx tsc --noEmit
 
 VITEST_REPORT = --reporter=default --reporter=json --outputFile.json=.vitest-results/$(1).json
@@ -42,7 +46,7 @@ browser: ## Debian's Chromium for the console's browser tests (apt-get; never a 
 test-tools: ## the independent clients the integration tests use (kcat, chromium, fastavro, schemathesis)
 	bash scripts/test-tools.sh
 
-test: install test-tools ## unit tests, then integration tests against real servers (started if needed)
+test: install build test-tools ## unit tests, then integration tests against real servers (started if needed)
 	npx vitest run --project unit $(call VITEST_REPORT,unit)
 	npx vitest run --project integration $(call VITEST_REPORT,integration)
 	@node -e 'let p=0,f=0,s=0;for(const n of ["unit","integration"]){const r=require("./.vitest-results/"+n+".json");p+=r.numPassedTests;f+=r.numFailedTests;s+=r.numPendingTests+r.numTodoTests;}console.log(`tests: $${p} passed, $${f} failed, $${s} skipped`)'
@@ -50,7 +54,7 @@ test: install test-tools ## unit tests, then integration tests against real serv
 test-unit: install ## unit tests only (no servers)
 	npx vitest run --project unit
 
-test-integration: install test-tools ## integration tests only
+test-integration: install build test-tools ## integration tests only
 	npx vitest run --project integration
 
 run-job: install services-up ## run one iteration of JOB (default clickstream), seeding demo data if its topic is empty
@@ -90,4 +94,4 @@ bench-quick: install services-up ## a small version of the benchmarks (CI smoke 
 
 clean: ## remove service data and local state (keeps download caches)
 	$(SERVICES) down || true
-	rm -rf .services state/* node_modules/.installed
+	rm -rf .services state/* node_modules/.installed dist

@@ -1,4 +1,9 @@
+import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// Job modules import 'krange' (the package's own name). Inside a test process that is the
+// TypeScript source; the CLI and the worker threads the tests spawn resolve it to dist/ instead.
+const krangeSource = { alias: [{ find: /^krange$/, replacement: resolve('src/index.ts') }] };
 
 // Two projects: `unit` (pure logic, fast, parallel) and `integration` (real servers, one file at a
 // time: some tests stop and restart a server, and the machine has two cores).
@@ -6,6 +11,7 @@ export default defineConfig({
   test: {
     projects: [
       {
+        resolve: krangeSource,
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
@@ -13,6 +19,7 @@ export default defineConfig({
         },
       },
       {
+        resolve: krangeSource,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],

@@ -278,10 +278,7 @@ function noop(n: NoopResult): string {
         "... of which the outcome's `durationMs` (lock, plan against Kafka, decide: **after start-up**)",
         sec(n.durationMs.median),
       ],
-      [
-        '`krange --help` wall time (start-up alone: node and the CLI, from its bundle)',
-        sec(n.helpWallMs.median),
-      ],
+      ['`krange --help` wall time (start-up alone: node and the compiled CLI)', sec(n.helpWallMs.median)],
       ['wall minus `--help` (job load, Kafka connect, plan, exit)', sec(n.afterStartupMs)],
     ],
     ['l', 'r'],

@@ -2,7 +2,7 @@
 // a JavaScript transform, so krange reads the fields straight from the JSON bytes (the fast path).
 // Both write the same Parquet (test/integration/declarative-and-js-demo-jobs-write-the-same-parquet).
 
-import { defineJob, parquet } from '../src/index.ts';
+import { defineJob, parquet } from 'krange';
 import clickstream from './clickstream.ts';
 
 const { transform: _jsTransform, aggregate: _aggregate, sinks: _sinks, ...rest } = clickstream;

@@ -1,8 +1,8 @@
 // The demo job: JSON click events from the `clickstream` topic to Parquet on HDFS, partitioned by
 // event date (dt=YYYY-MM-DD). `make run-job` produces demo data first when the topic is empty.
 
+import { defineJob, parquet, t } from 'krange';
 import type { ClickEvent } from '../src/demo/clickstream-events.ts';
-import { defineJob, parquet, t } from '../src/index.ts';
 
 export default defineJob({
   name: 'clickstream',

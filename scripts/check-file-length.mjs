@@ -23,7 +23,9 @@ for (const f of files) {
   if (lines > LIMIT && !REASON.test(text)) bad.push(`${f}: ${lines} lines`);
 }
 if (bad.length > 0) {
-  console.error(`source files over ${LIMIT} lines (split them, or say why not with a '// longer than ${LIMIT} lines: <reason>' line):`);
+  console.error(
+    `source files over ${LIMIT} lines (split them, or say why not with a '// longer than ${LIMIT} lines: <reason>' line):`,
+  );
   for (const b of bad) console.error(`  ${b}`);
   process.exit(1);
 }

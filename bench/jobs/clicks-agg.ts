@@ -4,8 +4,8 @@
 // For bench/experiments/freshness.ts: KRANGE_BENCH_AGG_FLUSH_MS overrides flushInterval, and
 // KRANGE_BENCH_AGG_NO_DISTINCT=1 drops the countDistinct measures (to see what they cost).
 
+import { defineJob } from 'krange';
 import clickstream from '../../jobs/clickstream.ts';
-import { defineJob } from '../../src/index.ts';
 
 const flushMs = process.env['KRANGE_BENCH_AGG_FLUSH_MS'];
 const noDistinct = process.env['KRANGE_BENCH_AGG_NO_DISTINCT'] === '1';

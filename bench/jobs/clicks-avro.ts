@@ -3,7 +3,7 @@
 // offset (no JavaScript per record), to Parquet on HDFS by event date, as jobs/clickstream.ts.
 // Topic from KRANGE_CLICKSTREAM_TOPIC, output from KRANGE_CLICKSTREAM_PATH.
 
-import { avro, defineJob, fromAvroSchema, hdfsParquet, t } from '../../src/index.ts';
+import { avro, defineJob, fromAvroSchema, hdfsParquet, t } from 'krange';
 
 const AVSC = new URL('../avro/clickstream.avsc', import.meta.url);
 

@@ -1,8 +1,8 @@
 // The demo clickstream job with a Kafka sink: the JSON of each row keyed by user_id, one Kafka
 // transaction per task. Topic from KRANGE_CLICKSTREAM_TOPIC, output topic from KRANGE_BENCH_OUT_TOPIC.
 
+import { defineJob, kafka } from 'krange';
 import clickstream from '../../jobs/clickstream.ts';
-import { defineJob, kafka } from '../../src/index.ts';
 
 export default defineJob({
   ...clickstream,

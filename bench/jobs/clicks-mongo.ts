@@ -1,8 +1,8 @@
 // The demo clickstream job with a MongoDB sink instead of Parquet: one document per event, upserted
 // by `_id` = event_id. Topic from KRANGE_CLICKSTREAM_TOPIC, collection from KRANGE_BENCH_COLLECTION.
 
+import { defineJob, mongo } from 'krange';
 import clickstream from '../../jobs/clickstream.ts';
-import { defineJob, mongo } from '../../src/index.ts';
 
 export default defineJob({
   ...clickstream,

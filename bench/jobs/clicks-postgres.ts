@@ -1,8 +1,8 @@
 // The demo clickstream job with a PostgreSQL sink: COPY into <KRANGE_BENCH_TABLE>, exactly once by
 // range markers. Topic from KRANGE_CLICKSTREAM_TOPIC.
 
+import { defineJob, postgres } from 'krange';
 import clickstream from '../../jobs/clickstream.ts';
-import { defineJob, postgres } from '../../src/index.ts';
 
 export default defineJob({
   ...clickstream,

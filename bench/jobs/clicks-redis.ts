@@ -1,8 +1,8 @@
 // The demo clickstream job with a Redis sink: SET <prefix>:<event_id> -> JSON of the row, pipelined.
 // Topic from KRANGE_CLICKSTREAM_TOPIC, key prefix from KRANGE_BENCH_PREFIX.
 
+import { defineJob, redis } from 'krange';
 import clickstream from '../../jobs/clickstream.ts';
-import { defineJob, redis } from '../../src/index.ts';
 
 export default defineJob({
   ...clickstream,

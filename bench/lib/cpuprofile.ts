@@ -1,9 +1,9 @@
 // Reads the .cpuprofile files that `node --cpu-prof` writes (one per thread: the driver, each
 // worker, and tsx's loader threads) and splits each thread's time into pipeline stages. A sample
 // belongs to the deepest frame on its stack that a rule recognises (JSON.parse called from the
-// json decoder is `decode`; Buffer work under kafkajs is `fetch`), else to `other`. Frames in the
-// worker bundle (src/bundle/worker-bundle.ts) are mapped back to their TypeScript sources through
-// the bundle's source maps first, so the rules see src/... paths either way.
+// json decoder is `decode`; Buffer work under kafkajs is `fetch`), else to `other`. Frames in
+// compiled krange (dist/) are mapped back to their TypeScript sources through tsc's source maps
+// first, so the rules see src/... paths.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
@@ -19,9 +19,9 @@ interface CallFrame {
 
 const maps = new Map<string, SourceMap | undefined>();
 
-/** The source position of a frame in a worker bundle (file URL, 0-based line), else the frame. */
+/** The source position of a frame in dist/ (file URL, 0-based line), else the frame. */
 function original(f: CallFrame): CallFrame {
-  if (!f.url.includes('/krange-workers/') || !f.url.startsWith('file://')) return f;
+  if (!f.url.includes('/dist/') || !f.url.startsWith('file://')) return f;
   const file = fileURLToPath(f.url);
   let map = maps.get(file);
   if (!maps.has(file)) {

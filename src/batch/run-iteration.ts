@@ -5,7 +5,6 @@
 import { availableParallelism } from 'node:os';
 import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
-import { workerBundle } from '../bundle/worker-bundle.ts';
 import { Errors, isKrangeError } from '../errors.ts';
 import { runOnExecutors } from '../executor/enqueue-tasks.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
@@ -110,7 +109,6 @@ async function executeTasks(
   if (plan.tasks.length === 0) return [];
   const name = job.spec.name;
   const started = performance.now();
-  const entry = workerBundle(job.modulePath, opts.logger);
   await prepareSinks(job.spec.sinks, job.spec.name, plan.iteration, job.endpoints);
   if ((opts.executors ?? job.spec.executors) === 'bullmq') return executeOnQueue(job, plan, opts, started);
   const size = Math.max(
@@ -128,7 +126,6 @@ async function executeTasks(
     modulePath: job.modulePath,
     endpoints: job.endpoints,
     schema: job.spec.schema,
-    entry: await entry,
     size,
     attempts: job.spec.limits.taskAttempts,
     logger: opts.logger,

@@ -1,6 +1,7 @@
 // The `krange` command line (commander). Exit codes: 0 done, 1 failed, 2 usage or config error,
 // 3 the job is locked by another runner.
 
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { produceDemo } from '../demo/produce-demo.ts';
@@ -51,9 +52,18 @@ export function exitCodeFor(err: KrangeError): number {
   }
 }
 
+/** The installed package's version (package.json two levels up, from src/cli/ or dist/cli/). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
 export function buildProgram(): Command {
   const logger = createLogger();
   const program = new Command('krange')
+    .version(packageVersion(), '-V, --version', 'print the version of krange')
     .description(
       'Spark-style batch offset-range jobs for Kafka: each run reads exactly the new [begin, end) of every ' +
         'partition, writes Parquet on HDFS, MongoDB, Redis, PostgreSQL and Kafka topics, and commits offsets only after every sink succeeded.',

@@ -6,7 +6,6 @@
 import { availableParallelism } from 'node:os';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Logger } from 'pino';
-import { workerBundle } from '../bundle/worker-bundle.ts';
 import { Errors, type KrangeError } from '../errors.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import { schemaHash } from '../job/schema.ts';
@@ -48,14 +47,12 @@ class WarmThreads {
 
   static async start(job: LoadedJob, size: number, logger: Logger): Promise<WarmThreads> {
     const t = new WarmThreads();
-    const entry = await workerBundle(job.modulePath, logger);
     for (let i = 0; i < size; i++) {
       const hooks: SlotHooks = {};
       const pool = await WorkerPool.start({
         modulePath: job.modulePath,
         endpoints: job.endpoints,
         schema: job.spec.schema,
-        entry,
         size: 1,
         // Retries belong to BullMQ (attempts, backoff, stalled re-runs), not to this pool.
         attempts: 1,

@@ -63,22 +63,18 @@ export function validateJob(raw: unknown, where: string): JobSpec {
   return parsed.data;
 }
 
-/** Job modules already imported by the CLI bundle (bin/start-bundle.mjs), by path. */
-const preloaded = new Map<string, Record<string, unknown>>();
-
-export function preloadJobModule(modulePath: string, mod: Record<string, unknown>): void {
-  preloaded.set(modulePath, mod);
-}
+/** True when this module runs compiled (dist/*.js), false from the TypeScript sources (vitest, tsx). */
+const COMPILED = import.meta.url.endsWith('.js');
 
 let typeScriptLoader: Promise<void> | undefined;
 
 /**
- * Started from the CLI bundle, TypeScript is not loadable until tsx is registered: that happens
- * here, only for a job module the bundle does not hold (krange schedule, krange jobs).
+ * Compiled krange runs on Node's own loader, so a TypeScript job module needs tsx: registered once
+ * per thread, on the first such job and after krange itself is loaded, so that only the job's own
+ * imports go through it. Run from its sources, krange's own loader already handles the job.
  */
 function loaderFor(modulePath: string): Promise<void> | undefined {
-  const bundled = (globalThis as { __krangeBundled?: boolean }).__krangeBundled === true;
-  if (!bundled || !/\.[mc]?ts$/.test(modulePath)) return undefined;
+  if (!COMPILED || !/\.[mc]?ts$/.test(modulePath)) return undefined;
   typeScriptLoader ??= import('tsx/esm/api').then((m) => {
     m.register();
   });
@@ -97,16 +93,14 @@ export async function loadJob(
   schema?: Schema,
 ): Promise<LoadedJob> {
   const modulePath = resolveJobPath(nameOrPath);
-  let mod = preloaded.get(modulePath);
-  if (mod === undefined) {
-    try {
-      await loaderFor(modulePath);
-      mod = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
-    } catch (err) {
-      throw Errors.config(`cannot import job module ${modulePath}: ${(err as Error).message}`, {
-        file: modulePath,
-      });
-    }
+  let mod: Record<string, unknown>;
+  try {
+    await loaderFor(modulePath);
+    mod = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw Errors.config(`cannot import job module ${modulePath}: ${(err as Error).message}`, {
+      file: modulePath,
+    });
   }
   const declared = (rawJob(mod, modulePath) as { schema?: unknown }).schema;
   const resolved: ResolvedSchema | undefined =

@@ -1,7 +1,6 @@
 // The worker side of the pool: loads the job module itself (its transform cannot cross threads),
 // keeps one range reader, one record processor and the job's sinks for its lifetime, and runs the
-// tasks the driver sends, one at a time. Started by a bundle of the job and krange built with
-// esbuild (worker-bundle.ts), or, when that cannot be built, by worker-entry.mjs through tsx.
+// tasks the driver sends, one at a time. Started by worker-entry.ts (compiled, in dist/).
 
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { Producer } from 'kafkajs';

@@ -26,8 +26,6 @@ export interface PoolOptions {
   endpoints: ServiceEndpoints;
   /** The job's resolved schema, handed to the workers (a derived schema is resolved once, by the driver). */
   schema?: Schema;
-  /** The workers' entry module: a bundle from worker-bundle.ts, else worker-entry.mjs (tsx). */
-  entry?: string;
   size: number;
   /** Attempts per task (>= 1). */
   attempts: number;
@@ -64,7 +62,9 @@ export function afterFailedAttempt(
   return { retryInMs: taskBackoff(attempt, firstBackoffMs) };
 }
 
-const ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
+// The compiled entry beside this module in dist/: workers start from plain JavaScript only (krange
+// run from its TypeScript sources, as under vitest, starts workers through the CLI instead).
+const ENTRY = fileURLToPath(new URL('./worker-entry.js', import.meta.url));
 
 interface Slot {
   index: number;
@@ -109,7 +109,7 @@ export class WorkerPool {
     // V8's default 16 MiB semi-spaces they scavenge constantly and promote rows that die soon after.
     // 32 MiB semi-spaces (96 MB young generation), measured (BENCHMARKS.md):
     // W1 at 4M: wall -4.5%, CPU -3.7%, peak RSS 762 -> 859 MiB.
-    const worker = new Worker(this.opts.entry ?? ENTRY, {
+    const worker = new Worker(ENTRY, {
       workerData: init,
       stderr: false,
       stdout: false,

@@ -1,10 +1,11 @@
-// Writes a throw-away job module (.mts) into a fresh directory, importing krange by absolute path,
-// so a test can hand the CLI a job with exactly the options it is about.
+// Writes a throw-away job module (.mts) into a fresh directory, importing compiled krange (dist/,
+// what the CLI runs) by absolute path, so a test can hand the CLI a job with exactly the options it
+// is about.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-const INDEX = resolve('src/index.ts');
+const INDEX = resolve('dist/index.js');
 
 /** `body` is the object literal passed to defineJob; `defineJob`, sink factories and `t` are in scope. */
 export function writeJobFile(name: string, body: string, dir?: string): string {

@@ -32,6 +32,10 @@ function localStackEnv(): Record<string, string> {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The CLI and the worker threads the tests spawn run dist/: rebuild it if any source changed
+  // since it was built, so a test never runs old code.
+  const built = spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('building dist/ failed (node scripts/build.mjs)');
   let teardown = async (): Promise<void> => {};
   let source: 'env' | 'docker' | 'local' = 'local';
   if (VARS.every((v) => process.env[v])) {

@@ -1,12 +1,13 @@
 // Many contenders take over a lock whose owner is dead, round after round, at the same instant:
 // exactly one of them may hold it each round (delete-then-create let two win about 1 round in 15).
-// Contenders are worker threads running the real JobLock against the real file system.
+// Contenders are worker threads running the real JobLock (compiled, from dist/) against the real
+// file system.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const CONTENDERS = 8;
@@ -34,15 +35,7 @@ describe('lock takeover', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'krange-lock-race-'));
-    const lockModule = join(dir, 'job-lock.mjs');
-    await build({
-      entryPoints: [resolve('src/state/job-lock.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outfile: lockModule,
-      logLevel: 'silent',
-    });
+    const lockModule = pathToFileURL(resolve('dist/state/job-lock.js')).href;
     writeFileSync(join(dir, 'contender.mjs'), contenderSource(lockModule));
     workers = Array.from({ length: CONTENDERS }, () => new Worker(join(dir, 'contender.mjs')));
     deadPid = Number(
