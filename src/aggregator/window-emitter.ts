@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { Errors, type KrangeError } from '../errors.ts';
 import type { AggregatePlan } from '../job/aggregate/aggregate-plan.ts';
 import { LogEvents } from '../log-events.ts';
+import { Metrics } from '../metrics/krange-metrics.ts';
 import type { EmitOutbox } from './emit-outbox.ts';
 import { backoff, classify, sleep } from './flusher.ts';
 
@@ -215,6 +216,7 @@ export class WindowEmitter {
         this.crash('after-kafka-commit', n);
         next = last + 1n;
         this.emitted += rows.length;
+        Metrics.aggregateEmittedWindows.inc({ job: this.d.plan.job }, rows.length);
         log.debug(
           { event: LogEvents.aggregateEmitted, windows: rows.length, next: next.toString() },
           'emitted',

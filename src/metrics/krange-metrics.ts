@@ -235,4 +235,10 @@ export const Metrics = {
     labelNames: [L.job],
     registers,
   }),
+  aggregateEmittedWindows: new Counter({
+    name: MetricNames.aggregateEmittedWindows,
+    help: 'Closed windows committed to the aggregate.emit topic by this process',
+    labelNames: [L.job],
+    registers,
+  }),
 } as const;

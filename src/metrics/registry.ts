@@ -49,6 +49,7 @@ export const MetricNames = {
   aggregateFreshness: 'krange_aggregate_freshness_seconds',
   aggregateLateEvents: 'krange_aggregate_late_events_total',
   aggregateFlushFailures: 'krange_aggregate_flush_failures_total',
+  aggregateEmittedWindows: 'krange_aggregate_emitted_windows_total',
 } as const;
 
 let processMetrics = false;
