@@ -132,7 +132,7 @@ export function applyReset(
 ): OffsetsFile {
   const { spec } = job;
   const store = new StateStore(spec.name, opts.stateRoot);
-  const lock = lockFor(store);
+  const lock = lockFor(store, opts.logger);
   lock.acquire('krange reset');
   try {
     const n = (store.latestIteration() ?? -1) + 1;

@@ -95,8 +95,8 @@ export function bindStateDir(store: StateStore, job: LoadedJob, hash: string, lo
     );
 }
 
-export function lockFor(store: StateStore): JobLock {
-  return new JobLock(store.job, store.path('lock.json'));
+export function lockFor(store: StateStore, logger?: Logger): JobLock {
+  return new JobLock(store.job, store.path('lock.json'), logger === undefined ? {} : { logger });
 }
 
 /** Runs the plan's tasks on a worker pool; returns the task results in plan order. */
@@ -228,7 +228,7 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
   const { spec } = job;
   const log = opts.logger.child({ job: spec.name });
   const store = new StateStore(spec.name, opts.stateRoot);
-  const lock = lockFor(store);
+  const lock = lockFor(store, opts.logger);
   lock.acquire(opts.command ?? 'krange run');
   try {
     const hash = schemaHash(spec.schema);
@@ -357,7 +357,7 @@ export async function rerunIteration(job: LoadedJob, n: number, opts: RunOptions
         : `job '${job.spec.name}' has no iteration ${n} (see 'krange state ${job.spec.name}')`,
     );
   }
-  const lock = lockFor(store);
+  const lock = lockFor(store, opts.logger);
   lock.acquire(opts.command ?? `krange rerun --iteration ${n}`);
   try {
     const plan = store.readOffsets(n);

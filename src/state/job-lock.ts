@@ -11,7 +11,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
 import { Errors } from '../errors.ts';
+import { LogEvents } from '../log-events.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 
 const LOCK_VERSION = 1;
@@ -39,6 +41,8 @@ export interface LockRecord extends LockOwner {
 export interface JobLockOptions {
   heartbeatMs?: number;
   staleAfterMs?: number;
+  /** Where lock.taken and lock.stale go (none: silent, e.g. for read-only views). */
+  logger?: Logger;
 }
 
 function processStart(pid: number): string | null {
@@ -79,6 +83,7 @@ export class JobLock {
   private readonly heartbeatMs: number;
   private readonly staleAfterMs: number;
   private readonly claims: string;
+  private readonly logger: Logger | undefined;
 
   constructor(
     readonly job: string,
@@ -88,6 +93,7 @@ export class JobLock {
     this.heartbeatMs = opts.heartbeatMs ?? 10_000;
     this.staleAfterMs = opts.staleAfterMs ?? 120_000;
     this.claims = join(dirname(path), 'lock-generations');
+    this.logger = opts.logger;
   }
 
   /** The generation this process holds (its fencing token), if it holds the lock. */
@@ -159,6 +165,25 @@ export class JobLock {
         command,
       };
       if (this.claim(record)) {
+        // Taking over from a holder that is gone (it crashed, was killed, or its host went away).
+        const previous: (LockOwner & { generation?: number; released?: boolean }) | undefined =
+          top === undefined ? this.readOwner() : readJson<LockRecord>(this.claimPath(top));
+        if (previous !== undefined && previous.released !== true)
+          this.logger?.warn(
+            {
+              event: LogEvents.lockStale,
+              job: this.job,
+              generation: previous.generation,
+              owner: describeOwner(previous),
+            },
+            `took over the lock of job '${this.job}' from ${describeOwner(previous)}, which is gone`,
+          );
+        this.logger?.debug({
+          event: LogEvents.lockTaken,
+          job: this.job,
+          generation: record.generation,
+          command,
+        });
         this.owner = record;
         writeFileAtomic(this.path, `${JSON.stringify(record, null, 2)}\n`);
         this.prune(record.generation);

@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
+import type { WebHdfsClient } from '../../src/fs/webhdfs-client.ts';
 import { downloadParquet, parquetGlob, query } from './duckdb.ts';
 import { createTopic, produce, uniqueName } from './kafka.ts';
 
@@ -66,8 +67,12 @@ export function checksum(payloads: string[]): string {
 }
 
 /** DuckDB over every output file: each produced record exactly once, payloads intact. */
-export async function expectExactlyOnce(f: BatchFixture, payloads: string[] = f.payloads): Promise<void> {
-  const { local, files } = await downloadParquet(f.hdfsDir);
+export async function expectExactlyOnce(
+  f: BatchFixture,
+  payloads: string[] = f.payloads,
+  client?: WebHdfsClient,
+): Promise<void> {
+  const { local, files } = await downloadParquet(f.hdfsDir, client);
   expect(files.length).toBeGreaterThan(0);
   const [row] = await query(
     `select count(*)::bigint as n, count(distinct (kafka_partition, kafka_offset))::bigint as distinct_offsets,

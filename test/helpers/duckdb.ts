@@ -1,5 +1,5 @@
 // Reads Parquet back with DuckDB, an independent reader. HDFS files are first copied to a local
-// temporary directory (the WebHDFS client itself is checked byte for byte by its smoke test).
+// temporary directory (the WebHDFS client itself is checked byte for byte by webhdfs-client-streams-renames-and-reports-remote-errors.test.ts).
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -44,9 +44,11 @@ export async function listHdfs(client: WebHdfsClient, dir: string, prefix = ''):
   return out.sort();
 }
 
-/** Copies every .parquet file under an HDFS directory to a fresh local directory. */
-export async function downloadParquet(dir: string): Promise<{ local: string; files: string[] }> {
-  const client = hdfsClient();
+/** Copies every .parquet file under an HDFS directory (of the shared HDFS by default) to a fresh local directory. */
+export async function downloadParquet(
+  dir: string,
+  client: WebHdfsClient = hdfsClient(),
+): Promise<{ local: string; files: string[] }> {
   const local = mkdtempSync(join(tmpdir(), 'krange-hdfs-'));
   const files = (await listHdfs(client, dir)).filter(
     (f) => f.endsWith('.parquet') && !f.startsWith('_temporary'),

@@ -1,5 +1,6 @@
-// Smoke test: our WebHDFS client against the NameNode/DataNode: a 20 MB file streamed in, listed,
-// read back byte for byte, renamed over an existing file, deleted; errors carry the Java class.
+// krange's WebHDFS client (src/fs/webhdfs-client.ts) against a real NameNode and DataNode: a 20 MB
+// file streamed in by the two-step CREATE, listed, read back byte for byte, renamed over an existing
+// file (rename2 OVERWRITE), deleted; a refusal carries the Java class and is not retried.
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import { uniqueName } from '../helpers/kafka.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-describe('WebHDFS smoke', () => {
+describe('the WebHDFS client', () => {
   it('creates, lists, opens, renames and deletes a 20 MB file', async () => {
     const c = hdfsClient();
     const dir = `/krange-test/${uniqueName('smoke')}`;
@@ -40,6 +41,8 @@ describe('WebHDFS smoke', () => {
     } catch (err) {
       expect(isKrangeError(err, 'KRANGE_HDFS')).toBe(true);
       expect((err as Error).message).toMatch(/java\.io\.FileNotFoundException/);
+      // A refusal, not an outage: reported at once, never retried for the whole budget.
+      expect((err as { retriable: boolean }).retriable).toBe(false);
     }
   });
 });
