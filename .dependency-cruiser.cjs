@@ -66,11 +66,18 @@ module.exports = {
       from: { path: '^src/' },
       to: { path: '^(test|bench)/' },
     },
+    {
+      name: 'src-does-not-import-bin',
+      comment: 'bin/ starts the compiled CLI (dist/); src/ is what it starts, never the other way round',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^bin/' },
+    },
   ],
   options: {
-    // src/ is cruised; test/ and bench/ are in the graph only so a src/ import of them is seen.
-    includeOnly: '^(src|test|bench)/',
-    doNotFollow: { path: ['node_modules', '^(test|bench)/'] },
+    // src/ is cruised; bin/, test/ and bench/ are in the graph only so a src/ import of them is seen.
+    includeOnly: '^(src|bin|test|bench)/',
+    doNotFollow: { path: ['node_modules', '^(bin|test|bench)/'] },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
     enhancedResolveOptions: { extensions: ['.ts', '.mts', '.mjs', '.js'] },
