@@ -59,7 +59,7 @@ describe('aggregate.emit record shapes', () => {
       window_end: '2026-01-01T12:01:00.000Z',
       page: '/a "q"',
       clicks: 3,
-      total: 1.2345678901234568e23,
+      total: Number('123456789012345678901234'),
       first: '2026-01-01T12:00:01.500000Z',
       users: 2,
     });
@@ -74,7 +74,12 @@ describe('aggregate.emit record shapes', () => {
     expect(JSON.parse(nested.value)).toEqual({
       window: { start: '2026-01-01T12:00:00.000Z', end: '2026-01-01T12:01:00.000Z' },
       group: { page: '/a "q"' },
-      measures: { clicks: 3, total: 1.2345678901234568e23, first: '2026-01-01T12:00:01.500000Z', users: 2 },
+      measures: {
+        clicks: 3,
+        total: Number('123456789012345678901234'),
+        first: '2026-01-01T12:00:01.500000Z',
+        users: 2,
+      },
     });
   });
 });
