@@ -2,36 +2,23 @@
 // plan ahead -> fan out to the worker pool -> commit only after every task's sinks succeeded ->
 // unlock. Also rerun of a saved plan and reset of the starting point, under the same lock.
 
-import { availableParallelism } from 'node:os';
 import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Errors, isKrangeError } from '../errors.ts';
-import { runOnExecutors } from '../executor/enqueue-tasks.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import type { ExecutorsKind } from '../job/options/executors-options.ts';
 import { schemaHash } from '../job/schema.ts';
 import { connectAdmin } from '../kafka/kafka-client.ts';
 import { LogEvents } from '../log-events.ts';
-import {
-  recordAttemptFailed,
-  recordIterationStatus,
-  recordPhase,
-  recordTaskResults,
-  recordUtilisation,
-  recordWorkers,
-} from '../metrics/batch-metrics.ts';
+import { recordIterationStatus, recordPhase, recordTaskResults } from '../metrics/batch-metrics.ts';
 import { commitToGroup } from '../metrics/commit-to-group.ts';
-import { metricsEnabled } from '../metrics/registry.ts';
-import { rangeFromJson } from '../offset-range.ts';
-import { prepareSinks } from '../sinks/sink-factory.ts';
 import { JobLock } from '../state/job-lock.ts';
 import { foldHistory, readHistory } from '../state/state-history.ts';
 import { bindIdentity } from '../state/state-identity.ts';
 import { type OffsetsFile, StateStore } from '../state/state-store.ts';
-import type { TaskResult } from '../worker/messages.ts';
-import { WorkerPool } from '../worker/worker-pool.ts';
+import { AttemptRecorder } from './attempt-recorder.ts';
 import { buildPlan, isNoop, jobPositions } from './build-plan.ts';
-import { ProgressWriter } from './progress-file.ts';
+import { executeTasks, plannedRecords, totals } from './execute-tasks.ts';
 
 export interface RunOptions {
   logger: Logger;
@@ -61,10 +48,6 @@ export interface IterationOutcome {
   tasks: number;
   skipped: number;
   durationMs: number;
-}
-
-function plannedRecords(plan: Pick<OffsetsFile, 'tasks'>): number {
-  return plan.tasks.reduce((s, t) => s + Number(BigInt(t.end) - BigInt(t.begin)), 0);
 }
 
 export async function withAdmin<T>(
@@ -99,129 +82,6 @@ export function lockFor(store: StateStore, logger?: Logger): JobLock {
   return new JobLock(store.job, store.path('lock.json'), logger === undefined ? {} : { logger });
 }
 
-/** Runs the plan's tasks on a worker pool; returns the task results in plan order. */
-async function executeTasks(
-  job: LoadedJob,
-  store: StateStore,
-  plan: Pick<OffsetsFile, 'tasks' | 'iteration'>,
-  opts: RunOptions,
-): Promise<TaskResult[]> {
-  if (plan.tasks.length === 0) return [];
-  const name = job.spec.name;
-  const started = performance.now();
-  await prepareSinks(job.spec.sinks, job.spec.name, plan.iteration, job.endpoints);
-  if ((opts.executors ?? job.spec.executors) === 'bullmq') return executeOnQueue(job, plan, opts, started);
-  const size = Math.max(
-    1,
-    Math.min(opts.workers ?? job.spec.limits.workers ?? availableParallelism(), plan.tasks.length),
-  );
-  const planned = plannedRecords(plan);
-  const progress = new Map<string, number>();
-  let done = 0;
-  let busy = 0;
-  const report = (): void => opts.onProgress?.(done, planned);
-  const shown = metricsEnabled ? new ProgressWriter(store, plan, size) : undefined;
-  recordWorkers(name, 0, size);
-  const pool = await WorkerPool.start({
-    modulePath: job.modulePath,
-    endpoints: job.endpoints,
-    schema: job.spec.schema,
-    size,
-    attempts: job.spec.limits.taskAttempts,
-    logger: opts.logger,
-    onProgress: (taskId, records) => {
-      done += records - (progress.get(taskId) ?? 0);
-      progress.set(taskId, records);
-      shown?.progress(taskId, records);
-      report();
-    },
-    onTaskStart: (taskId, attempt) => {
-      // A retried attempt starts over: its records count again from zero.
-      done -= progress.get(taskId) ?? 0;
-      progress.set(taskId, 0);
-      shown?.started(taskId, attempt);
-      recordWorkers(name, ++busy, size);
-    },
-    onAttemptFailed: (taskId, err, retried) => {
-      shown?.failed(taskId, retried);
-      recordAttemptFailed(name, err.code, err.details, retried);
-      recordWorkers(name, --busy, size);
-    },
-    onTaskDone: (r) => {
-      const total = Number(BigInt(r.end) - BigInt(r.begin));
-      done += total - (progress.get(r.id) ?? 0);
-      progress.set(r.id, total);
-      shown?.done(r);
-      recordWorkers(name, --busy, size);
-      report();
-    },
-  });
-  try {
-    const results = await pool.run(
-      plan.iteration,
-      plan.tasks.map((t) => ({ taskId: t.id, range: rangeFromJson(t) })),
-      opts.signal,
-    );
-    const wallMs = performance.now() - started;
-    recordUtilisation(
-      name,
-      results.reduce((s, r) => s + r.durationMs, 0),
-      size,
-      wallMs,
-    );
-    recordPhase(name, 'tasks', wallMs);
-    return results;
-  } finally {
-    shown?.close();
-    recordWorkers(name, 0, 0);
-    await pool.close();
-  }
-}
-
-/** The tasks on `krange executor` processes through the job's BullMQ queue (executors: 'bullmq'). */
-async function executeOnQueue(
-  job: LoadedJob,
-  plan: Pick<OffsetsFile, 'tasks' | 'iteration'>,
-  opts: RunOptions,
-  started: number,
-): Promise<TaskResult[]> {
-  const planned = plannedRecords(plan);
-  const progress = new Map<string, number>();
-  let done = 0;
-  const results = await runOnExecutors(job, plan, {
-    redisUrl: job.endpoints.redisUrl,
-    logger: opts.logger.child({ job: job.spec.name }),
-    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
-    onProgress: (taskId, records) => {
-      // A re-run attempt reports from zero again: count only what this attempt adds.
-      done += records - (progress.get(taskId) ?? 0);
-      progress.set(taskId, records);
-      opts.onProgress?.(done, planned);
-    },
-    onTaskDone: (r) => {
-      const total = Number(BigInt(r.end) - BigInt(r.begin));
-      done += total - (progress.get(r.id) ?? 0);
-      progress.set(r.id, total);
-      opts.onProgress?.(done, planned);
-    },
-  });
-  recordPhase(job.spec.name, 'tasks', performance.now() - started);
-  return results;
-}
-
-function totals(results: TaskResult[]) {
-  return results.reduce(
-    (a, r) => ({
-      records: a.records + r.records,
-      rows: a.rows + r.rows,
-      bytes: a.bytes + r.bytes,
-      badRecords: a.badRecords + r.badRecords,
-      files: a.files + r.files.length,
-    }),
-    { records: 0, rows: 0, bytes: 0, badRecords: 0, files: 0 },
-  );
-}
-
 /** One iteration of a job: resumes an uncommitted plan first, else plans from the last commit. */
 export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<IterationOutcome> {
   const started = performance.now();
@@ -229,7 +89,9 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
   const log = opts.logger.child({ job: spec.name });
   const store = new StateStore(spec.name, opts.stateRoot);
   const lock = lockFor(store, opts.logger);
-  lock.acquire(opts.command ?? 'krange run');
+  const command = opts.command ?? 'krange run';
+  lock.acquire(command);
+  const attempt = new AttemptRecorder(store.attemptLog(), command, log);
   try {
     const hash = schemaHash(spec.schema);
     bindStateDir(store, job, hash, log);
@@ -239,6 +101,7 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
     if (pending !== undefined) {
       plan = store.readOffsets(pending);
       if (plan.schemaHash !== hash) throw Errors.schemaChanged(spec.name, plan.schemaHash, hash);
+      attempt.start(pending, lock.generation);
       log.warn(
         { event: LogEvents.iterationResumed, iteration: pending },
         `re-running uncommitted iteration ${pending}`,
@@ -269,6 +132,7 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
       }
       // Write-ahead: the plan is durable before any task runs.
       store.writeOffsets(plan);
+      attempt.start(plan.iteration, lock.generation);
       store.updateSchemaHash(hash);
       for (const s of plan.skipped)
         log.warn({ event: LogEvents.dataLossSkipped, ...s }, 'data loss: range skipped');
@@ -283,6 +147,8 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
       );
     }
     opts.onPlanned?.(plan, resumed);
+    if (opts.signal?.aborted)
+      throw Errors.aborted(`iteration ${plan.iteration} cancelled before its tasks started`);
     const results = await executeTasks(job, store, plan, opts);
     await debugPause('KRANGE_DEBUG_PAUSE_BEFORE_COMMIT_MS');
     // Fencing: a runner that was presumed gone and taken over must not commit over the new holder.
@@ -310,6 +176,7 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
         `folded iterations ${fold.first}-${fold.last} into history.jsonl (retainIterations ${spec.retainIterations})`,
       );
     recordPhase(spec.name, 'commit', performance.now() - commitStarted);
+    attempt.committed();
     recordTaskResults(spec.name, results, true);
     recordIterationStatus(spec.name, 'committed');
     log.info(
@@ -337,8 +204,15 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
       durationMs,
     };
   } catch (err) {
-    recordIterationStatus(spec.name, isKrangeError(err, 'KRANGE_ABORTED') ? 'aborted' : 'failed');
-    log.error({ event: LogEvents.iterationFailed, err }, 'iteration failed; nothing committed');
+    const aborted = isKrangeError(err, 'KRANGE_ABORTED') || opts.signal?.aborted === true;
+    recordIterationStatus(spec.name, aborted ? 'aborted' : 'failed');
+    attempt.ended(err, aborted, opts.signal);
+    if (aborted)
+      log.warn(
+        { event: LogEvents.iterationAborted, iteration: attempt.iteration },
+        'iteration aborted; nothing committed',
+      );
+    else log.error({ event: LogEvents.iterationFailed, err }, 'iteration failed; nothing committed');
     throw err;
   } finally {
     lock.release();

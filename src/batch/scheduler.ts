@@ -12,6 +12,7 @@ import { Errors, isKrangeError, toKrangeError } from '../errors.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import { LogEvents } from '../log-events.ts';
 import { Metrics } from '../metrics/krange-metrics.ts';
+import { finishOrAbort, stopRequests } from './graceful-stop.ts';
 import { type IterationOutcome, runIteration } from './run-iteration.ts';
 
 export interface SchedulerOptions {
@@ -158,67 +159,21 @@ function check(jobs: LoadedJob[]): void {
   }
 }
 
-/** Resolves on the first SIGTERM/SIGINT or abort of opts.stop; `again` fires on a second signal. */
-function stopRequests(opts: SchedulerOptions): {
-  stopped: Promise<string>;
-  again: Promise<void>;
-  dispose: () => void;
-} {
-  let count = 0;
-  let first: (reason: string) => void = () => undefined;
-  let second: () => void = () => undefined;
-  const stopped = new Promise<string>((r) => {
-    first = r;
-  });
-  const again = new Promise<void>((r) => {
-    second = r;
-  });
-  const onSignal = (sig: NodeJS.Signals): void => {
-    count++;
-    if (count === 1) first(sig);
-    else second();
-  };
-  const onStop = (): void => onSignal('SIGTERM');
-  const signals = opts.handleSignals !== false;
-  if (signals) {
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  }
-  if (opts.stop?.aborted) onStop();
-  else opts.stop?.addEventListener('abort', onStop, { once: true });
-  return {
-    stopped,
-    again,
-    dispose: () => {
-      if (signals) {
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-      }
-      opts.stop?.removeEventListener('abort', onStop);
-    },
-  };
-}
-
 /** Waits for the running iterations, aborting those still running after the grace period. */
 async function drain(jobs: ScheduledJob[], opts: SchedulerOptions, again: Promise<void>): Promise<void> {
-  const running = jobs.filter((j) => j.running !== undefined);
-  if (running.length === 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  const grace = new Promise<void>((r) => {
-    timer = setTimeout(r, opts.graceMs);
-  });
-  const all = Promise.all(running.map((j) => j.running?.done));
-  await Promise.race([all, grace, again]);
-  clearTimeout(timer);
-  for (const j of running) {
-    if (j.running === undefined) continue;
-    j.log.warn(
-      { event: LogEvents.scheduleAborted, iteration: j.running.iteration, graceMs: opts.graceMs },
-      'still running after the grace period; aborting without committing',
-    );
-    j.running.abort.abort();
-  }
-  await all;
+  await Promise.all(
+    jobs.map((j) => {
+      const r = j.running;
+      if (r === undefined) return undefined;
+      return finishOrAbort(r.done, opts.graceMs, again, () => {
+        j.log.warn(
+          { event: LogEvents.scheduleAborted, iteration: r.iteration, graceMs: opts.graceMs },
+          'still running after the grace period; aborting without committing',
+        );
+        r.abort.abort('krange schedule stopped; the grace period ended');
+      });
+    }),
+  );
 }
 
 export async function runScheduler(opts: SchedulerOptions): Promise<void> {

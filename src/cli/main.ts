@@ -122,6 +122,12 @@ export function buildProgram(): Command {
       "threads (local worker threads) or bullmq (krange executor processes); overrides the job's executors",
       executorsKind,
     )
+    .option(
+      '--grace <seconds>',
+      'on SIGTERM/SIGINT, how long the running iteration may take to finish and commit before it is aborted uncommitted',
+      int('--grace'),
+      0,
+    )
     .option('--json', 'print the outcome as JSON')
     .action((job: string, flags: RunFlags) => runCommand(job, flags, logger));
 

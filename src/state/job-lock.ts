@@ -145,6 +145,13 @@ export class JobLock {
     return claim;
   }
 
+  /** The claim of the live holder (with its generation), if a runner holds the job now. */
+  liveHolder(): LockRecord | undefined {
+    const top = this.newestGeneration();
+    if (top === undefined) return undefined;
+    return this.blocker(top) === undefined ? undefined : readJson<LockRecord>(this.claimPath(top));
+  }
+
   /** Takes the lock or throws KRANGE_LOCKED naming the owner. */
   acquire(command: string): void {
     mkdirSync(this.claims, { recursive: true });

@@ -121,6 +121,8 @@ export function foldHistory(store: StateStore, retain: number): FoldOutcome {
   for (const n of old) {
     rmSync(store.path('offsets', `${n}.json`), { force: true });
     rmSync(store.path('commits', `${n}.json`), { force: true });
+    // Its attempts (who ran it, how each ended) are not kept in the compact history.
+    rmSync(store.path('attempts', `${n}.json`), { force: true });
   }
   return { folded: old.length, first: old[0], last: old.at(-1) };
 }

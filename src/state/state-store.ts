@@ -3,6 +3,7 @@
 //   state/<job>/offsets/<n>.json    the plan of iteration n, written before any task runs
 //   state/<job>/commits/<n>.json    written only after every sink of every task succeeded
 //   state/<job>/reruns/<n>-<t>.json a log of reruns (they never move the committed position)
+//   state/<job>/attempts/<n>.json   who tried iteration n and how each attempt ended (attempt-log.ts)
 // Files are versioned JSON, written atomically (tmp, fsync, rename, fsync dir). A file that does not
 // parse is refused with a clear error: krange never resets state silently.
 
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { Errors, isKrangeError } from '../errors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
+import { AttemptLog } from './attempt-log.ts';
 import { commitMismatch } from './commit-check.ts';
 
 const STATE_VERSION = 1;
@@ -165,6 +167,11 @@ export class StateStore {
   readMetadata(): StateMetadata | undefined {
     const p = this.path('metadata.json');
     return existsSync(p) ? this.read(p, metadataFile) : undefined;
+  }
+
+  /** attempts/<n>.json: the runs that executed each plan and how they ended. */
+  attemptLog(): AttemptLog {
+    return new AttemptLog(this.job, this.path('attempts'));
   }
 
   writeMetadata(meta: StateMetadata): void {

@@ -1,4 +1,4 @@
-// Runs `krange schedule` as a child process and follows its JSON log lines as they arrive.
+// Runs `krange schedule` (or any command) as a child process and follows its JSON log lines as they arrive.
 import type { ChildProcess } from 'node:child_process';
 import { type CliResult, startCli } from './cli.ts';
 
@@ -25,7 +25,12 @@ export interface Daemon {
 }
 
 export function startDaemon(args: string[], env: Record<string, string>): Daemon {
-  const { child, done } = startCli(['schedule', ...args], env);
+  return followCli(['schedule', ...args], env);
+}
+
+/** Any krange command as a child process, its JSON log lines followed as they arrive. */
+export function followCli(args: string[], env: Record<string, string>): Daemon {
+  const { child, done } = startCli(args, env);
   const lines: LogLine[] = [];
   let partial = '';
   child.stderr?.on('data', (d: Buffer) => {
@@ -52,7 +57,7 @@ export function startDaemon(args: string[], env: Record<string, string>): Daemon
     async until(what, cond, timeoutMs = 90_000) {
       const end = Date.now() + timeoutMs;
       while (!cond(lines)) {
-        if (exited) throw new Error(`krange schedule exited while waiting for ${what}`);
+        if (exited) throw new Error(`krange ${args[0]} exited while waiting for ${what}`);
         if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
         await new Promise((r) => setTimeout(r, 50));
       }

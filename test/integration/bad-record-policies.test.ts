@@ -30,7 +30,9 @@ describe('bad records', () => {
     expect(r.stderr).toMatch(new RegExp(`bad record at ${f.topic}\\[0\\]@100: cannot decode value`));
     expect(r.stderr).toMatch(/onBadRecord/);
     const state = JSON.parse((await cli(['state', EVENTS_JOB, '--json'], f.env)).stdout);
-    expect(state.iterations[0].status).toBe('pending');
+    // Not committed: the failed attempt is recorded with its error.
+    expect(state.iterations[0].status).toBe('failed');
+    expect(state.iterations[0].attempts[0].reason).toMatch(/^KRANGE_BAD_RECORD: bad record at/);
   });
 
   it("'skip' drops bad records and counts them", async () => {

@@ -7,14 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { batchFixture, EVENTS_JOB, expectExactlyOnce, produceEvents } from '../helpers/batch.ts';
 import { type LogLine, startDaemon } from '../helpers/daemon.ts';
 
-/** Iterations open with iteration.planned/resumed and close with committed/failed: never two open. */
+/** Iterations open with iteration.planned/resumed and close with committed/failed/aborted: never two open. */
 function expectNoOverlap(lines: LogLine[]): void {
   let open: number | undefined;
   for (const l of lines) {
     if (l.event === 'iteration.planned' || l.event === 'iteration.resumed') {
       expect(open, `iteration ${l.iteration} started while ${open} was running`).toBeUndefined();
       open = l.iteration;
-    } else if (l.event === 'iteration.committed' || l.event === 'iteration.failed') {
+    } else if (['iteration.committed', 'iteration.failed', 'iteration.aborted'].includes(l.event ?? '')) {
       open = undefined;
     }
   }

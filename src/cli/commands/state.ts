@@ -3,16 +3,34 @@
 import { lockFor } from '../../batch/run-iteration.ts';
 import type { LoadedJob } from '../../job/job-loader.ts';
 import { schemaHash } from '../../job/schema.ts';
+import type { Attempt } from '../../state/attempt-log.ts';
 import { readHistory } from '../../state/state-history.ts';
 import { compareIdentity, type IdentityCheck, rebindIdentity } from '../../state/state-identity.ts';
 import { StateStore } from '../../state/state-store.ts';
 import { fmtBytes, fmtInt, fmtSeconds, table } from '../format.ts';
 import { jobFromArg } from '../job-arg.ts';
 
+/**
+ * committed; running (its attempt's runner holds the lock now); aborted (stopped by a signal,
+ * nothing committed); killed (its runner died: recorded by the next run, or seen here as a running
+ * attempt whose lock generation is gone); failed; pending (planned, never attempted: also every
+ * uncommitted plan of an older release); abandoned (a reset moved past it uncommitted).
+ */
+export type IterationStatus =
+  | 'committed'
+  | 'running'
+  | 'aborted'
+  | 'killed'
+  | 'failed'
+  | 'pending'
+  | 'abandoned';
+
 export interface IterationState {
   iteration: number;
   kind: 'run' | 'reset';
-  status: 'committed' | 'pending';
+  status: IterationStatus;
+  /** The runs that executed this plan, oldest first (none for directories of older releases). */
+  attempts: Attempt[];
   plannedAt: string;
   committedAt: string | null;
   ranges: { topic: string; partition: number; begin: string; end: string }[];
@@ -25,14 +43,31 @@ export interface IterationState {
   durationMs: number | null;
 }
 
+function uncommittedStatus(
+  newest: boolean,
+  attempts: Attempt[],
+  holder: number | undefined,
+): IterationStatus {
+  if (!newest) return 'abandoned';
+  const last = attempts.at(-1);
+  if (last === undefined || last.outcome === 'committed') return 'pending';
+  if (last.outcome !== 'running') return last.outcome;
+  return holder !== undefined && holder === last.lockGeneration ? 'running' : 'killed';
+}
+
 export function readState(store: StateStore): IterationState[] {
-  return store.iterations().map((n) => {
+  const all = store.iterations();
+  const holder = lockFor(store).liveHolder()?.generation;
+  const log = store.attemptLog();
+  return all.map((n) => {
     const plan = store.readOffsets(n);
     const commit = store.hasCommit(n) ? store.readCommit(n) : undefined;
+    const attempts = log.read(n);
     return {
       iteration: n,
       kind: plan.kind,
-      status: commit ? 'committed' : 'pending',
+      status: commit ? 'committed' : uncommittedStatus(n === all.at(-1), attempts, holder),
+      attempts,
       plannedAt: plan.plannedAt,
       committedAt: commit?.committedAt ?? null,
       ranges: plan.ranges,
@@ -45,6 +80,23 @@ export function readState(store: StateStore): IterationState[] {
       durationMs: commit?.durationMs ?? null,
     };
   });
+}
+
+function describeStatus(s: IterationState): string {
+  const last = s.attempts.at(-1);
+  if (s.kind === 'reset') return `${s.status} (reset)`;
+  switch (s.status) {
+    case 'running':
+      return `running (pid ${last?.pid} on ${last?.host}, since ${last?.startedAt})`;
+    case 'aborted':
+      return `aborted (${last?.reason ?? 'signal'})`;
+    case 'failed':
+      return `failed (${(last?.reason ?? '').replace(/:.*$/s, '')})`;
+    case 'killed':
+      return `killed (pid ${last?.pid} on ${last?.host})`;
+    default:
+      return s.status;
+  }
 }
 
 function describeRanges(s: IterationState): string {
@@ -116,7 +168,8 @@ export async function stateCommand(
   }
   const rows = state.map((s) => [
     String(s.iteration),
-    s.status + (s.kind === 'reset' ? ' (reset)' : ''),
+    describeStatus(s),
+    String(s.attempts.length),
     describeRanges(s),
     s.records === null ? '-' : fmtInt(s.records),
     s.files === null ? '-' : fmtInt(s.files),
@@ -130,6 +183,7 @@ export async function stateCommand(
     rows.unshift([
       `${first}-${last}`,
       `folded (${fmtInt(history.length)})`,
+      '-',
       'in history.jsonl (--json lists each)',
       fmtInt(sum((h) => h.records)),
       fmtInt(sum((h) => h.files.length)),
@@ -138,6 +192,6 @@ export async function stateCommand(
     ]);
   }
   process.stdout.write(
-    `${job.spec.name} (state in ${store.dir})\n${table(['iteration', 'status', 'ranges', 'records', 'files', 'bytes', 'duration'], rows)}\n`,
+    `${job.spec.name} (state in ${store.dir})\n${table(['iteration', 'status', 'attempts', 'ranges', 'records', 'files', 'bytes', 'duration'], rows)}\n`,
   );
 }

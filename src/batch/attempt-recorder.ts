@@ -1,0 +1,57 @@
+// The driver's side of attempts/<n>.json (state/attempt-log.ts): records this run's attempt at a
+// plan once it holds the lock, logs the earlier attempts it finds killed, and records how the
+// attempt ended without ever hiding the iteration's own outcome or error.
+
+import type { Logger } from 'pino';
+import { isKrangeError, toKrangeError } from '../errors.ts';
+import { LogEvents } from '../log-events.ts';
+import type { AttemptLog } from '../state/attempt-log.ts';
+
+export class AttemptRecorder {
+  private current: { iteration: number; number: number } | undefined;
+
+  constructor(
+    private readonly attempts: AttemptLog,
+    private readonly command: string,
+    private readonly log: Logger,
+  ) {}
+
+  get iteration(): number | undefined {
+    return this.current?.iteration;
+  }
+
+  /** Called under the lock, before the plan's tasks run. */
+  start(n: number, lockGeneration: number | undefined): void {
+    const started = this.attempts.start(n, this.command, lockGeneration);
+    for (const k of started.killed)
+      this.log.warn(
+        { event: LogEvents.attemptKilled, iteration: n, attempt: k.attempt, pid: k.pid, host: k.host },
+        `attempt ${k.attempt} at iteration ${n} (${k.command}, pid ${k.pid} on ${k.host}, started ${k.startedAt}) was killed before it committed`,
+      );
+    this.current = { iteration: n, number: started.attempt };
+  }
+
+  committed(): void {
+    this.finish('committed', null);
+  }
+
+  /** An iteration that threw: aborted (a signal, with its reason) or failed (with the error). */
+  ended(err: unknown, aborted: boolean, signal: AbortSignal | undefined): void {
+    // A fenced runner no longer holds the job: the attempt log belongs to the new holder.
+    if (isKrangeError(err, 'KRANGE_FENCED')) return;
+    const reason: unknown = signal?.reason;
+    const e = toKrangeError(err);
+    if (aborted) this.finish('aborted', typeof reason === 'string' ? reason : 'aborted');
+    else this.finish('failed', `${e.code}: ${e.message}`);
+  }
+
+  private finish(outcome: 'committed' | 'aborted' | 'failed', reason: string | null): void {
+    const a = this.current;
+    if (a === undefined) return;
+    try {
+      this.attempts.finish(a.iteration, a.number, outcome, reason);
+    } catch (err) {
+      this.log.warn({ err, iteration: a.iteration }, `cannot record the attempt's outcome (${outcome})`);
+    }
+  }
+}

@@ -1,0 +1,158 @@
+// Runs an iteration's tasks: on the driver's worker pool (progress, metrics, the progress file) or,
+// with executors: 'bullmq', on `krange executor` processes; and sums their results. An abort of
+// `signal` stops the tasks and rejects with KRANGE_ABORTED (nothing is committed by the caller).
+
+import { availableParallelism } from 'node:os';
+import type { Logger } from 'pino';
+import { runOnExecutors } from '../executor/enqueue-tasks.ts';
+import type { LoadedJob } from '../job/job-loader.ts';
+import type { ExecutorsKind } from '../job/options/executors-options.ts';
+import {
+  recordAttemptFailed,
+  recordPhase,
+  recordUtilisation,
+  recordWorkers,
+} from '../metrics/batch-metrics.ts';
+import { metricsEnabled } from '../metrics/registry.ts';
+import { rangeFromJson } from '../offset-range.ts';
+import { prepareSinks } from '../sinks/sink-factory.ts';
+import type { OffsetsFile, StateStore } from '../state/state-store.ts';
+import type { TaskResult } from '../worker/messages.ts';
+import { WorkerPool } from '../worker/worker-pool.ts';
+import { ProgressWriter } from './progress-file.ts';
+
+/** The parts of a run's options that task execution uses. */
+export interface ExecuteOptions {
+  logger: Logger;
+  workers?: number;
+  executors?: ExecutorsKind;
+  signal?: AbortSignal;
+  onProgress?: (recordsDone: number, recordsPlanned: number) => void;
+}
+
+export function plannedRecords(plan: Pick<OffsetsFile, 'tasks'>): number {
+  return plan.tasks.reduce((s, t) => s + Number(BigInt(t.end) - BigInt(t.begin)), 0);
+}
+
+/** Runs the plan's tasks on a worker pool; returns the task results in plan order. */
+export async function executeTasks(
+  job: LoadedJob,
+  store: StateStore,
+  plan: Pick<OffsetsFile, 'tasks' | 'iteration'>,
+  opts: ExecuteOptions,
+): Promise<TaskResult[]> {
+  if (plan.tasks.length === 0) return [];
+  const name = job.spec.name;
+  const started = performance.now();
+  await prepareSinks(job.spec.sinks, job.spec.name, plan.iteration, job.endpoints);
+  if ((opts.executors ?? job.spec.executors) === 'bullmq') return executeOnQueue(job, plan, opts, started);
+  const size = Math.max(
+    1,
+    Math.min(opts.workers ?? job.spec.limits.workers ?? availableParallelism(), plan.tasks.length),
+  );
+  const planned = plannedRecords(plan);
+  const progress = new Map<string, number>();
+  let done = 0;
+  let busy = 0;
+  const report = (): void => opts.onProgress?.(done, planned);
+  const shown = metricsEnabled ? new ProgressWriter(store, plan, size) : undefined;
+  recordWorkers(name, 0, size);
+  const pool = await WorkerPool.start({
+    modulePath: job.modulePath,
+    endpoints: job.endpoints,
+    schema: job.spec.schema,
+    size,
+    attempts: job.spec.limits.taskAttempts,
+    logger: opts.logger,
+    onProgress: (taskId, records) => {
+      done += records - (progress.get(taskId) ?? 0);
+      progress.set(taskId, records);
+      shown?.progress(taskId, records);
+      report();
+    },
+    onTaskStart: (taskId, attempt) => {
+      // A retried attempt starts over: its records count again from zero.
+      done -= progress.get(taskId) ?? 0;
+      progress.set(taskId, 0);
+      shown?.started(taskId, attempt);
+      recordWorkers(name, ++busy, size);
+    },
+    onAttemptFailed: (taskId, err, retried) => {
+      shown?.failed(taskId, retried);
+      recordAttemptFailed(name, err.code, err.details, retried);
+      recordWorkers(name, --busy, size);
+    },
+    onTaskDone: (r) => {
+      const total = Number(BigInt(r.end) - BigInt(r.begin));
+      done += total - (progress.get(r.id) ?? 0);
+      progress.set(r.id, total);
+      shown?.done(r);
+      recordWorkers(name, --busy, size);
+      report();
+    },
+  });
+  try {
+    const results = await pool.run(
+      plan.iteration,
+      plan.tasks.map((t) => ({ taskId: t.id, range: rangeFromJson(t) })),
+      opts.signal,
+    );
+    const wallMs = performance.now() - started;
+    recordUtilisation(
+      name,
+      results.reduce((s, r) => s + r.durationMs, 0),
+      size,
+      wallMs,
+    );
+    recordPhase(name, 'tasks', wallMs);
+    return results;
+  } finally {
+    shown?.close();
+    recordWorkers(name, 0, 0);
+    await pool.close();
+  }
+}
+
+/** The tasks on `krange executor` processes through the job's BullMQ queue (executors: 'bullmq'). */
+async function executeOnQueue(
+  job: LoadedJob,
+  plan: Pick<OffsetsFile, 'tasks' | 'iteration'>,
+  opts: ExecuteOptions,
+  started: number,
+): Promise<TaskResult[]> {
+  const planned = plannedRecords(plan);
+  const progress = new Map<string, number>();
+  let done = 0;
+  const results = await runOnExecutors(job, plan, {
+    redisUrl: job.endpoints.redisUrl,
+    logger: opts.logger.child({ job: job.spec.name }),
+    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+    onProgress: (taskId, records) => {
+      // A re-run attempt reports from zero again: count only what this attempt adds.
+      done += records - (progress.get(taskId) ?? 0);
+      progress.set(taskId, records);
+      opts.onProgress?.(done, planned);
+    },
+    onTaskDone: (r) => {
+      const total = Number(BigInt(r.end) - BigInt(r.begin));
+      done += total - (progress.get(r.id) ?? 0);
+      progress.set(r.id, total);
+      opts.onProgress?.(done, planned);
+    },
+  });
+  recordPhase(job.spec.name, 'tasks', performance.now() - started);
+  return results;
+}
+
+export function totals(results: TaskResult[]) {
+  return results.reduce(
+    (a, r) => ({
+      records: a.records + r.records,
+      rows: a.rows + r.rows,
+      bytes: a.bytes + r.bytes,
+      badRecords: a.badRecords + r.badRecords,
+      files: a.files + r.files.length,
+    }),
+    { records: 0, rows: 0, bytes: 0, badRecords: 0, files: 0 },
+  );
+}
