@@ -36,6 +36,7 @@ export const LogEvents = {
   aggregateResumed: 'aggregate.resumed',
   aggregateFenced: 'aggregate.fenced',
   aggregateRetry: 'aggregate.retry',
+  aggregateRecovered: 'aggregate.recovered',
   aggregateStopped: 'aggregate.stopped',
   aggregateEmitted: 'aggregate.emitted',
   aggregateEmitLease: 'aggregate.emit-lease',

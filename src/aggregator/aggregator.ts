@@ -20,22 +20,24 @@
 //   krange_stream_stats (job, topic, partition, records, rows, late_events, bad_records, updated_at):
 //     counters, added in the same transaction, so they are exact too.
 //
-// PostgreSQL down: the flush fails and is retried with backoff; meanwhile no batch is accepted
+// PostgreSQL down: the flush fails and is retried (retry.ts's backoff); meanwhile no batch is accepted
 // (the consumer keeps heartbeating), so memory stays bounded and nothing is lost.
 
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { Errors, type KrangeError, toKrangeError } from '../errors.ts';
+import { Errors, KrangeError, toKrangeError } from '../errors.ts';
 import { type AggregatePlan, planAggregate } from '../job/aggregate/aggregate-plan.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import { jobKafka } from '../kafka/kafka-client.ts';
+import { LogEvents } from '../log-events.ts';
 import { Metrics } from '../metrics/krange-metrics.ts';
 import { RecordProcessor } from '../records/record-processor.ts';
+import { withRetries } from '../retry.ts';
 import { badRecordError } from '../sinks/dead-letter.ts';
 import { applyBatch, type BatchLike } from './apply-batch.ts';
 import { DeadLetters } from './dead-letters.ts';
 import { EmitOutbox } from './emit-outbox.ts';
-import { backoff, classify, Flusher, type FlushInfo, sleep } from './flusher.ts';
+import { classify, Flusher, type FlushInfo, sleep } from './flusher.ts';
 import { joinGroup } from './group-consumer.ts';
 import { startLagReport } from './lag-report.ts';
 import { PartitionOwnership } from './partition-ownership.ts';
@@ -176,7 +178,10 @@ class Aggregator {
           },
           this.opts.statsInterval ?? 10_000,
         );
-        this.log.info({ group: this.groupId(), window: this.plan.window }, 'aggregator started');
+        this.log.info(
+          { event: LogEvents.aggregateStarted, group: this.groupId(), window: this.plan.window },
+          'aggregator started',
+        );
       }
       await stopped;
     } catch (err) {
@@ -206,19 +211,32 @@ class Aggregator {
     this.requestStop();
   }
 
-  /** Runs fn until it succeeds, retrying retriable failures with backoff; gives up quietly on stop. */
+  /**
+   * Runs fn until it succeeds (retry.ts: retriable failures only, no time budget: a streaming
+   * aggregator waits out any outage); gives up quietly on stop.
+   */
   private async retrying<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
-    for (let failures = 0; ; failures++) {
-      if (this.stopRequested) return undefined;
-      try {
-        return await fn();
-      } catch (err) {
-        const e = classify(this.plan, what, err);
-        if (!e.retriable) throw e;
-        const delayMs = Math.round(backoff(failures));
-        this.log.warn({ attempt: failures + 1, delayMs, err: e.message }, `${what} failed; retrying`);
-        await sleep(delayMs);
-      }
+    const stopped = new KrangeError('KRANGE_ABORTED', 'stopped', { retriable: false });
+    try {
+      return await withRetries(
+        async () => {
+          if (this.stopRequested) throw stopped;
+          return fn();
+        },
+        {
+          budgetMs: Number.POSITIVE_INFINITY,
+          baseDelayMs: 100,
+          classify: (err) => classify(this.plan, what, err),
+          onRetry: (e, attempt, delayMs) =>
+            this.log.warn(
+              { event: LogEvents.aggregateRetry, what, attempt, delayMs, err: e.message },
+              `${what} failed; retrying`,
+            ),
+        },
+      );
+    } catch (err) {
+      if (err === stopped) return undefined;
+      throw classify(this.plan, what, err);
     }
   }
 
@@ -362,6 +380,9 @@ class Aggregator {
     if (this.producer !== undefined)
       await (await this.producer.catch(() => undefined))?.disconnect().catch(() => undefined);
     await this.store.close();
-    this.log.info({ consumed: this.consumed, flushed: this.flusher.flushed }, 'aggregator stopped');
+    this.log.info(
+      { event: LogEvents.aggregateStopped, consumed: this.consumed, flushed: this.flusher.flushed },
+      'aggregator stopped',
+    );
   }
 }

@@ -9,6 +9,7 @@ import { Errors, isKrangeError, type KrangeError, toKrangeError } from '../error
 import type { AggregatePlan } from '../job/aggregate/aggregate-plan.ts';
 import { LogEvents } from '../log-events.ts';
 import { Metrics } from '../metrics/krange-metrics.ts';
+import { backoffDelay, realClock } from '../retry.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import { type PartitionSnapshot, type PartitionState, tpKey } from './partition-state.ts';
 import { type AggregateStore, pgError } from './pg-store.ts';
@@ -38,10 +39,9 @@ export interface FlusherDeps {
   onFlush?: ((f: FlushInfo) => void) | undefined;
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-/** Exponential backoff with jitter: 100 ms doubling to 5 s. */
-export const backoff = (failures: number) =>
-  Math.min(100 * 2 ** Math.min(failures, 6), 5000) * (0.8 + Math.random() * 0.4);
+export const sleep = realClock.sleep;
+/** The aggregator's waits between failed attempts: retry.ts's backoff, 100 ms doubling to 5 s. */
+export const backoff = (failures: number) => backoffDelay(failures, 100, 5000);
 
 /** Classifies a failure of a PostgreSQL or Kafka call: a KrangeError as it is, else by its origin. */
 export function classify(plan: AggregatePlan, what: string, err: unknown): KrangeError {
@@ -103,7 +103,11 @@ export class Flusher {
       const startedAt = Date.now();
       try {
         await this.flushOnce();
-        if (failures > 0) this.d.log.info({ failures }, 'flush succeeded again; consuming');
+        if (failures > 0)
+          this.d.log.info(
+            { event: LogEvents.aggregateRecovered, failures },
+            'flush succeeded again; consuming',
+          );
         failures = 0;
         this.failing = false;
         nextAt = startedAt + this.d.flushInterval;
@@ -113,12 +117,12 @@ export class Flusher {
           this.d.fatal(e);
           return;
         }
-        const delayMs = Math.round(backoff(failures++));
+        const delayMs = backoff(failures++);
         Metrics.aggregateFlushFailures.inc({ job: this.d.plan.job });
         this.failing = true;
         nextAt = Date.now() + delayMs;
         this.d.log.warn(
-          { attempt: failures, delayMs, err: e.message },
+          { event: LogEvents.aggregateRetry, what: 'flush', attempt: failures, delayMs, err: e.message },
           'flush failed; consumption paused, retrying',
         );
       }
@@ -155,7 +159,12 @@ export class Flusher {
         if (lost.has(x.s)) {
           states.delete(tpKey(x.st.topic, x.st.partition));
           log.warn(
-            { topic: x.s.topic, partition: x.s.partition, expected: x.s.expected.toString() },
+            {
+              event: LogEvents.aggregateFenced,
+              topic: x.s.topic,
+              partition: x.s.partition,
+              expected: x.s.expected.toString(),
+            },
             'stored offset moved by another member; re-reading it',
           );
         } else x.st.restore(plan, x.s, true);

@@ -7,6 +7,7 @@ import type { Admin, Consumer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { type KrangeError, toKrangeError } from '../errors.ts';
 import type { JobSpec } from '../job/job-spec.ts';
+import { LogEvents } from '../log-events.ts';
 import { PartitionState, tpKey } from './partition-state.ts';
 import type { AggregateStore } from './pg-store.ts';
 import { resumePositions } from './positions.ts';
@@ -44,7 +45,12 @@ export class PartitionOwnership {
       if (next.has(key)) continue;
       this.states.delete(key);
       this.d.log.info(
-        { topic: st.topic, partition: st.partition, unflushedRecords: st.counts.records },
+        {
+          event: LogEvents.aggregateRevoked,
+          topic: st.topic,
+          partition: st.partition,
+          unflushedRecords: st.counts.records,
+        },
         'partition revoked; its unflushed deltas are dropped',
       );
     }
@@ -52,7 +58,10 @@ export class PartitionOwnership {
     this.generation++;
     // kafkajs restarts a new generation from Kafka's committed offsets; ours are in memory/PostgreSQL.
     for (const st of this.states.values()) this.seek(st);
-    this.d.log.info({ partitions: [...next].sort() }, 'partitions assigned');
+    this.d.log.info(
+      { event: LogEvents.aggregateAssigned, partitions: [...next].sort() },
+      'partitions assigned',
+    );
     this.load([...next]);
   }
 
@@ -98,7 +107,12 @@ export class PartitionOwnership {
       this.states.set(key, st);
       this.seek(st);
       this.d.log.info(
-        { topic: st.topic, partition: st.partition, offset: st.position.toString() },
+        {
+          event: LogEvents.aggregateResumed,
+          topic: st.topic,
+          partition: st.partition,
+          offset: st.position.toString(),
+        },
         'resuming partition from stored offset',
       );
     }

@@ -117,8 +117,11 @@ export class WindowEmitter {
           this.d.fatal(e);
           return;
         }
-        const delayMs = Math.round(backoff(failures++));
-        this.d.log.warn({ attempt: failures, delayMs, err: e.message }, 'emit failed; retrying');
+        const delayMs = backoff(failures++);
+        this.d.log.warn(
+          { event: LogEvents.aggregateRetry, what: 'emit', attempt: failures, delayMs, err: e.message },
+          'emit failed; retrying',
+        );
         await sleep(delayMs);
       }
     }

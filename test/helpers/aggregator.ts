@@ -265,15 +265,35 @@ export function startAggregator(f: AggFixture, env: Record<string, string> = {})
   return { child, output: () => out, exited };
 }
 
-/** Waits until the child logged something matching `re` (e.g. its assignment). */
-export async function waitForLog(h: RunnerHandle, re: RegExp, timeoutMs = 30_000): Promise<void> {
+/** The child's structured log lines so far. */
+export function aggregatorEvents(h: RunnerHandle): { event?: string; [k: string]: unknown }[] {
+  return h
+    .output()
+    .split('\n')
+    .flatMap((l) => {
+      if (!l.startsWith('{')) return [];
+      try {
+        return [JSON.parse(l) as { event?: string }];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** Waits until the child logged the event `event` (see src/log-events.ts), optionally matching `where`. */
+export async function waitForEvent(
+  h: RunnerHandle,
+  event: string,
+  timeoutMs = 30_000,
+  where: (line: Record<string, unknown>) => boolean = () => true,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!re.test(h.output())) {
+  while (!aggregatorEvents(h).some((l) => l.event === event && where(l))) {
     if (Date.now() > deadline)
-      throw new Error(`no log matching ${re} within ${timeoutMs} ms; output:\n${h.output().slice(-4000)}`);
+      throw new Error(`no ${event} event within ${timeoutMs} ms; output:\n${h.output().slice(-4000)}`);
     if (h.child.exitCode !== null)
       throw new Error(
-        `aggregator exited (${h.child.exitCode}) before logging ${re}:\n${h.output().slice(-4000)}`,
+        `aggregator exited (${h.child.exitCode}) before logging ${event}:\n${h.output().slice(-4000)}`,
       );
     await new Promise((r) => setTimeout(r, 50));
   }

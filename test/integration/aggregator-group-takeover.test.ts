@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   type AggFixture,
   aggFixture,
+  aggregatorEvents,
   dropFixture,
   expectTableMatchesTruth,
   genEvents,
@@ -16,7 +17,7 @@ import {
   stopAggregator,
   T0,
   waitCaughtUp,
-  waitForLog,
+  waitForEvent,
 } from '../helpers/aggregator.ts';
 
 let fixture: AggFixture | undefined;
@@ -29,14 +30,10 @@ afterEach(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Partitions named in a member's last 'partitions assigned' log line. */
+/** Partitions named in a member's last aggregate.assigned event. */
 function lastAssignment(h: RunnerHandle): string[] {
-  const lines = h
-    .output()
-    .split('\n')
-    .filter((l) => l.includes('"partitions assigned"'));
-  const last = lines[lines.length - 1];
-  return last === undefined ? [] : (JSON.parse(last) as { partitions: string[] }).partitions;
+  const assigned = aggregatorEvents(h).filter((l) => l.event === 'aggregate.assigned');
+  return (assigned[assigned.length - 1]?.['partitions'] as string[] | undefined) ?? [];
 }
 
 describe('aggregator', () => {
@@ -48,11 +45,11 @@ describe('aggregator', () => {
 
     const a = startAggregator(f);
     running.push(a);
-    await waitForLog(a, /resuming partition from stored offset/);
+    await waitForEvent(a, 'aggregate.resumed');
     const b = startAggregator(f);
     running.push(b);
     // Both members hold partitions: the group rebalanced to share them.
-    await waitForLog(b, /resuming partition from stored offset/);
+    await waitForEvent(b, 'aggregate.resumed');
     const deadline = Date.now() + 20_000;
     while (lastAssignment(a).length + lastAssignment(b).length !== 4 || lastAssignment(a).length === 0) {
       if (Date.now() > deadline)
@@ -85,9 +82,16 @@ describe('aggregator', () => {
     producing = false;
     await producer;
     await waitCaughtUp(f);
+    // B resumed each of A's partitions from the offset A stored (aggregate.resumed events).
+    const resumedByB = aggregatorEvents(b).filter((l) => l.event === 'aggregate.resumed');
     for (const p of ofA)
-      expect(b.output()).toContain(`"topic":"${f.topic}","partition":${p.split(':')[1]},"offset"`);
+      expect(
+        resumedByB.some((l) => l['topic'] === f.topic && l['partition'] === Number(p.split(':')[1])),
+      ).toBe(true);
+    // When A joined B's group, B gave some partitions up (aggregate.revoked) before taking them back.
+    expect(aggregatorEvents(a).some((l) => l.event === 'aggregate.started')).toBe(true);
     await stopAggregator(b);
+    expect(aggregatorEvents(b).filter((l) => l.event === 'aggregate.stopped')).toHaveLength(1);
     await expectTableMatchesTruth(f);
   });
 });

@@ -24,7 +24,7 @@ import {
   stopAggregator,
   T0,
   waitCaughtUp,
-  waitForLog,
+  waitForEvent,
 } from '../helpers/aggregator.ts';
 
 const STOP = process.env['KRANGE_TEST_PG_STOP'] ?? 'bash scripts/services/postgres.sh stop';
@@ -46,7 +46,7 @@ afterEach(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface LogLine {
-  msg?: string;
+  event?: string;
   flushFailing?: boolean;
   recordsPerSec?: number;
 }
@@ -64,7 +64,7 @@ describe('aggregator', () => {
       const random = rng(5);
       await produceAgg(f, genEvents(random, 6000, T0));
       running = startAggregator(f);
-      await waitForLog(running, /resuming partition from stored offset/);
+      await waitForEvent(running, 'aggregate.resumed');
 
       let producing = true;
       let t = T0 + 6000 * 37;
@@ -80,13 +80,13 @@ describe('aggregator', () => {
         await sleep(1500);
         execSync(STOP, { stdio: 'pipe' });
         stopped = true;
-        await waitForLog(running, /flush failed; consumption paused/, 15_000);
+        await waitForEvent(running, 'aggregate.retry', 15_000, (l) => l['what'] === 'flush');
         await sleep(4000);
         // Still the same process: no crash, no restart loop.
         expect(running.child.exitCode).toBeNull();
         execSync(START, { stdio: 'pipe' });
         stopped = false;
-        await waitForLog(running, /flush succeeded again/, 30_000);
+        await waitForEvent(running, 'aggregate.recovered', 30_000);
         await sleep(1000);
       } finally {
         producing = false;
@@ -100,10 +100,10 @@ describe('aggregator', () => {
         .output()
         .split('\n')
         .flatMap((l): LogLine[] => (l.startsWith('{') ? [JSON.parse(l) as LogLine] : []));
-      expect(lines.filter((l) => l.msg === 'aggregator started')).toHaveLength(1);
+      expect(lines.filter((l) => l.event === 'aggregate.started')).toHaveLength(1);
       // Backpressure: while flushes failed, no records were consumed.
       expect(
-        lines.some((l) => l.msg === 'aggregate progress' && l.flushFailing === true && l.recordsPerSec === 0),
+        lines.some((l) => l.event === 'aggregate.lag' && l.flushFailing === true && l.recordsPerSec === 0),
       ).toBe(true);
       await expectTableMatchesTruth(f);
       const [stats] = await sql<{ records: string }>(

@@ -17,7 +17,7 @@ import {
   storedLag,
   T0,
   waitCaughtUp,
-  waitForLog,
+  waitForEvent,
 } from '../helpers/aggregator.ts';
 
 let fixture: AggFixture | undefined;
@@ -55,7 +55,7 @@ describe('aggregator', () => {
     let lagAtKills = 0n;
     for (let kill = 0; kill < 3; kill++) {
       running = startAggregator(f);
-      await waitForLog(running, /resuming partition from stored offset/);
+      await waitForEvent(running, 'aggregate.resumed');
       // Let it consume (and flush) for a random while, then kill it without warning.
       await sleep(500 + Math.floor(killAt() * 2000));
       running.child.kill('SIGKILL');

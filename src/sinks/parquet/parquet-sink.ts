@@ -10,6 +10,7 @@ import type { OutputFs } from '../../fs/output-fs.ts';
 import { resolveLocation } from '../../fs/resolve-location.ts';
 import type { ServiceEndpoints } from '../../job/endpoints.ts';
 import type { ParquetSinkSpec } from '../../job/job-spec.ts';
+import { LogEvents } from '../../log-events.ts';
 import type { Sink, SinkRow, SinkTaskStats, SinkTaskWriter, TaskContext } from '../sink.ts';
 import { RowBatcher } from './arrow-columns.ts';
 import { openParquetWriter, type ParquetFileWriter } from './parquet-encoder.ts';
@@ -197,6 +198,13 @@ class ParquetTaskWriter implements SinkTaskWriter {
       rows += f.rows;
       bytes += f.bytes;
     }
+    this.ctx.logger.debug({
+      event: LogEvents.sinkFlushed,
+      sink: this.name(),
+      task: this.ctx.taskId,
+      rows,
+      files: finals.length,
+    });
     return { rows, bytes, durationMs: Math.round(performance.now() - this.started), files: finals };
   }
 
