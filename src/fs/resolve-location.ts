@@ -2,7 +2,7 @@
 // names the NameNode, `file:///p` or a plain path is the local disk.
 
 import { Errors } from '../errors.ts';
-import type { ServiceEndpoints } from '../job/endpoints.ts';
+import { addressOrigin, type ServiceEndpoints } from '../job/endpoints.ts';
 import { LocalFs } from './local-fs.ts';
 import type { ResolvedLocation } from './output-fs.ts';
 import { WebHdfsClient } from './webhdfs-client.ts';
@@ -19,6 +19,7 @@ export function resolveLocation(
       url,
       user: endpoints.hdfsUser,
       retryBudgetMs: endpoints.retryBudgetMs,
+      origin: m[2] ? `named by the job's location '${location}'` : addressOrigin('webhdfs'),
     });
     return { fs: new WebHdfsFs(client), path: m[3] ?? '/' };
   }

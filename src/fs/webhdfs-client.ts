@@ -8,6 +8,7 @@
 import http from 'node:http';
 import type { Readable } from 'node:stream';
 import { Errors, KrangeError, toKrangeError } from '../errors.ts';
+import { addressOrigin, redactUrl } from '../job/endpoints.ts';
 import { type Clock, DEFAULT_RETRY_BUDGET_MS, RetriesExhausted, withRetries } from '../retry.ts';
 
 export interface WebHdfsOptions {
@@ -22,6 +23,8 @@ export interface WebHdfsOptions {
   clock?: Clock;
   /** Called before each wait, for the log. */
   onRetry?: (err: KrangeError, attempt: number, delayMs: number) => void;
+  /** What set `url` (e.g. `set by KRANGE_WEBHDFS_URL`), named when the NameNode cannot be reached. */
+  origin?: string;
 }
 
 export interface FileStatus {
@@ -38,6 +41,9 @@ interface HttpResult {
   headers: http.IncomingHttpHeaders;
   body: Buffer;
 }
+
+/** Errors that mean the NameNode was not reached at all (a wrong address, a server that is down). */
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH']);
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -114,6 +120,15 @@ export class WebHdfsClient {
       );
     } catch (err) {
       if (!(err instanceof RetriesExhausted)) throw this.failure(err, method, path);
+      const still = `still failing after ${err.attempts} attempts in ${(err.elapsedMs / 1000).toFixed(1)} s`;
+      if (CONNECT_FAILURES.has((err.last as NodeJS.ErrnoException).code ?? ''))
+        throw Errors.unreachable({
+          service: 'WebHDFS',
+          address: redactUrl(this.opts.url),
+          origin: this.opts.origin ?? addressOrigin('webhdfs'),
+          reason: `${(err.last as Error).message} (${still}; a longer outage needs a larger retry.budgetMs or KRANGE_RETRY_BUDGET_MS)`,
+          cause: err.last,
+        });
       throw Errors.hdfs(
         `${err.error.message} (still failing after ${err.attempts} attempts in ${(err.elapsedMs / 1000).toFixed(1)} s; ` +
           `check the NameNode at ${this.base.host} (KRANGE_WEBHDFS_URL or the webhdfs:// path), ` +

@@ -21,9 +21,16 @@
 
 import { BSON, type Collection, MongoBulkWriteError, MongoClient, type WriteConcernSettings } from 'mongodb';
 import { Errors, type KrangeError } from '../../errors.ts';
+import { addressOrigin, redactUrl } from '../../job/endpoints.ts';
 import type { MongoSinkSpec } from '../../job/job-spec.ts';
 import { LogEvents } from '../../log-events.ts';
-import { DEFAULT_RETRY_BUDGET_MS, transientWhen, withRetries, writeFailure } from '../../retry.ts';
+import {
+  DEFAULT_RETRY_BUDGET_MS,
+  RetriesExhausted,
+  transientWhen,
+  withRetries,
+  writeFailure,
+} from '../../retry.ts';
 import type { Sink, SinkRow, SinkTaskStats, SinkTaskWriter, TaskContext } from '../sink.ts';
 import {
   documentBuilder,
@@ -66,13 +73,21 @@ function writeErrorsOf(err: unknown): { index: number; code: number; message: st
   return list.map((e) => ({ index: e.index, code: e.code, message: e.errmsg ?? '' }));
 }
 
+/** `mongodb://user@host:port`: the server part of a connection string, without password or options. */
+function serverAddress(url: string): string {
+  const safe = redactUrl(url);
+  return /^[a-z+]+:\/\/[^/?#]*/.exec(safe)?.[0] ?? safe;
+}
+
 export class MongoSink implements Sink {
   readonly name: string;
   /** Where the documents go, for commit files: `mongodb://host:port/<db>.<collection>`. */
   readonly target: string;
-  private readonly url: string;
+  readonly url: string;
   private client: MongoClient | undefined;
   private conn: Promise<Connection> | undefined;
+  /** Whether this worker ever reached the server: if not, a failure is reported as unreachable. */
+  connectedOnce = false;
 
   constructor(
     readonly spec: MongoSinkSpec,
@@ -108,6 +123,7 @@ export class MongoSink implements Sink {
     const client = new MongoClient(this.url, { appName: 'krange', ...fast });
     this.client = client;
     await client.connect();
+    this.connectedOnce = true;
     const hello = await client.db('admin').command({ hello: 1 });
     const replicated = typeof hello['setName'] === 'string' || hello['msg'] === 'isdbgrid';
     const w = this.spec.writeConcern ?? (replicated ? 'majority' : 1);
@@ -315,6 +331,14 @@ class MongoTaskWriter implements SinkTaskWriter {
   }
 
   private failure(err: unknown, documents: number): KrangeError {
+    if (err instanceof RetriesExhausted && !this.sink.connectedOnce)
+      return Errors.unreachable({
+        service: 'MongoDB',
+        address: serverAddress(this.sink.url),
+        origin: addressOrigin('mongo', this.sink.spec.url === undefined ? undefined : 'mongo({ url })'),
+        reason: (err.last as Error).message,
+        cause: err.last,
+      });
     return writeFailure(err, {
       sink: this.sink.name,
       target: this.sink.target,

@@ -27,10 +27,17 @@ import {
   type Result,
 } from 'ioredis';
 import { Errors, type KrangeError } from '../../errors.ts';
+import { addressOrigin } from '../../job/endpoints.ts';
 import type { RedisSinkSpec } from '../../job/job-spec.ts';
 import { compileKeyTemplate, type KeyTemplate } from '../../job/key-template.ts';
 import { LogEvents } from '../../log-events.ts';
-import { DEFAULT_RETRY_BUDGET_MS, transientWhen, withRetries, writeFailure } from '../../retry.ts';
+import {
+  DEFAULT_RETRY_BUDGET_MS,
+  RetriesExhausted,
+  transientWhen,
+  withRetries,
+  writeFailure,
+} from '../../retry.ts';
 import type { Sink, SinkRow, SinkTaskStats, SinkTaskWriter, TaskContext } from '../sink.ts';
 import {
   checkedObject,
@@ -99,6 +106,8 @@ export class RedisSink implements Sink {
   private client: Client | undefined;
   /** The client's last connection error: says more than ioredis's "max retries per request". */
   lastConnectionError: Error | undefined;
+  /** Whether this worker ever reached the server: if not, a failure is reported as unreachable. */
+  connectedOnce = false;
 
   constructor(
     readonly spec: RedisSinkSpec,
@@ -149,6 +158,7 @@ export class RedisSink implements Sink {
     });
     client.on('ready', () => {
       this.lastConnectionError = undefined;
+      this.connectedOnce = true;
     });
     client.defineCommand('krangeLatest', { numberOfKeys: 1, lua: LATEST_LUA });
     this.client = client;
@@ -311,6 +321,15 @@ class RedisTaskWriter implements SinkTaskWriter {
   }
 
   private failure(err: unknown, rows: number): KrangeError {
+    const conn = this.sink.lastConnectionError;
+    if (err instanceof RetriesExhausted && !this.sink.connectedOnce && conn !== undefined)
+      return Errors.unreachable({
+        service: 'Redis',
+        address: this.sink.server,
+        origin: addressOrigin('redis', this.sink.spec.url === undefined ? undefined : 'redis({ url })'),
+        reason: conn.message,
+        cause: conn,
+      });
     return writeFailure(err, {
       sink: this.sink.name,
       target: this.sink.target,
