@@ -113,6 +113,7 @@ class Aggregator {
     this.kafka = jobKafka(opts.job, this.log);
     this.deadLetters = new DeadLetters(
       this.spec,
+      this.kafka,
       () => {
         this.producer ??= (async () => {
           const p = this.kafka.producer({ allowAutoTopicCreation: false });
@@ -377,6 +378,7 @@ class Aggregator {
     await this.emitter?.close();
     await consumer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
+    await this.deadLetters.close();
     if (this.producer !== undefined)
       await (await this.producer.catch(() => undefined))?.disconnect().catch(() => undefined);
     await this.store.close();

@@ -1,12 +1,14 @@
 // Records the aggregator sets aside, sent before the flush transaction that advances past them:
 // bad records through the job's onBadRecord target (as the batch job does), late rows to the
-// `late.deadLetter` topic. A crash between the two replays them, so dead letters are at least once,
-// keyed by their coordinates (a compacted topic keeps one copy).
+// `late.deadLetter` topic. A crash between the two replays them: bad records are then sent once
+// (the target is exactly once per range), late rows at least once, keyed by their coordinates (a
+// compacted topic keeps one copy).
 
-import type { Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import type { ServiceEndpoints } from '../job/endpoints.ts';
 import type { JobSpec } from '../job/job-spec.ts';
 import { CODEC } from '../kafka/compression.ts';
+import { jobBrokers } from '../kafka/kafka-client.ts';
 import { type DeadLetterTarget, deadLetterTarget } from '../sinks/dead-letter.ts';
 import type { LateRow, PartitionSnapshot } from './partition-state.ts';
 
@@ -17,10 +19,11 @@ export class DeadLetters {
 
   constructor(
     private readonly spec: JobSpec,
+    kafka: Kafka,
     private readonly producer: () => Promise<Producer>,
     endpoints: ServiceEndpoints,
   ) {
-    this.bad = deadLetterTarget(spec.onBadRecord, producer, endpoints);
+    this.bad = deadLetterTarget(spec.onBadRecord, () => kafka, jobBrokers(spec, endpoints), endpoints);
     const late = spec.aggregate?.late;
     this.lateTopic = typeof late === 'object' ? late.deadLetter.topic : undefined;
     this.lateCompression = typeof late === 'object' ? CODEC[late.deadLetter.compression] : CODEC.none;
@@ -36,12 +39,23 @@ export class DeadLetters {
     return this.bad !== undefined;
   }
 
+  async close(): Promise<void> {
+    await this.bad?.close().catch(() => undefined);
+  }
+
   async send(snaps: readonly PartitionSnapshot[]): Promise<void> {
     for (const s of snaps) {
       const first = s.bad[0];
-      if (this.bad !== undefined && first !== undefined) {
-        // The batch job's target names a file per task; here one per partition and first offset.
-        await this.bad.write(this.spec.name, 0, `aggregate-${s.topic}-${s.partition}-${first.offset}`, s.bad);
+      const last = s.bad[s.bad.length - 1];
+      if (this.bad !== undefined && first !== undefined && last !== undefined) {
+        // The batch job's target takes a task's range; here the range of the flushed bad records.
+        const range = {
+          topic: s.topic,
+          partition: s.partition,
+          begin: BigInt(first.offset),
+          end: BigInt(last.offset) + 1n,
+        };
+        await this.bad.write(this.spec.name, range, s.bad);
       }
     }
     const late = snaps.flatMap((s) => s.late);

@@ -144,6 +144,14 @@ async function executeOnQueue(
   return results;
 }
 
+/** Per sink, the rows it refused over all tasks (every sink named, 0 when it refused none). */
+export function refusedBySink(results: TaskResult[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of results)
+    for (const [name, s] of Object.entries(r.sinks)) out[name] = (out[name] ?? 0) + (s.refused ?? 0);
+  return out;
+}
+
 export function totals(results: TaskResult[]) {
   return results.reduce(
     (a, r) => ({

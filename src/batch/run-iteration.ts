@@ -18,7 +18,7 @@ import { bindIdentity } from '../state/state-identity.ts';
 import { type OffsetsFile, StateStore } from '../state/state-store.ts';
 import { AttemptRecorder } from './attempt-recorder.ts';
 import { buildPlan, isNoop, jobPositions } from './build-plan.ts';
-import { executeTasks, plannedRecords, totals } from './execute-tasks.ts';
+import { executeTasks, plannedRecords, refusedBySink, totals } from './execute-tasks.ts';
 
 export interface RunOptions {
   logger: Logger;
@@ -45,6 +45,8 @@ export interface IterationOutcome {
   bytes: number;
   files: number;
   badRecords: number;
+  /** Per sink, rows its server refused: bad records that stay in the job's other sinks. */
+  refused: Record<string, number>;
   tasks: number;
   skipped: number;
   durationMs: number;
@@ -125,6 +127,7 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
           bytes: 0,
           files: 0,
           badRecords: 0,
+          refused: {},
           tasks: 0,
           skipped: 0,
           durationMs: Math.round(performance.now() - started),
@@ -155,6 +158,7 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
     lock.assertHeld(`commit iteration ${plan.iteration}`);
     const commitStarted = performance.now();
     const t = totals(results);
+    const refused = refusedBySink(results);
     const durationMs = Math.round(performance.now() - started);
     store.writeCommit({
       job: spec.name,
@@ -166,6 +170,7 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
       rows: t.rows,
       bytes: t.bytes,
       badRecords: t.badRecords,
+      refused,
       tasks: results,
       skipped: plan.skipped,
     });
@@ -199,6 +204,7 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
       status: 'committed',
       resumed,
       ...t,
+      refused,
       tasks: plan.tasks.length,
       skipped: plan.skipped.length,
       durationMs,
@@ -258,6 +264,7 @@ export async function rerunIteration(job: LoadedJob, n: number, opts: RunOptions
       status: 'rerun',
       resumed: false,
       ...t,
+      refused: refusedBySink(results),
       tasks: plan.tasks.length,
       skipped: 0,
       durationMs,

@@ -25,6 +25,8 @@ export interface BadRecord {
   offset: string;
   /** Where it failed; `sink` means a sink's server refused the row (see TaskContext.reject). */
   stage: 'decode' | 'transform' | 'schema' | 'sink';
+  /** With stage `sink`: the sink that refused the row (it stays in the job's other sinks). */
+  sink?: string;
   field?: string;
   reason: string;
   key: Buffer | null;

@@ -1,23 +1,21 @@
 // The onBadRecord policy: 'fail' stops the task with an error naming the record; 'skip' counts it;
 // 'deadLetter' also writes its raw bytes, the error and its coordinates to a dead-letter topic
-// (keyed by coordinates, so a compacted topic keeps one copy across reruns) or to a JSONL file per
-// task (a deterministic name, so a rerun replaces it).
+// (dead-letter-topic.ts: exactly once per range, in a Kafka transaction) or to a JSONL file per
+// task range (dead-letter-file.ts: replaced on replay). Either way a replay, even after
+// `krange reset`, leaves each bad record listed once.
 
-import { Readable } from 'node:stream';
-import type { Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { Errors } from '../errors.ts';
 import { resolveLocation } from '../fs/resolve-location.ts';
 import type { ServiceEndpoints } from '../job/endpoints.ts';
 import type { BadRecordPolicy } from '../job/job-spec.ts';
-import { CODEC } from '../kafka/compression.ts';
 import type { BadRecord } from '../records/record.ts';
+import { deadLetterFile } from './dead-letter-file.ts';
+import type { DeadLetterTarget } from './dead-letter-target.ts';
+import { deadLetterTopic } from './dead-letter-topic.ts';
 import type { TaskContext } from './sink.ts';
 
-export interface DeadLetterTarget {
-  /** Writes the task's bad records (called once per task, before the sinks commit). */
-  write(job: string, iteration: number, taskId: string, records: BadRecord[]): Promise<void>;
-  close(): Promise<void>;
-}
+export type { DeadLetterTarget };
 
 export function badRecordError(b: BadRecord) {
   return Errors.badRecord({
@@ -30,17 +28,23 @@ export function badRecordError(b: BadRecord) {
 }
 
 /**
- * A task's `TaskContext.reject`: a row a sink's server refused becomes a bad record of stage `sink`
- * under the job's onBadRecord policy: 'fail' throws KRANGE_BAD_RECORD naming it; otherwise it is
- * added to `bad` (counted, and dead-lettered with the task's other bad records).
+ * A task's `TaskContext.reject` for the sink named `sink`: a row that sink's server refused becomes
+ * a bad record of stage `sink` under the job's onBadRecord policy: 'fail' throws KRANGE_BAD_RECORD
+ * naming it; otherwise it is added to `bad` (counted, and dead-lettered with the task's other bad
+ * records, naming the sink). The row stays in the job's other sinks: see README "Bad records".
  */
-export function sinkRejection(policy: BadRecordPolicy, bad: BadRecord[]): TaskContext['reject'] {
+export function sinkRejection(
+  policy: BadRecordPolicy,
+  bad: BadRecord[],
+  sink?: string,
+): TaskContext['reject'] {
   return (r, reason, field) => {
     const b: BadRecord = {
       topic: r.topic,
       partition: r.partition,
       offset: r.offset.toString(),
       stage: 'sink',
+      ...(sink === undefined ? {} : { sink }),
       reason,
       key: null,
       // The raw Kafka bytes are gone by now: the dead letter carries the row the sink refused.
@@ -54,61 +58,18 @@ export function sinkRejection(policy: BadRecordPolicy, bad: BadRecord[]): TaskCo
   };
 }
 
-function toJsonLine(job: string, b: BadRecord): string {
-  return JSON.stringify({
-    job,
-    topic: b.topic,
-    partition: b.partition,
-    offset: b.offset,
-    stage: b.stage,
-    field: b.field ?? null,
-    error: b.reason,
-    key: b.key?.toString('base64') ?? null,
-    value: b.value?.toString('base64') ?? null,
-  });
-}
-
+/**
+ * `kafka`: a client of the job's cluster, whose `brokers` are named in errors (made only when a
+ * topic is the target).
+ */
 export function deadLetterTarget(
   policy: BadRecordPolicy,
-  producer: () => Promise<Producer>,
+  kafka: () => Kafka,
+  brokers: string[],
   endpoints: Pick<ServiceEndpoints, 'webhdfsUrl' | 'hdfsUser' | 'retryBudgetMs'>,
 ): DeadLetterTarget | undefined {
   if (typeof policy === 'string') return undefined;
   const dl = policy.deadLetter;
-  if ('topic' in dl) {
-    return {
-      async write(job, _iteration, _taskId, records) {
-        if (records.length === 0) return;
-        const p = await producer();
-        await p.send({
-          topic: dl.topic,
-          compression: CODEC[dl.compression],
-          messages: records.map((b) => ({
-            key: `${b.topic}:${b.partition}:${b.offset}`,
-            value: b.value,
-            headers: {
-              'krange.job': job,
-              'krange.topic': b.topic,
-              'krange.partition': String(b.partition),
-              'krange.offset': b.offset,
-              'krange.stage': b.stage,
-              'krange.field': b.field ?? '',
-              'krange.error': b.reason,
-            },
-          })),
-        });
-      },
-      async close() {},
-    };
-  }
-  const loc = resolveLocation(dl.path, endpoints);
-  return {
-    async write(job, iteration, taskId, records) {
-      if (records.length === 0) return;
-      const body = `${records.map((b) => toJsonLine(job, b)).join('\n')}\n`;
-      const path = `${loc.path}/${job}/${iteration}/${taskId}.jsonl`;
-      await loc.fs.writeStream(path, Readable.from([Buffer.from(body)]));
-    },
-    async close() {},
-  };
+  if ('topic' in dl) return deadLetterTopic(dl, kafka(), brokers.join(','));
+  return deadLetterFile(resolveLocation(dl.path, endpoints));
 }

@@ -74,7 +74,13 @@ const offsetsFile = z.object({
   skipped: z.array(skippedJson),
 });
 
-const sinkStats = z.object({ rows: z.number(), bytes: z.number(), durationMs: z.number() });
+const sinkStats = z.object({
+  rows: z.number(),
+  bytes: z.number(),
+  durationMs: z.number(),
+  /** Rows this sink refused, which stay in the job's other sinks (absent in older commits). */
+  refused: z.number().optional(),
+});
 
 const taskResultJson = z.object({
   ...rangeFields,
@@ -103,6 +109,8 @@ const commitFile = z.object({
   rows: z.number(),
   bytes: z.number(),
   badRecords: z.number(),
+  /** Per sink name, the rows it refused (bad records that stay in the other sinks; absent when none). */
+  refused: z.record(z.string(), z.number()).optional(),
   tasks: z.array(taskResultJson),
   skipped: z.array(skippedJson),
 });

@@ -11,6 +11,8 @@ export interface SinkTaskResult {
   rows: number;
   bytes: number;
   durationMs: number;
+  /** Rows this sink's server refused (bad records of stage `sink`); they stay in the other sinks. */
+  refused?: number;
 }
 
 /**

@@ -41,7 +41,10 @@ export async function runTask(t: TaskRun): Promise<TaskResult> {
   const { range } = t;
   const policy = t.job.onBadRecord;
   const bad: BadRecord[] = [];
-  const ctx: TaskContext = {
+  // A row a sink's server refuses is left out of that sink only: it stays in the job's other sinks
+  // (a refusal is known only once a sink has written the batch), so it is counted per sink (from
+  // `bad`, where it names the sink), in the commit file and in `krange state`.
+  const ctxFor = (sinkName: string): TaskContext => ({
     job: t.job.name,
     iteration: t.iteration,
     taskId: t.taskId,
@@ -52,8 +55,8 @@ export async function runTask(t: TaskRun): Promise<TaskResult> {
     attempt: t.attempt,
     schema: t.job.schema,
     logger: t.logger,
-    reject: sinkRejection(policy, bad),
-  };
+    reject: sinkRejection(policy, bad, sinkName),
+  });
   const writers: SinkTaskWriter[] = [];
   let records = 0;
   let rows = 0;
@@ -69,7 +72,7 @@ export async function runTask(t: TaskRun): Promise<TaskResult> {
   };
 
   try {
-    for (const sink of t.sinks) writers.push(await sink.open(ctx));
+    for (const sink of t.sinks) writers.push(await sink.open(ctxFor(sink.name)));
     for await (const batch of t.reader.read(range, t.signal)) {
       if (t.signal?.aborted) throw Errors.aborted(`task ${t.taskId} cancelled`);
       const ready = t.processor.prepare(batch);
@@ -106,12 +109,18 @@ export async function runTask(t: TaskRun): Promise<TaskResult> {
     const stats = await Promise.all(writers.map((w) => w.commit()));
     // After the sinks' commits, which may still report refused rows. A failure here fails the task,
     // and its retry rewrites the same (idempotent) outputs.
-    if (t.deadLetter !== undefined) await t.deadLetter.write(t.job.name, t.iteration, t.taskId, bad);
+    if (t.deadLetter !== undefined) await t.deadLetter.write(t.job.name, range, bad);
     const sinks: TaskResult['sinks'] = {};
     let bytes = 0;
     const files: string[] = [];
     stats.forEach((s, i) => {
-      sinks[t.sinks[i]!.name] = { rows: s.rows, bytes: s.bytes, durationMs: s.durationMs };
+      const name = t.sinks[i]!.name;
+      sinks[name] = {
+        rows: s.rows,
+        bytes: s.bytes,
+        durationMs: s.durationMs,
+        refused: bad.filter((b) => b.sink === name).length,
+      };
       bytes += s.bytes;
       files.push(...s.files);
     });

@@ -3,7 +3,6 @@
 // tasks the driver sends, one at a time. Started by worker-entry.ts (compiled, in dist/).
 
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import type { Producer } from 'kafkajs';
 import { serializeError } from '../errors.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import { jobBrokers, jobKafka } from '../kafka/kafka-client.ts';
@@ -44,17 +43,10 @@ async function main(
   });
   const processor = new RecordProcessor(spec);
   const sinks = await createSinks(spec.sinks, endpoints, spec.kafka.brokers);
-  let producer: Promise<Producer> | undefined;
   const deadLetter = deadLetterTarget(
     spec.onBadRecord,
-    () => {
-      producer ??= (async () => {
-        const p = jobKafka(job, logger).producer({ allowAutoTopicCreation: false });
-        await p.connect();
-        return p;
-      })();
-      return producer;
-    },
+    () => jobKafka(job, logger),
+    jobBrokers(spec, endpoints),
     endpoints,
   );
   const controllers = new Map<string, AbortController>();
@@ -64,7 +56,7 @@ async function main(
       void (async () => {
         await reader.close();
         await Promise.allSettled(sinks.map((s) => s.close()));
-        if (producer !== undefined) await (await producer).disconnect().catch(() => undefined);
+        await deadLetter?.close().catch(() => undefined);
         process.exit(0);
       })();
       return;

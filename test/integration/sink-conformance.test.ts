@@ -394,9 +394,12 @@ describe.each(KINDS.map((k) => [k.name, k] as const))('sink %s', (_name, kind) =
     expect(bad.map((b) => [b.stage, b.topic, b.partition, b.offset])).toEqual([
       ['sink', sourceTopic, 0, '105'],
     ]);
-    const dl = deadLetterTarget(policy, () => Promise.reject(new Error('no topic here')), endpoints());
-    await dl?.write('conformance', 0, 'task-0', bad);
-    const dir = join(dlDir, 'conformance', '0');
+    const noKafka = (): never => {
+      throw new Error('no topic here');
+    };
+    const dl = deadLetterTarget(policy, noKafka, [], endpoints());
+    await dl?.write('conformance', { topic: sourceTopic, partition: 0, begin: 100n, end: 110n }, bad);
+    const dir = join(dlDir, 'conformance', sourceTopic, '0');
     const lines = readdirSync(dir).flatMap((f) =>
       readFileSync(join(dir, f), 'utf8')
         .trim()

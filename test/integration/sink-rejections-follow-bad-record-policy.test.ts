@@ -64,7 +64,7 @@ describe('sink rejections', () => {
     const dl = mkdtempSync(join(tmpdir(), 'krange-dl-'));
     const s = await setup(`dl-path:${dl}`);
     expect((await cli(['run', JOB], s.env)).code).toBe(0);
-    const dir = join(dl, s.topic, '0');
+    const dir = join(dl, s.topic, s.topic, '0');
     const [file] = readdirSync(dir);
     const lines = readFileSync(join(dir, file ?? ''), 'utf8')
       .trim()

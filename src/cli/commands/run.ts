@@ -26,6 +26,9 @@ export function summary(o: IterationOutcome): string {
   return [
     `${o.job}: ${what} committed${resumed}`,
     `  records   ${fmtInt(o.records)}${o.badRecords ? ` (${fmtInt(o.badRecords)} bad)` : ''}`,
+    ...Object.entries(o.refused)
+      .filter(([, n]) => n > 0)
+      .map(([sink, n]) => `  refused   ${fmtInt(n)} row(s) by ${sink} (kept by the other sinks)`),
     `  rows      ${fmtInt(o.rows)}`,
     `  bytes     ${fmtBytes(o.bytes)}`,
     `  files     ${fmtInt(o.files)}`,

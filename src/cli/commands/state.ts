@@ -39,6 +39,11 @@ export interface IterationState {
   bytes: number | null;
   files: number | null;
   badRecords: number | null;
+  /**
+   * Per sink, rows its server refused (counted in badRecords too): such a row stays in the job's
+   * other sinks. Null while pending or for commits of older releases.
+   */
+  refused: Record<string, number> | null;
   skipped: number;
   durationMs: number | null;
 }
@@ -76,6 +81,7 @@ export function readState(store: StateStore): IterationState[] {
       bytes: commit?.bytes ?? null,
       files: commit ? commit.tasks.reduce((s, t) => s + t.files.length, 0) : null,
       badRecords: commit?.badRecords ?? null,
+      refused: commit?.refused ?? null,
       skipped: plan.skipped.length,
       durationMs: commit?.durationMs ?? null,
     };
@@ -97,6 +103,14 @@ function describeStatus(s: IterationState): string {
     default:
       return s.status;
   }
+}
+
+/** `3`, or `3 (redis:k refused 1)` when sinks refused rows that the other sinks kept. */
+function describeBad(s: IterationState): string {
+  if (s.badRecords === null) return '-';
+  const refused = Object.entries(s.refused ?? {}).filter(([, n]) => n > 0);
+  if (refused.length === 0) return fmtInt(s.badRecords);
+  return `${fmtInt(s.badRecords)} (${refused.map(([sink, n]) => `${sink} refused ${fmtInt(n)}`).join(', ')})`;
 }
 
 function describeRanges(s: IterationState): string {
@@ -172,6 +186,7 @@ export async function stateCommand(
     String(s.attempts.length),
     describeRanges(s),
     s.records === null ? '-' : fmtInt(s.records),
+    describeBad(s),
     s.files === null ? '-' : fmtInt(s.files),
     s.bytes === null ? '-' : fmtBytes(s.bytes),
     s.durationMs === null ? '-' : fmtSeconds(s.durationMs),
@@ -186,12 +201,13 @@ export async function stateCommand(
       '-',
       'in history.jsonl (--json lists each)',
       fmtInt(sum((h) => h.records)),
+      fmtInt(sum((h) => h.badRecords)),
       fmtInt(sum((h) => h.files.length)),
       fmtBytes(sum((h) => h.bytes)),
       fmtSeconds(sum((h) => h.durationMs)),
     ]);
   }
   process.stdout.write(
-    `${job.spec.name} (state in ${store.dir})\n${table(['iteration', 'status', 'attempts', 'ranges', 'records', 'files', 'bytes', 'duration'], rows)}\n`,
+    `${job.spec.name} (state in ${store.dir})\n${table(['iteration', 'status', 'attempts', 'ranges', 'records', 'bad', 'files', 'bytes', 'duration'], rows)}\n`,
   );
 }
