@@ -7,6 +7,7 @@ import { schemaHash } from '../job/schema.ts';
 import { jobWatermarks, startingPositions } from '../kafka/offset-reader.ts';
 import { rangeId, rangeToJson } from '../offset-range.ts';
 import { planRanges, splitIntoTasks } from '../plan/planner.ts';
+import { checkDeadLetterTopic } from '../sinks/dead-letter-topic.ts';
 import type { OffsetsFile, StateStore } from '../state/state-store.ts';
 
 /**
@@ -28,8 +29,10 @@ export async function buildPlan(
   store: StateStore,
   n: number,
 ): Promise<Omit<OffsetsFile, 'version'>> {
-  const marks = await jobWatermarks(admin, spec);
   const committed = jobPositions(spec, store);
+  const known = new Set([...(committed?.keys() ?? [])].map((k) => k.slice(0, k.lastIndexOf(':'))));
+  const marks = await jobWatermarks(admin, spec, known);
+  await checkDeadLetterTopic(admin, spec);
   const starting =
     committed === undefined ? await startingPositions(admin, spec.startingOffsets, marks) : new Map();
   const plan = planRanges({

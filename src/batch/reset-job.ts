@@ -80,7 +80,8 @@ export async function previewReset(
   const committed = store.committedPositions();
   const explicit = explicitTarget(target);
   const { marks, pos, starting } = await withAdmin(job, opts.logger, async (admin) => {
-    const marks = await jobWatermarks(admin, spec);
+    const known = new Set([...(committed?.keys() ?? [])].map((k) => k.slice(0, k.lastIndexOf(':'))));
+    const marks = await jobWatermarks(admin, spec, known);
     if (explicit !== undefined) checkNames(spec.name, explicit, marks);
     const pos = await startingPositions(admin, target, marks);
     const starting =

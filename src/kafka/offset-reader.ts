@@ -29,18 +29,29 @@ export function startingPolicy(policy: StartingOffsets): StartingPolicy {
   return { kind: 'offsets', offsets: policy as Record<string, Record<string, number | string>> };
 }
 
-/** Earliest and latest offsets of the job's partitions; all named topics missing is a config error. */
-export async function jobWatermarks(admin: Admin, spec: JobSpec): Promise<PartitionWatermarks[]> {
+/**
+ * Earliest and latest offsets of the job's partitions. A listed topic that does not exist is a
+ * config error naming it, unless the job has read it before (`known`, the topics of its committed
+ * positions): then it was deleted, which the planner reports as data loss.
+ */
+export async function jobWatermarks(
+  admin: Admin,
+  spec: JobSpec,
+  known: ReadonlySet<string> = new Set(),
+): Promise<PartitionWatermarks[]> {
   const topics = await resolveTopics(admin, spec.topics);
   if (Array.isArray(spec.topics)) {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length > 0 && missing.length === topics.length) {
+    const never = missing.filter((t) => !known.has(t));
+    if (never.length > 0 || (missing.length > 0 && missing.length === topics.length)) {
+      const names = (never.length > 0 ? never : missing).map((t) => `'${t}'`).join(', ');
+      const others = topics.filter((t) => existing.has(t));
       throw Errors.config(
-        `topic(s) ${missing.join(', ')} of job '${spec.name}' do not exist; create them first`,
-        {
-          job: spec.name,
-        },
+        `topic ${names} of job '${spec.name}' does not exist` +
+          (others.length > 0 ? ` (its other topics do: ${others.join(', ')})` : '') +
+          "; create it (kafka-topics --create --topic <name>) or remove it from the job's topics",
+        { job: spec.name, topics: (never.length > 0 ? never : missing).join(',') },
       );
     }
   }
