@@ -121,14 +121,17 @@ export class WebHdfsClient {
     } catch (err) {
       if (!(err instanceof RetriesExhausted)) throw this.failure(err, method, path);
       const still = `still failing after ${err.attempts} attempts in ${(err.elapsedMs / 1000).toFixed(1)} s`;
-      if (CONNECT_FAILURES.has((err.last as NodeJS.ErrnoException).code ?? ''))
-        throw Errors.unreachable({
+      if (CONNECT_FAILURES.has((err.last as NodeJS.ErrnoException).code ?? '')) {
+        const e = Errors.unreachable({
           service: 'WebHDFS',
           address: redactUrl(this.opts.url),
           origin: this.opts.origin ?? addressOrigin('webhdfs'),
           reason: `${(err.last as Error).message} (${still}; a longer outage needs a larger retry.budgetMs or KRANGE_RETRY_BUDGET_MS)`,
           cause: err.last,
         });
+        Object.assign(e.details, { path, attempts: err.attempts });
+        throw e;
+      }
       throw Errors.hdfs(
         `${err.error.message} (still failing after ${err.attempts} attempts in ${(err.elapsedMs / 1000).toFixed(1)} s; ` +
           `check the NameNode at ${this.base.host} (KRANGE_WEBHDFS_URL or the webhdfs:// path), ` +

@@ -21,7 +21,7 @@ async function setup(topics: (present: string) => string[], onBadRecord: string)
       name: ${JSON.stringify(name)},
       topics: ${JSON.stringify(topics(present))},
       schema: { id: t.int64() },
-      sinks: [hdfsParquet({ path: ${JSON.stringify(mkdtempSync(join(tmpdir(), 'krange-missing-out-')))} })],
+      sinks: [parquet({ path: ${JSON.stringify(mkdtempSync(join(tmpdir(), 'krange-missing-out-')))} })],
       onBadRecord: ${onBadRecord},
     }`,
   );

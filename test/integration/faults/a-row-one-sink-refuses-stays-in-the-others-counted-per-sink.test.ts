@@ -39,7 +39,7 @@ it('a row Redis refuses stays in Parquet and MongoDB and is counted as refused b
         topics: [${JSON.stringify(topic)}],
         schema: { id: t.int64(), payload: t.utf8() },
         sinks: [
-          hdfsParquet({ path: ${JSON.stringify(out)} }),
+          parquet({ path: ${JSON.stringify(out)} }),
           mongo({ database: ${JSON.stringify(database)}, collection: 'events' }),
           redis({ mode: 'latest', key: ${JSON.stringify(`${prefix}:{id}`)} }),
         ],

@@ -34,7 +34,7 @@ async function jobWith(deadLetter: string) {
       name: ${JSON.stringify(topic)},
       topics: [${JSON.stringify(topic)}],
       schema: { id: t.int64(), payload: t.utf8() },
-      sinks: [hdfsParquet({ path: ${JSON.stringify(out)} })],
+      sinks: [parquet({ path: ${JSON.stringify(out)} })],
       onBadRecord: { deadLetter: ${deadLetter} },
     }`,
   );

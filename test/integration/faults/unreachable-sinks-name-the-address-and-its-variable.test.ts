@@ -55,7 +55,7 @@ async function expectOneLine(
 
 describe('an unreachable sink server', () => {
   it('WebHDFS: names the NameNode address and KRANGE_WEBHDFS_URL', async () => {
-    const j = await jobWith(`hdfsParquet({ path: 'webhdfs:///krange-test/${uniqueName('unreach')}' })`);
+    const j = await jobWith(`parquet({ path: 'webhdfs:///krange-test/${uniqueName('unreach')}' })`);
     await expectOneLine(
       j,
       { KRANGE_WEBHDFS_URL: 'http://krange:secret@127.0.0.1:1' },
