@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { CompressionTypes } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { batchFixture, EVENTS_JOB, expectExactlyOnce, produceEvents } from '../helpers/batch.ts';
-import { cli } from '../helpers/cli.ts';
+import { cli, logLines } from '../helpers/cli.ts';
 import { downloadParquet, parquetGlob, query } from '../helpers/duckdb.ts';
 import { createTopic, produce, uniqueName, watermarks, withAdmin, withProducer } from '../helpers/kafka.ts';
 
@@ -46,6 +46,15 @@ describe('data loss', () => {
         reason: 'offset-out-of-range',
       },
     ]);
+    // The skip is logged as the dataloss.skipped event with the same range.
+    const lossEvents = logLines(skipped.stderr).filter((l) => l.event === 'dataloss.skipped');
+    expect(lossEvents).toHaveLength(1);
+    expect(lossEvents[0]).toMatchObject({
+      topic: f.topic,
+      partition: 0,
+      from: p0.high.toString(),
+      to: lostTo.toString(),
+    });
     const { local } = await downloadParquet(f.hdfsDir);
     const [row] = await query(`select count(*)::int as n from ${parquetGlob(local)}`);
     expect(row?.['n']).toBe(800 - 50);

@@ -68,6 +68,9 @@ describe('krange schedule', () => {
       expect(tick1).toMatchObject({ status: 'committed', records: 3000 });
       expect(tick1!.time).toBeGreaterThan(stopping.time);
       expect(d.events('schedule.stopped')).toHaveLength(1);
+      // The daemon announced itself before its first tick.
+      expect(d.events('schedule.started')).toHaveLength(1);
+      expect(d.events('schedule.started')[0]!.time).toBeLessThan(tick0.time);
       // No iteration started after the stop request.
       expect(d.lines.filter((l) => l.event === 'iteration.planned' && l.time > stopping.time)).toHaveLength(
         0,
