@@ -9,9 +9,15 @@ let gw: GatewayProcess;
 const jsonTopic = uniqueName('jsontest');
 const binaryTopic = uniqueName('binarytest');
 const v3Topic = uniqueName('topic1');
+const streamTopic = uniqueName('stream');
 
 beforeAll(async () => {
-  await Promise.all([createTopic(jsonTopic, 1), createTopic(binaryTopic, 2), createTopic(v3Topic, 1)]);
+  await Promise.all([
+    createTopic(jsonTopic, 1),
+    createTopic(binaryTopic, 2),
+    createTopic(v3Topic, 1),
+    createTopic(streamTopic, 1),
+  ]);
   // zstd batches: what the gateway writes must be readable by librdkafka (kcat) too.
   gw = await startGateway(['--port', '0', '--compression', 'zstd']);
 });
@@ -59,5 +65,30 @@ describe("the REST Proxy documentation's curl examples", () => {
       ['', 'stream-2'],
       ['', 'stream-3'],
     ]);
+  });
+
+  it('v3 streaming: a bad record among good ones is reported at its index, the good ones stored', () => {
+    const out = run('rest-proxy-v3-stream-with-a-bad-record.sh', { TOPIC: streamTopic });
+    expect(out.at(-1)).toBe('HTTP 200');
+    const reports = out
+      .slice(0, -1)
+      .map(
+        (l) =>
+          JSON.parse(l) as { error_code: number; offset?: number; partition_id?: number; message?: string },
+      );
+    expect(reports.map((r) => r.error_code)).toEqual([200, 200, 400, 200, 200]);
+    expect(reports[2]?.message).toMatch(/record 2: field 'value.data'/);
+    expect(reports[2]?.offset).toBeUndefined();
+    const stored = readTopic(streamTopic);
+    expect(stored.map((r) => [r.key, r.value])).toEqual([
+      ['k0', '{"n":0}'],
+      ['k1', 'one'],
+      ['k3', 'three'],
+      ['k4', '[4]'],
+    ]);
+    // Each report names where its record is: the offsets kcat reads.
+    expect(reports.filter((r) => r.error_code === 200).map((r) => String(r.offset))).toEqual(
+      stored.map((r) => String(r.offset)),
+    );
   });
 });
