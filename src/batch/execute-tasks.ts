@@ -45,7 +45,8 @@ export async function executeTasks(
   const name = job.spec.name;
   const started = performance.now();
   await prepareSinks(job.spec.sinks, job.spec.name, plan.iteration, job.endpoints);
-  if ((opts.executors ?? job.spec.executors) === 'bullmq') return executeOnQueue(job, plan, opts, started);
+  if ((opts.executors ?? job.spec.executors) === 'bullmq')
+    return executeOnQueue(job, store, plan, opts, started);
   const size = Math.max(
     1,
     Math.min(opts.workers ?? job.spec.limits.workers ?? availableParallelism(), plan.tasks.length),
@@ -116,6 +117,7 @@ export async function executeTasks(
 /** The tasks on `krange executor` processes through the job's BullMQ queue (executors: 'bullmq'). */
 async function executeOnQueue(
   job: LoadedJob,
+  store: StateStore,
   plan: Pick<OffsetsFile, 'tasks' | 'iteration'>,
   opts: ExecuteOptions,
   started: number,
@@ -123,25 +125,32 @@ async function executeOnQueue(
   const planned = plannedRecords(plan);
   const progress = new Map<string, number>();
   let done = 0;
-  const results = await runOnExecutors(job, plan, {
-    redisUrl: job.endpoints.redisUrl,
-    logger: opts.logger.child({ job: job.spec.name }),
-    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
-    onProgress: (taskId, records) => {
-      // A re-run attempt reports from zero again: count only what this attempt adds.
-      done += records - (progress.get(taskId) ?? 0);
-      progress.set(taskId, records);
-      opts.onProgress?.(done, planned);
-    },
-    onTaskDone: (r) => {
-      const total = Number(BigInt(r.end) - BigInt(r.begin));
-      done += total - (progress.get(r.id) ?? 0);
-      progress.set(r.id, total);
-      opts.onProgress?.(done, planned);
-    },
-  });
-  recordPhase(job.spec.name, 'tasks', performance.now() - started);
-  return results;
+  const shown = metricsEnabled ? new ProgressWriter(store, plan, 0) : undefined;
+  try {
+    const results = await runOnExecutors(job, plan, {
+      redisUrl: job.endpoints.redisUrl,
+      logger: opts.logger.child({ job: job.spec.name }),
+      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+      onProgress: (taskId, records) => {
+        // A re-run attempt reports from zero again: count only what this attempt adds.
+        done += records - (progress.get(taskId) ?? 0);
+        progress.set(taskId, records);
+        shown?.progress(taskId, records);
+        opts.onProgress?.(done, planned);
+      },
+      onTaskDone: (r) => {
+        const total = Number(BigInt(r.end) - BigInt(r.begin));
+        done += total - (progress.get(r.id) ?? 0);
+        progress.set(r.id, total);
+        shown?.done(r);
+        opts.onProgress?.(done, planned);
+      },
+    });
+    recordPhase(job.spec.name, 'tasks', performance.now() - started);
+    return results;
+  } finally {
+    shown?.close();
+  }
 }
 
 /** Per sink, the rows it refused over all tasks (every sink named, 0 when it refused none). */

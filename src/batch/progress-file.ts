@@ -26,6 +26,7 @@ export interface ProgressFile {
   pid: number;
   startedAt: string;
   updatedAt: string;
+  /** Worker threads of this process; 0 when the tasks run on `krange executor` processes. */
   workers: number;
   tasks: TaskProgress[];
 }
@@ -90,6 +91,8 @@ export class ProgressWriter {
 
   progress(id: string, records: number): void {
     this.update(id, (t) => {
+      // Executors on other hosts report progress but no start: the first report is the start.
+      if (t.state === 'queued') t.state = 'running';
       t.records = records;
     });
   }

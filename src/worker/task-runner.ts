@@ -96,6 +96,9 @@ export async function runTask(t: TaskRun): Promise<TaskResult> {
           continue;
         }
         rows += pending.length - before;
+        // Within a fetched batch too (one can hold a whole task's range), so progress bars move at
+        // the pace of the records, not of the fetches; the caller throttles what it passes on.
+        if ((records & 255) === 0) t.onProgress?.(records);
         if (
           pending.length >= SINK_BATCH ||
           ((records & 255) === 0 && performance.now() - lastFlush > SINK_FLUSH_MS)

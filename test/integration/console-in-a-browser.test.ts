@@ -59,10 +59,10 @@ describe('the console in a browser', () => {
     writeFileSync(
       jobFile,
       `import demo from ${JSON.stringify(resolve('jobs/clickstream.ts'))};\n` +
-        // 100 ms per 100 records: an iteration lasts long enough to be watched.
+        // 150 ms per 100 records: an iteration (tasks of up to 750) lasts long enough to be watched.
         `const pause = new Int32Array(new SharedArrayBuffer(4)); let seen = 0;\n` +
-        `export default { ...demo, transform: (r) => { if (++seen % 100 === 0) Atomics.wait(pause, 0, 0, 100); return demo.transform(r); },\n` +
-        `  limits: { ...demo.limits, workers: 1, maxRecordsPerTask: 500 },\n` +
+        `export default { ...demo, transform: (r) => { if (++seen % 100 === 0) Atomics.wait(pause, 0, 0, 150); return demo.transform(r); },\n` +
+        `  limits: { ...demo.limits, workers: 1, maxRecordsPerTask: 750 },\n` +
         `  aggregate: { ...demo.aggregate, table: ${JSON.stringify(table)}, groupId: ${JSON.stringify(table)} } };\n`,
     );
     writeFileSync(
@@ -208,6 +208,62 @@ describe('the console in a browser', () => {
       .poll(() => page.locator('.notice:not(.error)').textContent(), { timeout: 20_000 })
       .toContain('started krange run');
     await page.goto(`${web.url}/`);
+
+    // Live progress: one bar per planned task, advancing while the iteration runs.
+    type Bar = { id: string; state: string; records: number; planned: number };
+    const bars = (): Promise<Bar[]> =>
+      row.locator('.task-bar').evaluateAll((els) =>
+        els.map((b) => ({
+          id: b.getAttribute('data-task') ?? '',
+          state: b.getAttribute('data-state') ?? '',
+          records: Number(b.getAttribute('data-records')),
+          planned: Number(b.getAttribute('data-planned')),
+        })),
+      );
+    const sum = (bs: Bar[]): number => bs.reduce((s, b) => s + b.records, 0);
+    const seen: Bar[][] = [];
+    await until(
+      'two observations of the running iteration, the second further on',
+      async () => {
+        const now = await bars();
+        if (now.length > 0) seen.push(now);
+        const first = seen.find((b) => sum(b) > 0);
+        return first !== undefined && sum(now) > sum(first);
+      },
+      120_000,
+      250,
+    );
+    await shot(page, 'console-jobs-running');
+    const plan1 = read<Plan & { tasks: { id: string; begin: string; end: string }[] }>('offsets', 1);
+    expect(plan1.tasks.length).toBeGreaterThan(4);
+    for (const observed of seen) {
+      expect(observed.map((b) => [b.id, b.planned])).toEqual(
+        plan1.tasks.map((t) => [t.id, Number(BigInt(t.end) - BigInt(t.begin))]),
+      );
+    }
+    // A bar moves within its task too, not only from empty to full.
+    await until(
+      'a task bar part-way',
+      async () => {
+        const now = await bars();
+        if (now.length > 0) seen.push(now);
+        if (
+          seen.some((bs) => bs.some((b) => b.state === 'running' && b.records > 0 && b.records < b.planned))
+        )
+          return true;
+        if (now.length === 0 && existsSync(join(stateDir, 'clickstream', 'commits', '1.json')))
+          throw new Error('iteration 1 ended and no task bar was seen part-way');
+        return false;
+      },
+      60_000,
+      200,
+    );
+    // Counts never go backwards from one observation to the next (no retries here).
+    for (let i = 1; i < seen.length; i++) {
+      const before = new Map(seen[i - 1]!.map((b) => [b.id, b.records]));
+      for (const b of seen[i]!)
+        if (before.has(b.id)) expect(b.records).toBeGreaterThanOrEqual(before.get(b.id)!);
+    }
 
     await until(
       'iteration 1 committed',

@@ -14,7 +14,8 @@ function el(tag, props, ...children) {
     else if (k === 'style') node.style.cssText = v;
     else node.setAttribute(k, String(v));
   }
-  for (const c of children.flat()) {
+  // Nested arrays (a row of cells per item) flatten fully: one level would turn them into text.
+  for (const c of children.flat(Number.POSITIVE_INFINITY)) {
     if (c === undefined || c === null || c === false) continue;
     node.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }

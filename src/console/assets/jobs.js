@@ -22,11 +22,19 @@ function taskBars(running) {
   return el(
     'div',
     { class: 'tasks' },
-    running.tasks.map((t) => [
-      el('span', { class: 'muted', text: `${t.topic}[${t.partition}] ${t.state}` }),
-      progressBar(t.records, t.planned),
-      el('span', { class: 'muted', text: `${fmt.int(t.records)} / ${fmt.int(t.planned)}` }),
-    ]),
+    running.tasks.map((t) => {
+      const bar = progressBar(t.records, t.planned);
+      bar.classList.add('task-bar');
+      bar.setAttribute('data-task', t.id);
+      bar.setAttribute('data-state', t.state);
+      bar.setAttribute('data-records', String(t.records));
+      bar.setAttribute('data-planned', String(t.planned));
+      return [
+        el('span', { class: 'muted', text: `${t.topic}[${t.partition}] ${t.state}` }),
+        bar,
+        el('span', { class: 'muted', text: `${fmt.int(t.records)} / ${fmt.int(t.planned)}` }),
+      ];
+    }),
   );
 }
 
@@ -73,7 +81,7 @@ function row(j) {
     el('td', { class: 'num', text: last ? fmt.secs(last.durationMs) : '-' }),
     el('td', { class: 'num', text: last ? fmt.rate(last.rate) : '-' }),
     el('td', { class: 'num', 'data-lag': j.totalLag === null ? '' : j.totalLag, text: fmt.int(j.totalLag) }),
-    el('td', { class: 'progress' }, progress),
+    el('td', { class: 'progress', 'data-iteration': running ? running.iteration : undefined }, progress),
     el(
       'td',
       {},
