@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { Errors, type KrangeError } from '../errors.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import { schemaHash } from '../job/schema.ts';
+import { recordExecutorTask, recordWorkers } from '../metrics/batch-metrics.ts';
 import { rangeFromJson } from '../offset-range.ts';
 import type { TaskResultJson } from '../state/state-store.ts';
 import { taskBackoff, WorkerPool } from '../worker/worker-pool.ts';
@@ -126,6 +127,8 @@ async function serve(
   const log = o.logger.child({ job: name });
   const warm = await WarmThreads.start(job, threads, log);
   const connection = queueConnection(o.redisUrl ?? job.endpoints.redisUrl);
+  let busy = 0;
+  recordWorkers(name, 0, threads);
   const processor = async (bj: Job<TaskJobData, TaskResultJson>): Promise<TaskResultJson> => {
     const data = bj.data;
     // attemptsStarted counts stalled re-runs too: each run writes its own temporary files.
@@ -134,15 +137,21 @@ async function serve(
       throw new UnrecoverableError(encodeFailure(Errors.schemaChanged(name, data.schemaHash, hash)));
     }
     log.info({ task: data.taskId, iteration: data.iteration, attempt }, 'task taken');
+    recordWorkers(name, ++busy, threads);
     try {
-      return await warm.run(data, attempt, (records) => {
+      const result = await warm.run(data, attempt, (records) => {
         void bj.updateProgress(records).catch(() => undefined);
       });
+      recordExecutorTask(name, 'done');
+      return result;
     } catch (err) {
+      recordExecutorTask(name, 'failed');
       const e = err as KrangeError;
       log.warn({ task: data.taskId, attempt, code: e.code }, `task attempt failed: ${e.message}`);
       const message = encodeFailure(e);
       throw e.retriable ? new Error(message) : new UnrecoverableError(message);
+    } finally {
+      recordWorkers(name, --busy, threads);
     }
   };
   const worker = new Worker<TaskJobData, TaskResultJson>(taskQueueName(name), processor, {

@@ -74,3 +74,8 @@ export function recordUtilisation(job: string, busyMs: number, size: number, wal
   if (metricsEnabled && size > 0 && wallMs > 0)
     Metrics.workerUtilisation.set({ job }, Math.min(busyMs / (size * wallMs), 1));
 }
+
+/** A task attempt a `krange executor` finished (the driver records the task's figures from its result). */
+export function recordExecutorTask(job: string, status: 'done' | 'failed'): void {
+  if (metricsEnabled) Metrics.executorTasks.inc({ job, status });
+}

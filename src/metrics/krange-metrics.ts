@@ -121,7 +121,7 @@ export const Metrics = {
   // Worker pool.
   workerPoolSize: new Gauge({
     name: MetricNames.workerPoolSize,
-    help: 'Worker threads of the running iteration, by state (busy, idle)',
+    help: 'Worker threads of the running iteration (krange run, schedule) or of a krange executor, by state (busy, idle)',
     labelNames: [L.job, L.state],
     registers,
   }),
@@ -201,6 +201,12 @@ export const Metrics = {
     name: MetricNames.aggregateRecordsRate,
     help: 'Records consumed per second over the last stats interval',
     labelNames: [L.job],
+    registers,
+  }),
+  executorTasks: new Counter({
+    name: MetricNames.executorTasks,
+    help: 'Task attempts a krange executor finished, by status (done, failed)',
+    labelNames: [L.job, L.status],
     registers,
   }),
   aggregateFlushedRecords: new Counter({

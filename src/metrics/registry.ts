@@ -35,6 +35,7 @@ export const MetricNames = {
   workerBusySeconds: 'krange_worker_pool_busy_seconds_total',
   workerUtilisation: 'krange_worker_pool_utilisation_ratio',
   ticksSkipped: 'krange_scheduler_ticks_skipped_total',
+  executorTasks: 'krange_executor_tasks_total',
   lastIteration: 'krange_last_iteration',
   lastIterationRecords: 'krange_last_iteration_records',
   lastIterationRows: 'krange_last_iteration_rows',

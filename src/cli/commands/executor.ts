@@ -7,8 +7,9 @@ import { Errors } from '../../errors.ts';
 import { refuseSharedNames } from '../../job/job-finder.ts';
 import { listJobFiles, loadJob } from '../../job/job-loader.ts';
 import { jobFromArg } from '../job-arg.ts';
+import { addMetricsOptions, type MetricsFlags, serveMetrics } from '../metrics-option.ts';
 
-export interface ExecutorFlags {
+export interface ExecutorFlags extends MetricsFlags {
   threads?: number;
   lockDuration: number;
   stalledInterval: number;
@@ -35,19 +36,24 @@ export async function executorCommand(names: string[], flags: ExecutorFlags, log
   const ac = new AbortController();
   process.once('SIGTERM', () => ac.abort());
   process.once('SIGINT', () => ac.abort());
-  await runExecutor({
-    jobs,
-    logger,
-    ...(flags.threads === undefined ? {} : { threads: flags.threads }),
-    lockDurationMs: flags.lockDuration,
-    stalledIntervalMs: flags.stalledInterval,
-    maxStalledCount: flags.maxStalled,
-    signal: ac.signal,
-  });
+  const close = await serveMetrics(flags, logger);
+  try {
+    await runExecutor({
+      jobs,
+      logger,
+      ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+      lockDurationMs: flags.lockDuration,
+      stalledIntervalMs: flags.stalledInterval,
+      maxStalledCount: flags.maxStalled,
+      signal: ac.signal,
+    });
+  } finally {
+    await close();
+  }
 }
 
 export function registerExecutorCommand(program: Command, logger: Logger): void {
-  program
+  const cmd = program
     .command('executor [jobs...]')
     .description(
       "run tasks of jobs with executors: 'bullmq' (or run --executors bullmq) from their BullMQ queues on " +
@@ -75,6 +81,8 @@ export function registerExecutorCommand(program: Command, logger: Logger): void 
       'times a task may stall before it fails for good',
       positive('--max-stalled'),
       2,
-    )
-    .action((jobs: string[], flags: ExecutorFlags) => executorCommand(jobs, flags, logger));
+    );
+  addMetricsOptions(cmd, 9402).action((jobs: string[], flags: ExecutorFlags) =>
+    executorCommand(jobs, flags, logger),
+  );
 }
