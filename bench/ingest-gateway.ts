@@ -5,9 +5,12 @@
 // the push agent's lines/s from a generated NDJSON file.
 //
 //   node --import tsx bench/ingest-gateway.ts [--seconds 5] [--repeats 2] [--agent-mb 200]
+//     [--only throughput,latency,overload,agent] [--agent-modes kafka,gateway-v3]
+// The agent's file is written in chunks (a 1 GB file does not fit in one string) and removed after,
+// like each topic.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
@@ -17,6 +20,8 @@ import { option } from './lib/args.ts';
 const SECONDS = Number(option('--seconds') ?? '5');
 const REPEATS = Number(option('--repeats') ?? '2');
 const AGENT_MB = Number(option('--agent-mb') ?? '200');
+const ONLY = (option('--only') ?? 'throughput,latency,overload,agent').split(',');
+const AGENT_MODES = (option('--agent-modes') ?? 'gateway-v3,kafka').split(',') as ('gateway-v3' | 'kafka')[];
 /** Concurrent requests (gateway) and concurrent send() loops (raw): the same for both, fewer for
  *  large requests so the run is not mostly the first round trips filling the pipeline. */
 const connectionsFor = (n: number) => (n >= 1000 ? 8 : 32);
@@ -243,60 +248,70 @@ async function agent(): Promise<string[]> {
   const file = join(dir, 'events.ndjson');
   const lines: string[] = [];
   let n = 0;
-  const chunk: string[] = [];
   let bytes = 0;
+  writeFileSync(file, '');
   while (bytes < AGENT_MB * 1024 * 1024) {
-    const l = JSON.stringify(event(n++));
-    chunk.push(l);
-    bytes += l.length + 1;
+    const chunk: string[] = [];
+    for (let i = 0; i < 50_000; i++) chunk.push(JSON.stringify(event(n++)));
+    const text = `${chunk.join('\n')}\n`;
+    appendFileSync(file, text);
+    bytes += text.length;
   }
-  writeFileSync(file, `${chunk.join('\n')}\n`);
   const out: string[] = [`${fmt(n)} lines, ${(bytes / 1024 / 1024).toFixed(0)} MiB`];
-  for (const mode of ['gateway-v3', 'kafka'] as const) {
-    await withTopic(async (topic) => {
-      const g = mode === 'gateway-v3' ? await startGateway() : undefined;
-      const dest = g ? ['--gateway', g.url] : ['--kafka'];
-      const started = Date.now();
-      const child = spawn(
-        process.execPath,
-        [
-          BIN,
-          'push',
-          file,
-          ...dest,
-          '--topic',
-          topic,
-          '--until-eof',
-          '--batch-records',
-          '2000',
-          '--batch-bytes',
-          String(1024 * 1024),
-          '--checkpoint',
-          join(dir, `${mode}.cp.json`),
-        ],
-        { env: { ...process.env, KRANGE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      const hwm = { v: 0 };
-      const timer = setInterval(() => {
-        hwm.v = Math.max(hwm.v, peakRssMiB(child.pid));
-      }, 200);
-      await new Promise((r) => child.once('exit', r));
-      clearInterval(timer);
-      const secs = (Date.now() - started) / 1000;
-      if (g) await stopGateway(g);
-      out.push(
-        `${mode}: ${secs.toFixed(1)} s, ${fmt(n / secs)} lines/s, ${(bytes / 1024 / 1024 / secs).toFixed(1)} MiB/s, agent peak RSS ${hwm.v.toFixed(0)} MiB`,
-      );
-    });
+  try {
+    for (const mode of AGENT_MODES) {
+      await withTopic(async (topic) => {
+        const g = mode === 'gateway-v3' ? await startGateway() : undefined;
+        const dest = g ? ['--gateway', g.url] : ['--kafka'];
+        const started = Date.now();
+        const child = spawn(
+          process.execPath,
+          [
+            BIN,
+            'push',
+            file,
+            ...dest,
+            '--topic',
+            topic,
+            '--until-eof',
+            '--batch-records',
+            '2000',
+            '--batch-bytes',
+            String(1024 * 1024),
+            '--checkpoint',
+            join(dir, `${mode}.cp.json`),
+          ],
+          { env: { ...process.env, KRANGE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+        const hwm = { v: 0 };
+        const timer = setInterval(() => {
+          hwm.v = Math.max(hwm.v, peakRssMiB(child.pid));
+        }, 200);
+        await new Promise((r) => child.once('exit', r));
+        clearInterval(timer);
+        const secs = (Date.now() - started) / 1000;
+        if (g) await stopGateway(g);
+        const admin = kafka.admin();
+        await admin.connect();
+        const stored = (await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.high), 0);
+        await admin.disconnect();
+        out.push(
+          `${mode}: ${secs.toFixed(1)} s, ${fmt(n / secs)} lines/s, ${(bytes / 1024 / 1024 / secs).toFixed(1)} MiB/s, agent peak RSS ${hwm.v.toFixed(0)} MiB, ${fmt(stored)} records in Kafka`,
+        );
+        process.stderr.write(`[bench] ${out.at(-1)}\n`);
+      });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  rmSync(dir, { recursive: true, force: true });
   lines.push(...out);
   return lines;
 }
 
 const report: string[] = [];
-report.push('### Throughput, gateway vs raw kafkajs', ...(await throughput()));
-report.push('', '### Latency at a fixed rate', ...(await fixedRate()));
-report.push('', '### Overload', ...(await overload()));
-report.push('', '### Push agent', ...(await agent()));
+if (ONLY.includes('throughput'))
+  report.push('### Throughput, gateway vs raw kafkajs', ...(await throughput()));
+if (ONLY.includes('latency')) report.push('', '### Latency at a fixed rate', ...(await fixedRate()));
+if (ONLY.includes('overload')) report.push('', '### Overload', ...(await overload()));
+if (ONLY.includes('agent')) report.push('', '### Push agent', ...(await agent()));
 console.log(`\n${report.join('\n')}`);
