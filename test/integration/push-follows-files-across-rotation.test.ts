@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, startCli } from '../helpers/cli.ts';
+import { BIN, logLines, startCli } from '../helpers/cli.ts';
 import { readTopic } from '../helpers/ingest.ts';
 import { createTopic, uniqueName } from '../helpers/kafka.ts';
 import { appendLines, lineId } from '../helpers/push.ts';
@@ -58,7 +58,11 @@ describe('krange push following a rotated file', () => {
       line: 'this is not json',
       reason: expect.stringMatching(/not a JSON line/),
     });
-    expect(res.stderr).toMatch(/push\.rotated/);
+    // The agent's structured log: the rotation followed, the one refused line, the final summary.
+    const events = logLines(res.stderr);
+    expect(events.some((l) => l.event === 'push.rotated')).toBe(true);
+    expect(events.filter((l) => l.event === 'push.rejected')).toHaveLength(1);
+    expect(events.filter((l) => l.event === 'push.done')).toHaveLength(1);
   });
 
   it('reads stdin to its end when given -', async () => {
