@@ -142,7 +142,7 @@ export function buildProgram(): Command {
   program
     .command('state <job>')
     .description(
-      "show the iterations in the job's state directory (committed, running, aborted, killed, failed, pending)",
+      "show the iterations in the job's state directory (committed, running, aborted, killed, failed, pending), with bad records and the rows each sink refused",
     )
     .option('--json', 'print as JSON')
     .option(
