@@ -25,11 +25,12 @@ install: node_modules/.installed ## install npm dependencies (cached in ~/.npm),
 build: node_modules/.installed ## compile src/ to dist/ (tsc), what bin/krange.mjs and the workers run; skipped when up to date
 	node scripts/build.mjs --if-stale
 
-lint: node_modules/.installed ## biome (lint + format check), tsc, no import cycles (madge), the layer rule (dependency-cruiser), files <= 400 lines
+lint: node_modules/.installed ## biome (lint + format check), tsc, no import cycles (madge), the layer rule (dependency-cruiser), Kubernetes manifests (kubernetes-validate), files <= 400 lines
 	npx biome check .
 	npx tsc --noEmit
 	npx madge --circular --extensions ts --ts-config tsconfig.json src
 	npx depcruise src --config .dependency-cruiser.cjs --output-type err
+	bash scripts/validate-kubernetes.sh
 	node scripts/check-file-length.mjs
 
 format: node_modules/.installed ## format the code with biome
