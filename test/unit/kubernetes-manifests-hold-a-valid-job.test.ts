@@ -38,18 +38,22 @@ describe('docker/kubernetes', () => {
       expect(loaded.spec.schedule).toBeDefined();
       expect(loaded.spec.executors).toBe('bullmq');
     }
-  });
+  }, 60_000);
 
   it.each([
     ['scheduler.yaml', 'schedule'],
     ['executor.yaml', 'executor'],
-  ])('%s starts krange %s with flags the command accepts', (file, command) => {
-    const deployment = manifests(file).find((m) => m.kind === 'Deployment');
-    const args = deployment?.spec?.template?.spec?.containers?.[0]?.args ?? [];
-    expect(args[0]).toBe(command);
-    const help = execFileSync(process.execPath, [join(root, 'bin/krange.mjs'), command, '--help'], {
-      encoding: 'utf8',
-    });
-    for (const flag of args.filter((a) => a.startsWith('--'))) expect(help).toContain(`${flag} `);
-  });
+  ])(
+    '%s starts krange %s with flags the command accepts',
+    (file, command) => {
+      const deployment = manifests(file).find((m) => m.kind === 'Deployment');
+      const args = deployment?.spec?.template?.spec?.containers?.[0]?.args ?? [];
+      expect(args[0]).toBe(command);
+      const help = execFileSync(process.execPath, [join(root, 'bin/krange.mjs'), command, '--help'], {
+        encoding: 'utf8',
+      });
+      for (const flag of args.filter((a) => a.startsWith('--'))) expect(help).toContain(`${flag} `);
+    },
+    60_000,
+  );
 });
