@@ -88,8 +88,12 @@ describe('aggregator', () => {
       expect(
         resumedByB.some((l) => l['topic'] === f.topic && l['partition'] === Number(p.split(':')[1])),
       ).toBe(true);
-    // When A joined B's group, B gave some partitions up (aggregate.revoked) before taking them back.
+    // A started alone with all four partitions and gave B's share up when B joined (aggregate.revoked).
     expect(aggregatorEvents(a).some((l) => l.event === 'aggregate.started')).toBe(true);
+    const revokedFromA = aggregatorEvents(a).filter((l) => l.event === 'aggregate.revoked');
+    expect(revokedFromA.length).toBeGreaterThan(0);
+    for (const l of revokedFromA)
+      expect(ofA).not.toContain(`${String(l['topic'])}:${String(l['partition'])}`);
     await stopAggregator(b);
     expect(aggregatorEvents(b).filter((l) => l.event === 'aggregate.stopped')).toHaveLength(1);
     await expectTableMatchesTruth(f);
