@@ -1,6 +1,7 @@
 // Log event names, defined once so logs can be searched and parsed reliably.
 
 export const LogEvents = {
+  jobCompiled: 'job.compiled',
   iterationPlanned: 'iteration.planned',
   iterationResumed: 'iteration.resumed',
   iterationCommitted: 'iteration.committed',

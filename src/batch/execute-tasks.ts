@@ -60,6 +60,7 @@ export async function executeTasks(
   recordWorkers(name, 0, size);
   const pool = await WorkerPool.start({
     modulePath: job.modulePath,
+    ...(job.compiled === undefined ? {} : { compiled: job.compiled }),
     endpoints: job.endpoints,
     schema: job.spec.schema,
     size,

@@ -52,6 +52,7 @@ class WarmThreads {
       const hooks: SlotHooks = {};
       const pool = await WorkerPool.start({
         modulePath: job.modulePath,
+        ...(job.compiled === undefined ? {} : { compiled: job.compiled }),
         endpoints: job.endpoints,
         schema: job.spec.schema,
         size: 1,

@@ -5,7 +5,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Errors } from '../errors.ts';
+import { LogEvents } from '../log-events.ts';
+import { createLogger } from '../logger.ts';
 import { type ServiceEndpoints, serviceEndpoints } from './endpoints.ts';
+import { compiledJobModule } from './job-cache.ts';
 import { checkJobAgainstSchema } from './job-checks.ts';
 import { type JobSpec, jobSpecSchema } from './job-spec.ts';
 import { describeIssues } from './options/config-issues.ts';
@@ -16,6 +19,11 @@ export interface LoadedJob {
   spec: JobSpec;
   /** Absolute path of the module, so workers can import the same file. */
   modulePath: string;
+  /**
+   * A TypeScript job in compiled krange: the cached compiled module the driver imported, or false
+   * when it went through tsx. Workers import the same (their init message carries it).
+   */
+  compiled?: string | false;
   /** Where the services are, resolved once when the job was loaded (the edge) and passed down. */
   endpoints: ServiceEndpoints;
   /** Set when the schema was derived (`fromRegistry`, `fromAvroSchema`): where it came from. */
@@ -69,12 +77,11 @@ const COMPILED = import.meta.url.endsWith('.js');
 let typeScriptLoader: Promise<void> | undefined;
 
 /**
- * Compiled krange runs on Node's own loader, so a TypeScript job module needs tsx: registered once
+ * The fallback for a TypeScript job module that the job cache cannot give: tsx, registered once
  * per thread, on the first such job and after krange itself is loaded, so that only the job's own
- * imports go through it. Run from its sources, krange's own loader already handles the job.
+ * imports go through it.
  */
-function loaderFor(modulePath: string): Promise<void> | undefined {
-  if (!COMPILED || !/\.[mc]?ts$/.test(modulePath)) return undefined;
+function registerTsx(): Promise<void> {
   typeScriptLoader ??= import('tsx/esm/api').then((m) => {
     m.register();
   });
@@ -82,21 +89,53 @@ function loaderFor(modulePath: string): Promise<void> | undefined {
 }
 
 /**
+ * What to import for `modulePath`. Compiled krange runs on Node's own loader: a TypeScript job
+ * module is imported from the job cache (job-cache.ts), built now when cold; when it cannot be
+ * built, through tsx. JavaScript jobs need nothing, and krange run from its TypeScript sources
+ * (vitest) has its own loader already. `compiled` is the driver's answer, passed to workers:
+ * a path to import, or false for tsx.
+ */
+async function moduleToImport(modulePath: string, compiled: string | false | undefined): Promise<string> {
+  if (!COMPILED || !/\.[mc]?ts$/.test(modulePath)) return modulePath;
+  if (typeof compiled === 'string') return compiled;
+  if (compiled === undefined) {
+    try {
+      const { path, built } = await compiledJobModule(modulePath);
+      debugLog({ event: LogEvents.jobCompiled, module: modulePath, compiled: path, built });
+      return path;
+    } catch (err) {
+      debugLog({ event: LogEvents.jobCompiled, module: modulePath, fallback: 'tsx', err: String(err) });
+    }
+  }
+  await registerTsx();
+  return modulePath;
+}
+
+/** One debug line, only when debug logs are on (loadJob has no logger of its own). */
+function debugLog(fields: Record<string, unknown>): void {
+  if (!/^(debug|trace)$/.test(process.env['KRANGE_LOG_LEVEL'] ?? '')) return;
+  createLogger().debug(fields, 'job module');
+}
+
+/**
  * Imports and validates a job module. `endpoints` defaults to the KRANGE_* variables read now: the
  * one place the driver reads them; workers receive the driver's through their init message. A
  * derived schema (`fromRegistry`, `fromAvroSchema`) is resolved here, unless `schema` gives the
- * driver's resolution (workers).
+ * driver's resolution (workers). `compiled`: the driver's compiled module (workers), see
+ * moduleToImport.
  */
 export async function loadJob(
   nameOrPath: string,
   endpoints: ServiceEndpoints = serviceEndpoints(),
   schema?: Schema,
+  compiled?: string | false,
 ): Promise<LoadedJob> {
   const modulePath = resolveJobPath(nameOrPath);
   let mod: Record<string, unknown>;
+  let imported: string;
   try {
-    await loaderFor(modulePath);
-    mod = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
+    imported = await moduleToImport(modulePath, compiled);
+    mod = (await import(pathToFileURL(imported).href)) as Record<string, unknown>;
   } catch (err) {
     throw Errors.config(`cannot import job module ${modulePath}: ${(err as Error).message}`, {
       file: modulePath,
@@ -105,7 +144,9 @@ export async function loadJob(
   const declared = (rawJob(mod, modulePath) as { schema?: unknown }).schema;
   const resolved: ResolvedSchema | undefined =
     schema !== undefined || !isSchemaSource(declared) ? undefined : await declared.resolve(modulePath);
-  return jobFromModule(mod, modulePath, endpoints, resolved?.schema ?? schema, resolved?.origin);
+  const job = jobFromModule(mod, modulePath, endpoints, resolved?.schema ?? schema, resolved?.origin);
+  if (COMPILED && /\.[mc]?ts$/.test(modulePath)) job.compiled = imported === modulePath ? false : imported;
+  return job;
 }
 
 function rawJob(mod: Record<string, unknown>, modulePath: string): unknown {

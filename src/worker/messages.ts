@@ -35,6 +35,8 @@ export interface TaskResult extends OffsetRangeJson {
 
 export interface WorkerInit {
   modulePath: string;
+  /** The driver's compiled job module (job-cache.ts) to import instead, or false for tsx. */
+  compiled?: string | false;
   /** The driver's endpoints: a worker never reads the environment itself. */
   endpoints: ServiceEndpoints;
   workerIndex: number;

@@ -23,6 +23,8 @@ export interface PoolTask {
 
 export interface PoolOptions {
   modulePath: string;
+  /** The driver's compiled job module (LoadedJob.compiled), imported by the workers. */
+  compiled?: string | false;
   endpoints: ServiceEndpoints;
   /** The job's resolved schema, handed to the workers (a derived schema is resolved once, by the driver). */
   schema?: Schema;
@@ -103,6 +105,7 @@ export class WorkerPool {
       modulePath: this.opts.modulePath,
       endpoints: this.opts.endpoints,
       workerIndex: index,
+      ...(this.opts.compiled === undefined ? {} : { compiled: this.opts.compiled }),
       ...(this.opts.schema === undefined ? {} : { schema: this.opts.schema }),
     };
     // Workers allocate several short-lived objects per record (decoded JSON, rows, Buffers): with

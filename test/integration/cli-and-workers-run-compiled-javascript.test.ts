@@ -1,6 +1,6 @@
 // The CLI and the worker threads run krange compiled to JavaScript (dist/, built by tsc); only the
-// job module goes through a loader (tsx). A job edited between two commands takes effect at once:
-// nothing of it is cached.
+// job module is compiled (job cache, or tsx). A job edited between two commands takes effect at
+// once (typescript-jobs-run-from-the-job-cache.test.ts tests the cache itself).
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
