@@ -1,6 +1,7 @@
 // How long the worker pool takes from start to every thread ready (job module loaded, reader and
 // sinks made), in the krange checkout given, for its demo job: compiled (dist/, as the CLI runs it
-// now) or, in a checkout from before dist/ existed, as its CLI did (the esbuild worker bundle,
+// now: with the job cache's look-up, or build, of the compiled job module when the checkout has
+// one, else the job through tsx in every thread) or, in a checkout from before dist/ existed, as its CLI did (the esbuild worker bundle,
 // timed with its build or cache look-up). Prints `ready_ms <n>`. Plain JavaScript, so the process
 // measuring adds no loader of its own to the compiled case.
 //   node bench/experiments/worker-ready.mjs <checkout> [--workers 2]
@@ -21,9 +22,14 @@ if (compiled) {
   const { WorkerPool } = await import(url('dist/worker/worker-pool.js'));
   const { serviceEndpoints } = await import(url('dist/job/endpoints.js'));
   const { createLogger } = await import(url('dist/logger.js'));
+  const cache = existsSync(join(root, 'dist/job/job-cache.js'))
+    ? await import(url('dist/job/job-cache.js'))
+    : undefined;
   started = performance.now();
+  const compiled = cache === undefined ? undefined : (await cache.compiledJobModule(modulePath)).path;
   pool = await WorkerPool.start({
     modulePath,
+    ...(compiled === undefined ? {} : { compiled }),
     endpoints: serviceEndpoints(),
     size,
     attempts: 1,
