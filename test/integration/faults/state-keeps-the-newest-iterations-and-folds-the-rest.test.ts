@@ -29,7 +29,7 @@ describe('state retention', () => {
     const jobFile = writeJobFile(
       name,
       `{ name: '${name}', topics: ['${topic}'], schema: { id: t.int64() },
-         sinks: [hdfsParquet({ path: 'file://${out}' })] }`,
+         sinks: [parquet({ path: 'file://${out}' })] }`,
     );
     const env = { KRANGE_STATE_DIR: stateDir };
     const first = await cli(['run', jobFile], env);
