@@ -158,7 +158,11 @@ await step('noop', async () => {
   if (!results.w1?.lastStateDir) throw new Error('needs a committed W1 state (run w1 first)');
   results.noop = await benchNoop({
     stateDir: results.w1.lastStateDir,
-    env: { KRANGE_CLICKSTREAM_TOPIC: w1Topic, KRANGE_CLICKSTREAM_PATH: `webhdfs:///bench/${runId}/noop` },
+    // The same output path as the W1 run that committed the state (the job's identity includes it).
+    env: {
+      KRANGE_CLICKSTREAM_TOPIC: w1Topic,
+      KRANGE_CLICKSTREAM_PATH: `webhdfs://${results.w1.lastOutputPath ?? `/bench/${runId}/noop`}`,
+    },
     repeats: config.noopRepeats,
   });
   if (results.noop.statuses.some((s) => s !== 'noop'))

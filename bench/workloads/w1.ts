@@ -49,6 +49,11 @@ export interface W1Result {
   checkNotes: string[];
   /** The last krange run's state dir and topic, for the no-op workload. */
   lastStateDir: string;
+  /**
+   * Where that run wrote (its sink is part of the job's identity in the state directory, so the
+   * no-op run must name the same path); absent in results older than the identity check.
+   */
+  lastOutputPath?: string;
 }
 
 function engineSummary(runs: W1Run[], records: number, bytes: number): EngineSummary {
@@ -81,6 +86,7 @@ export async function benchW1(o: {
   const runs: W1Run[] = [];
   const notes: string[] = [];
   let lastStateDir = '';
+  let lastOutputPath = '';
 
   const runKrangeOnce = async (repeat: number): Promise<void> => {
     const stateDir = freshStateDir();
@@ -104,6 +110,7 @@ export async function benchW1(o: {
     await hdfs.delete(path, { recursive: true });
     if (lastStateDir) rmSync(lastStateDir, { recursive: true, force: true });
     lastStateDir = stateDir;
+    lastOutputPath = path;
     process.stderr.write(
       `[bench] W1${format === 'avro' ? '-Avro' : ''} krange #${repeat}: ${(run.wallMs / 1000).toFixed(2)} s, ${check.rows} rows\n`,
     );
@@ -168,5 +175,6 @@ export async function benchW1(o: {
     checksOk: notes.length === 0,
     checkNotes: notes,
     lastStateDir,
+    lastOutputPath,
   };
 }
