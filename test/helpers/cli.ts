@@ -11,13 +11,26 @@ export interface CliResult {
   stderr: string;
 }
 
-export function startCli(
+export interface Started {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+}
+
+export function startCli(args: string[], env: Record<string, string> = {}): Started {
+  return startCommand(process.execPath, [BIN, ...args], env);
+}
+
+/** Any command, its output collected like the CLI's (the cluster tests wrap krange in `ip netns exec`). */
+export function startCommand(
+  command: string,
   args: string[],
   env: Record<string, string> = {},
-): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  opts: { cwd?: string; detached?: boolean } = {},
+): Started {
+  const child = spawn(command, args, {
     env: { ...process.env, KRANGE_LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...opts,
   });
   let stdout = '';
   let stderr = '';

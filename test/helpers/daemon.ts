@@ -1,6 +1,6 @@
 // Runs `krange schedule` (or any command) as a child process and follows its JSON log lines as they arrive.
 import type { ChildProcess } from 'node:child_process';
-import { type CliResult, startCli } from './cli.ts';
+import { type CliResult, type Started, startCli } from './cli.ts';
 
 export interface LogLine {
   time: number;
@@ -30,7 +30,11 @@ export function startDaemon(args: string[], env: Record<string, string>): Daemon
 
 /** Any krange command as a child process, its JSON log lines followed as they arrive. */
 export function followCli(args: string[], env: Record<string, string>): Daemon {
-  const { child, done } = startCli(args, env);
+  return follow(startCli(args, env), `krange ${args[0]}`);
+}
+
+/** A started process (see startCommand), its JSON log lines followed as they arrive. */
+export function follow({ child, done }: Started, label: string): Daemon {
   const lines: LogLine[] = [];
   let partial = '';
   child.stderr?.on('data', (d: Buffer) => {
@@ -57,7 +61,7 @@ export function followCli(args: string[], env: Record<string, string>): Daemon {
     async until(what, cond, timeoutMs = 90_000) {
       const end = Date.now() + timeoutMs;
       while (!cond(lines)) {
-        if (exited) throw new Error(`krange ${args[0]} exited while waiting for ${what}`);
+        if (exited) throw new Error(`${label} exited while waiting for ${what}`);
         if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
         await new Promise((r) => setTimeout(r, 50));
       }
