@@ -1,6 +1,6 @@
 // The demo job in declarative form: the same rows as jobs/clickstream.ts, with `columns` instead of
 // a JavaScript transform, so krange reads the fields straight from the JSON bytes (the fast path).
-// Both write the same Parquet (test/integration/declarative-and-js-demo-jobs-write-the-same-parquet).
+// Both write the same Parquet (test/integration/batch/declarative-and-js-demo-jobs-write-the-same-parquet).
 
 import { defineJob, parquet } from 'krange';
 import clickstream from './clickstream.ts';

@@ -1,0 +1,79 @@
+// Redis stops in the middle of a task: the write fails with a KRANGE_SINK error that names the
+// server and says what to do (retriable, so the pool retries the task); once Redis is back, the
+// same sink (its client reconnects) writes the whole range, nothing lost or doubled.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isKrangeError, type KrangeError } from '../../../src/errors.ts';
+import { redisSinkSchema } from '../../../src/job/job-spec.ts';
+import { t } from '../../../src/job/schema.ts';
+import { RedisSink } from '../../../src/sinks/redis/redis-sink.ts';
+import { endpoints, runSinkTask, service, sinkRows, taskContext, uniqueId } from '../../helpers/sinks.ts';
+
+const schema = { id: t.int64() };
+const prefix = uniqueId('krange_it');
+let redis: Redis;
+
+beforeAll(() => {
+  redis = new Redis(endpoints().redisUrl);
+  redis.on('error', () => undefined); // reconnects by itself
+});
+
+afterAll(async () => {
+  service('redis', 'start');
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
+describe('redis outage', () => {
+  it('fails the task with a clear error, then writes everything once Redis is back', async () => {
+    const s = new RedisSink(
+      redisSinkSchema.parse({
+        kind: 'redis',
+        mode: 'latest',
+        key: `${prefix}:{id}`,
+        retries: 2,
+        pipelineSize: 200,
+      }),
+      endpoints().redisUrl,
+    );
+    const data = sinkRows(
+      schema,
+      Array.from({ length: 3000 }, (_, i) => ({ offset: i, row: { id: i } })),
+    );
+    try {
+      const w = await s.open(taskContext(schema, data));
+      await w.write(data.slice(0, 1000));
+      service('redis', 'stop');
+      let err: unknown;
+      const started = performance.now();
+      try {
+        await w.write(data.slice(1000));
+        await w.commit();
+      } catch (e) {
+        err = e;
+        await w.abort();
+      } finally {
+        service('redis', 'start');
+      }
+      const failedAfter = performance.now() - started;
+      process.stderr.write(
+        `[redis outage] failed after ${Math.round(failedAfter)} ms: ${(err as Error).message}\n`,
+      );
+      expect(isKrangeError(err, 'KRANGE_SINK')).toBe(true);
+      const k = err as KrangeError;
+      expect(k.retriable).toBe(true);
+      expect(k.message).toMatch(/cannot write 200 row\(s\) to redis:\/\/[^ ]+ after 3 attempts/);
+      expect(k.message).toMatch(/Check that the server is up/);
+      expect(failedAfter).toBeLessThan(30_000);
+
+      // The task's next attempt, on the same sink: the client reconnected by itself.
+      await runSinkTask(s, schema, data, 1000, 2);
+    } finally {
+      await s.close();
+    }
+    const keys = await redis.keys(`${prefix}:*`);
+    expect(keys).toHaveLength(3000);
+    expect(await redis.hget(`${prefix}:2999`, 'o')).toBe('2999');
+  });
+});

@@ -1,0 +1,208 @@
+// The columnar fast path (fields read straight from the bytes) and the JSON.parse path give the same
+// rows and the same bad records, message for message, on a corpus of awkward records: unicode,
+// escapes, nulls, exponents, int64 edges, nested lists and objects, missing and duplicate fields,
+// malformed JSON and invalid UTF-8. And the fast path really takes the ordinary ones.
+import { describe, expect, it } from 'vitest';
+import { validateJob } from '../../../src/job/job-loader.ts';
+import { t } from '../../../src/job/schema.ts';
+import { DECLINE, FastPath } from '../../../src/records/fast-path.ts';
+import { RecordProcessor } from '../../../src/records/record-processor.ts';
+import { parquet } from '../../../src/sinks/sink-specs.ts';
+
+const spec = validateJob(
+  {
+    name: 'awkward',
+    topics: ['t'],
+    schema: {
+      id: t.int64(),
+      name: t.nullable(t.utf8()),
+      price: t.nullable(t.float64()),
+      n: t.nullable(t.int32()),
+      ok: t.nullable(t.bool()),
+      at: t.nullable(t.timestamp('ms')),
+      tags: t.nullable(t.list(t.utf8())),
+      part: t.int32(),
+      off: t.int64(),
+      user: t.nullable(t.utf8()),
+    },
+    columns: { part: { kafka: 'partition' }, off: { kafka: 'offset' }, user: 'user_name' },
+    onBadRecord: 'skip',
+    sinks: [parquet({ path: '/tmp/x' })],
+  },
+  'test',
+);
+
+const ORDINARY = [
+  '{"id":1,"name":"plain","price":12.5,"n":3,"ok":true,"at":"2026-11-24T10:00:00.123Z","tags":["a","b"],"user_name":"u"}',
+  '{"id":2,"name":"héllo wörld ✓ 日本 😀","tags":[]}',
+  ' { "id" : -3 , "price" : -0 , "n" : 0 , "at" : 1764000000000 } ',
+  '{"id":4,"price":1e3,"n":-2147483648}',
+  '{"id":5,"price":1.7976931348623157e308,"at":-1}',
+  '{"id":6,"price":5e-324,"ok":false,"name":null,"tags":null}',
+  '{"id":999999999999999,"price":0.1}',
+  '{"id":"9223372036854775807"}',
+  '{"id":"-9223372036854775808","skip":{"deep":[1,{"x":[true,null,"\\u00e9"]}],"e":1E+2}}',
+  '{"id":7,"id":8}',
+  '{"id":9,"unknown":12345678901234567890123}',
+  '{"id":10,"tags":["x", "y" ,"z"],"ignored":"\\"quoted\\""}',
+  '{"id":11,"name":"tab\\tnew\\nline \\u2603 \\ud83d\\ude00"}',
+  '{"id":12,"user_name":"ü"}',
+  '{}',
+];
+const AWKWARD = [
+  '{"id":2147483648,"n":2147483648}',
+  '{"id":1.5}',
+  '{"id":1e2}',
+  '{"id":12345678901234567890}',
+  '{"id":9007199254740993}',
+  '{"id":"12a"}',
+  '{"id":1,"at":1e20}',
+  '{"id":1,"name":5}',
+  '{"id":1,"name":{"a":1}}',
+  '{"id":1,"tags":[["nested"]]}',
+  '{"id":1,"tags":[1,2]}',
+  '{"id":1,"tags":"x"}',
+  '{"id":1,"ok":"true"}',
+  '{"id":null}',
+  '{"id":01}',
+  '{"id":1,}',
+  '{"id":1',
+  '{"id":1}x',
+  '{"id":1,"name":"a\\x"}',
+  '{"id":1,"name":"raw\ttab"}',
+  '[{"id":1}]',
+  '"string"',
+  'null',
+  '',
+  '\uFEFF{"id":1}',
+  '{"id":-}',
+  '{"id":1.}',
+  '{"id":1,"skip":[1,2,]}',
+  '{"id":1,"skip":{"a":}}',
+  '{"id":1,"skip":"\\u12"}',
+  '{"constructor":1,"id":1}',
+];
+const BYTES: Buffer[] = [
+  ...ORDINARY.map((s) => Buffer.from(s)),
+  ...AWKWARD.map((s) => Buffer.from(s)),
+  Buffer.concat([Buffer.from('{"id":1,"name":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]),
+  Buffer.concat([Buffer.from('{"id":1,"skip":"'), Buffer.from([0xff]), Buffer.from('","name":"ok"}')]),
+  Buffer.from('{"id":1,"name":"\uFFFD"}'),
+];
+
+function record(value: Buffer | null, offset: bigint) {
+  // As the range reader gives them: the value inside a larger fetch buffer.
+  const buf = Buffer.concat([Buffer.from('xx'), value ?? Buffer.alloc(0), Buffer.from('yy')]);
+  return {
+    topic: 't',
+    partition: 3,
+    offset,
+    timestamp: 1_700_000_000_000,
+    key: null,
+    headers: {},
+    buf,
+    valueStart: 2,
+    valueLength: value === null ? -1 : value.length,
+    get value() {
+      return value;
+    },
+  };
+}
+
+/** A processor with the scanner on (KRANGE_FAST_PATH=1) or off. */
+function processor(fast: boolean): RecordProcessor {
+  const before = process.env['KRANGE_FAST_PATH'];
+  process.env['KRANGE_FAST_PATH'] = fast ? '1' : '0';
+  try {
+    return new RecordProcessor(spec);
+  } finally {
+    if (before === undefined) delete process.env['KRANGE_FAST_PATH'];
+    else process.env['KRANGE_FAST_PATH'] = before;
+  }
+}
+
+const outcome = (p: RecordProcessor, value: Buffer | null, offset: bigint) => {
+  const res = p.process(record(value, offset));
+  return res.ok
+    ? { rows: res.rows.map((r) => ({ row: r.row, values: r.values, seq: r.seq, offset: r.offset })) }
+    : { bad: { ...res.bad, value: res.bad.value?.toString('hex') } };
+};
+
+describe('fast path', () => {
+  it('gives the same rows and bad records as the JSON.parse path', () => {
+    const fast = processor(true);
+    const slow = processor(false);
+    [...BYTES, null].forEach((b, i) => {
+      const offset = BigInt(1000 + i);
+      expect([b?.toString('hex'), outcome(fast, b, offset)]).toEqual([
+        b?.toString('hex'),
+        outcome(slow, b, offset),
+      ]);
+    });
+  });
+
+  it('reads the ordinary records itself (declines only what it does not handle exactly)', () => {
+    const fp = new FastPath(spec);
+    for (const s of ORDINARY)
+      expect([s, fp.extract(record(Buffer.from(s), 1n), '1') === DECLINE]).toEqual([s, false]);
+    for (const s of ['{"id":1,}', '{"id":12345678901234567890}', '{"id":1,"name":{"a":1}}', '[1]'])
+      expect(fp.extract(record(Buffer.from(s), 1n), '1')).toBe(DECLINE);
+  });
+});
+
+describe('where', () => {
+  const filtered = validateJob(
+    {
+      name: 'filtered',
+      topics: ['t'],
+      schema: { id: t.int64(), country: t.utf8(), referrer: t.nullable(t.utf8()), part: t.int32() },
+      columns: { part: { kafka: 'partition' } },
+      where: { country: { in: ['US', 'DE'] }, referrer: { not: null }, part: 3 },
+      sinks: [parquet({ path: '/tmp/x' })],
+    },
+    'test',
+  );
+  const values = [
+    '{"id":1,"country":"US","referrer":"r"}',
+    '{"id":2,"country":"FR","referrer":"r"}',
+    '{"id":3,"country":"DE","referrer":null}',
+    '{"id":4,"country":"DE"}',
+    '{"id":5,"country":"DE","referrer":"x","extra":[1]}',
+    '{"id":6,"country":7,"referrer":"x"}',
+  ];
+
+  it('keeps only the records every condition holds for, on both paths alike', () => {
+    const before = process.env['KRANGE_FAST_PATH'];
+    process.env['KRANGE_FAST_PATH'] = '1';
+    const fast = new RecordProcessor(filtered);
+    process.env['KRANGE_FAST_PATH'] = '0';
+    const slow = new RecordProcessor(filtered);
+    if (before === undefined) delete process.env['KRANGE_FAST_PATH'];
+    else process.env['KRANGE_FAST_PATH'] = before;
+    const kept = (p: RecordProcessor) =>
+      values.map((v, i) => {
+        const res = p.process(record(Buffer.from(v), BigInt(i)));
+        return res.ok ? res.rows.map((r) => r.values) : res.bad.reason;
+      });
+    expect(kept(fast)).toEqual(kept(slow));
+    expect(kept(slow)).toEqual([[[1, 'US', 'r', 3]], [], [], [], [[5, 'DE', 'x', 3]], []]);
+  });
+
+  it('is refused beside a JavaScript transform, and must name schema fields', () => {
+    expect(() =>
+      validateJob(
+        {
+          name: 'bad',
+          topics: ['t'],
+          schema: { id: t.int64() },
+          transform: (r: { value: unknown }) => r.value as Record<string, unknown>,
+          where: { idd: 1 },
+          sinks: [parquet({ path: '/tmp/x' })],
+        },
+        'test',
+      ),
+    ).toThrow(
+      /where: a job with a JavaScript `transform`[\s\S]*where\.idd: filter field 'idd' is not in the schema/,
+    );
+  });
+});

@@ -1,0 +1,99 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { isKrangeError } from '../../../src/errors.ts';
+import { JobLock } from '../../../src/state/job-lock.ts';
+
+const lockPath = () => join(mkdtempSync(join(tmpdir(), 'krange-lock-')), 'lock.json');
+
+/** A logger whose structured lines the test can read. */
+function capture() {
+  const lines: { event?: string; [k: string]: unknown }[] = [];
+  const logger = pino({ level: 'debug' }, { write: (s: string) => lines.push(JSON.parse(s)) });
+  return { logger, lines };
+}
+
+describe('JobLock', () => {
+  it('refuses a second holder while the owner lives', () => {
+    const p = lockPath();
+    const a = new JobLock('j', p);
+    a.acquire('first');
+    const b = new JobLock('j', p);
+    try {
+      b.acquire('second');
+      expect.unreachable();
+    } catch (err) {
+      expect(isKrangeError(err, 'KRANGE_LOCKED')).toBe(true);
+      expect((err as Error).message).toContain(`pid ${process.pid}`);
+    }
+    a.release();
+    b.acquire('second');
+    b.release();
+  });
+
+  it('takes over a lock whose owner process is gone', () => {
+    const p = lockPath();
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    const pid = Number(dead.stdout.toString());
+    const now = new Date().toISOString();
+    writeFileSync(
+      p,
+      JSON.stringify({
+        host: hostname(),
+        pid,
+        pidStart: null,
+        token: 'x',
+        acquiredAt: now,
+        heartbeatAt: now,
+        command: 'old',
+      }),
+    );
+    const { logger, lines } = capture();
+    const l = new JobLock('j', p, { logger });
+    l.acquire('new');
+    expect(JSON.parse(readFileSync(p, 'utf8')).pid).toBe(process.pid);
+    l.release();
+    // The takeover says whose lock it took (lock.stale), then that it holds it (lock.taken).
+    expect(lines.map((x) => x.event)).toEqual(['lock.stale', 'lock.taken']);
+    expect(String(lines[0]?.['owner'])).toContain(`pid ${pid}`);
+    expect(lines[1]).toMatchObject({ job: 'j', generation: 1, command: 'new' });
+  });
+
+  it('logs lock.taken only when the lock was free or released', () => {
+    const p = lockPath();
+    const { logger, lines } = capture();
+    const a = new JobLock('j', p, { logger });
+    a.acquire('first');
+    a.release();
+    const b = new JobLock('j', p, { logger });
+    b.acquire('second');
+    b.release();
+    expect(lines.map((x) => [x.event, x['generation']])).toEqual([
+      ['lock.taken', 1],
+      ['lock.taken', 2],
+    ]);
+  });
+
+  it('does not take over a live lock on another host until its heartbeat is stale', () => {
+    const p = lockPath();
+    const fresh = new Date().toISOString();
+    const owner = {
+      host: 'elsewhere',
+      pid: 1,
+      pidStart: null,
+      token: 'x',
+      acquiredAt: fresh,
+      heartbeatAt: fresh,
+      command: 'old',
+    };
+    writeFileSync(p, JSON.stringify(owner));
+    expect(() => new JobLock('j', p, { staleAfterMs: 60_000 }).acquire('new')).toThrowError(/locked/);
+    writeFileSync(p, JSON.stringify({ ...owner, heartbeatAt: new Date(Date.now() - 120_000).toISOString() }));
+    const l = new JobLock('j', p, { staleAfterMs: 60_000 });
+    l.acquire('new');
+    l.release();
+  });
+});
