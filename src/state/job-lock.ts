@@ -18,6 +18,21 @@ import { writeFileAtomic } from './atomic-write.ts';
 
 const LOCK_VERSION = 1;
 
+/** How long another host's holder may go without a heartbeat before it is presumed gone (ms). */
+export const LEASE_TTL_VARIABLE = 'KRANGE_LEASE_TTL_MS';
+const DEFAULT_LEASE_TTL_MS = 120_000;
+
+/** KRANGE_LEASE_TTL_MS, else 120 s: a takeover waits this long after the holder's last heartbeat. */
+export function leaseTtlMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[LEASE_TTL_VARIABLE];
+  if (raw === undefined || raw === '') return DEFAULT_LEASE_TTL_MS;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1000) {
+    throw Errors.config(`${LEASE_TTL_VARIABLE}='${raw}' is not a whole number of milliseconds (>= 1000)`);
+  }
+  return n;
+}
+
 export interface LockOwner {
   host: string;
   pid: number;
@@ -90,8 +105,9 @@ export class JobLock {
     readonly path: string,
     opts: JobLockOptions = {},
   ) {
-    this.heartbeatMs = opts.heartbeatMs ?? 10_000;
-    this.staleAfterMs = opts.staleAfterMs ?? 120_000;
+    this.staleAfterMs = opts.staleAfterMs ?? leaseTtlMs();
+    // Several heartbeats per lease, so one slow write does not let the lease lapse.
+    this.heartbeatMs = opts.heartbeatMs ?? Math.min(10_000, Math.floor(this.staleAfterMs / 4));
     this.claims = join(dirname(path), 'lock-generations');
     this.logger = opts.logger;
   }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { isKrangeError } from '../../../src/errors.ts';
-import { JobLock } from '../../../src/state/job-lock.ts';
+import { JobLock, leaseTtlMs } from '../../../src/state/job-lock.ts';
 
 const lockPath = () => join(mkdtempSync(join(tmpdir(), 'krange-lock-')), 'lock.json');
 
@@ -95,5 +95,44 @@ describe('JobLock', () => {
     const l = new JobLock('j', p, { staleAfterMs: 60_000 });
     l.acquire('new');
     l.release();
+  });
+
+  it('reads the lease TTL from KRANGE_LEASE_TTL_MS (120 s by default) and refuses a bad value', () => {
+    expect(leaseTtlMs({})).toBe(120_000);
+    expect(leaseTtlMs({ KRANGE_LEASE_TTL_MS: '4000' })).toBe(4000);
+    for (const bad of ['abc', '500', '-1', '1.5']) {
+      try {
+        leaseTtlMs({ KRANGE_LEASE_TTL_MS: bad });
+        expect.unreachable();
+      } catch (err) {
+        expect(isKrangeError(err, 'KRANGE_CONFIG')).toBe(true);
+        expect((err as Error).message).toContain(`KRANGE_LEASE_TTL_MS='${bad}'`);
+      }
+    }
+  });
+
+  it('takes over a holder on another host once its heartbeat is older than the TTL', () => {
+    const p = lockPath();
+    const a = new JobLock('j', p, { staleAfterMs: 60_000 });
+    a.acquire('first');
+    const claim = join(p, '..', 'lock-generations', '1.json');
+    const record = JSON.parse(readFileSync(claim, 'utf8'));
+    // The holder becomes another host's, last heard from 30 s ago: alive for a 60 s lease, gone for 20 s.
+    writeFileSync(
+      claim,
+      JSON.stringify({
+        ...record,
+        host: 'elsewhere',
+        heartbeatAt: new Date(Date.now() - 30_000).toISOString(),
+      }),
+    );
+    const patient = new JobLock('j', p, { staleAfterMs: 60_000 });
+    expect(() => patient.acquire('second')).toThrow(/elsewhere/);
+    const quick = new JobLock('j', p, { staleAfterMs: 20_000 });
+    quick.acquire('third');
+    expect(quick.generation).toBe(2);
+    expect(() => a.assertHeld('commit')).toThrow(/generation 2/);
+    quick.release();
+    a.release();
   });
 });

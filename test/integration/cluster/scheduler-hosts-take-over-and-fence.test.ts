@@ -1,0 +1,163 @@
+// `krange schedule` on two hosts (network namespaces h1 and h2) for the same job, whose state both
+// reach as shared storage, with a short lease (KRANGE_LEASE_TTL_MS). The host running an iteration
+// is the leader for it. SIGKILLed mid-iteration, the other host takes the lease once it lapses and
+// resumes the uncommitted plan first, then runs the next iterations. SIGSTOPped past its lease and
+// SIGCONTed after the other host committed its plan, the old leader is fenced (it commits nothing)
+// and goes on as a follower. After each: every record once in the Parquet files (DuckDB) and the
+// commit files a history without gap or overlap up to Kafka's log end.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type BatchFixture,
+  batchFixture,
+  EVENTS_JOB,
+  expectExactlyOnce,
+  produceEvents,
+} from '../../helpers/batch.ts';
+import { expectGaplessHistory, localHistory } from '../../helpers/cluster/history.ts';
+import { type Cluster, type ClusterHost, startCluster } from '../../helpers/cluster/netns-cluster.ts';
+import type { Daemon, LogLine } from '../../helpers/daemon.ts';
+import { until } from '../../helpers/until.ts';
+
+const TTL_MS = 4000;
+
+interface Leader {
+  leader: Daemon;
+  follower: Daemon;
+  followerHost: ClusterHost;
+}
+
+async function twoSchedulers(cluster: Cluster, f: BatchFixture): Promise<[Daemon, Daemon]> {
+  const [h1, h2] = cluster.hosts as [ClusterHost, ClusterHost];
+  const a = h1.krange(['schedule', EVENTS_JOB], f.env);
+  const b = h2.krange(['schedule', EVENTS_JOB], f.env);
+  await Promise.all([
+    a.until('h1 scheduling', (ls) => ls.some((l) => l.event === 'schedule.started')),
+    b.until('h2 scheduling', (ls) => ls.some((l) => l.event === 'schedule.started')),
+  ]);
+  return [a, b];
+}
+
+/** The scheduler that planned iteration n (the other one is locked out meanwhile). */
+async function whoPlans(cluster: Cluster, [a, b]: [Daemon, Daemon], n: number): Promise<Leader> {
+  const planned = (d: Daemon): boolean => d.events('iteration.planned').some((l) => l.iteration === n);
+  await until(`a scheduler plans iteration ${n}`, () => planned(a) || planned(b), 120_000);
+  return planned(a)
+    ? { leader: a, follower: b, followerHost: cluster.hosts[1]! }
+    : { leader: b, follower: a, followerHost: cluster.hosts[0]! };
+}
+
+const committedTick = (d: Daemon, n: number): LogLine | undefined =>
+  d.events('schedule.tick').find((l) => l.iteration === n && l.status === 'committed');
+
+/** Records of the iterations the daemons committed (a resumed plan counts where it was committed). */
+const committedRecords = (ds: Daemon[]): number =>
+  ds
+    .flatMap((d) => d.events('schedule.tick'))
+    .filter((l) => l.status === 'committed')
+    .reduce((sum, l) => sum + (l.records ?? 0), 0);
+
+describe('schedulers on two hosts', () => {
+  let cluster: Cluster | undefined;
+  afterEach(() => cluster?.destroy());
+
+  async function setUp(): Promise<BatchFixture> {
+    cluster = await startCluster(['h1', 'h2']);
+    // 1,000 records a task with a 400 ms pause every 500, two threads: an iteration of 6,000
+    // records takes a few seconds.
+    const f = await batchFixture(3, {
+      KRANGE_TEST_MAX_PER_TASK: '1000',
+      KRANGE_TEST_DELAY_MS: '400',
+      KRANGE_TEST_CRON: '* * * * * *',
+      KRANGE_LEASE_TTL_MS: String(TTL_MS),
+    });
+    // Shared by both hosts (a directory both mount).
+    f.stateDir = mkdtempSync(join(tmpdir(), 'krange-shared-state-'));
+    f.env['KRANGE_STATE_DIR'] = f.stateDir;
+    return f;
+  }
+
+  const claim = (f: BatchFixture, g: number): { heartbeatAt: string; host: string } =>
+    JSON.parse(readFileSync(join(f.stateDir, f.job, 'lock-generations', `${g}.json`), 'utf8'));
+
+  it('the other host resumes the plan of a SIGKILLed leader once its lease lapses', async () => {
+    const f = await setUp();
+    // All of iteration 0's records exist before either host ticks: its plan holds all 6,000.
+    await produceEvents(f, 6000);
+    const pair = await twoSchedulers(cluster!, f);
+    const { leader, follower, followerHost } = await whoPlans(cluster!, pair, 0);
+    leader.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    expect((await leader.done).signal).toBe('SIGKILL');
+
+    await follower.until(
+      'the follower commits iteration 0',
+      () => committedTick(follower, 0) !== undefined,
+      120_000,
+    );
+    const resumed = follower.events('iteration.resumed').find((l) => l.iteration === 0);
+    expect(resumed, 'the follower resumed the uncommitted plan').toBeDefined();
+    const stale = follower.events('lock.stale');
+    expect(stale.length).toBeGreaterThan(0);
+    // It waited for the lease: taken no sooner than TTL after the dead leader's last heartbeat,
+    // and soon after (a tick a second, a loaded machine).
+    const took = stale[0]!.time;
+    const deadClaim = claim(f, stale[0]!['generation'] as number);
+    expect(took - Date.parse(deadClaim.heartbeatAt)).toBeGreaterThanOrEqual(TTL_MS);
+    expect(took - killedAt).toBeLessThan(TTL_MS + 15_000);
+    expect(deadClaim.host, 'the lease taken over was the dead leader’s').not.toBe(followerHost.name);
+    const attempts = JSON.parse(readFileSync(join(f.stateDir, f.job, 'attempts', '0.json'), 'utf8'));
+    expect(attempts.attempts.map((a: { outcome: string; host: string }) => [a.outcome, a.host])).toEqual([
+      ['killed', deadClaim.host],
+      ['committed', followerHost.name],
+    ]);
+
+    // The survivor leads on: the next records are its next iteration.
+    await produceEvents(f, 3000);
+    await until(
+      'the follower commits the next records',
+      () => committedRecords([follower]) === 9000,
+      120_000,
+    );
+    await expectExactlyOnce(f);
+    expect(await expectGaplessHistory(localHistory(f.stateDir, f.job), f.topic, 9000)).toBeGreaterThanOrEqual(
+      2,
+    );
+  });
+
+  it('a leader SIGSTOPped past its lease is fenced when it wakes and steps down', async () => {
+    const f = await setUp();
+    // All of iteration 0's records exist before either host ticks: its plan holds all 6,000.
+    await produceEvents(f, 6000);
+    const pair = await twoSchedulers(cluster!, f);
+    const { leader, follower } = await whoPlans(cluster!, pair, 0);
+    leader.child.kill('SIGSTOP');
+    await follower.until(
+      'the follower commits iteration 0',
+      () => committedTick(follower, 0) !== undefined,
+      120_000,
+    );
+    const commit0 = readFileSync(join(f.stateDir, f.job, 'commits', '0.json'), 'utf8');
+    leader.child.kill('SIGCONT');
+
+    // The zombie finishes its tasks, then finds the newer generation: it commits nothing.
+    await leader.until('the old leader is fenced', (ls) =>
+      ls.some((l) => l.event === 'schedule.failed' && l['code'] === 'KRANGE_FENCED'),
+    );
+    expect(committedTick(leader, 0)).toBeUndefined();
+    expect(readFileSync(join(f.stateDir, f.job, 'commits', '0.json'), 'utf8')).toBe(commit0);
+    expect(leader.child.exitCode).toBeNull();
+
+    // It stays a healthy follower: the next iteration is committed once, by whichever host runs it.
+    await produceEvents(f, 3000);
+    await until('the next records committed', () => committedRecords([leader, follower]) === 9000, 120_000);
+    expect(leader.events('schedule.failed').filter((l) => l['code'] !== 'KRANGE_FENCED')).toEqual([]);
+    expect(follower.events('schedule.failed')).toEqual([]);
+    await expectExactlyOnce(f);
+    expect(await expectGaplessHistory(localHistory(f.stateDir, f.job), f.topic, 9000)).toBeGreaterThanOrEqual(
+      2,
+    );
+  });
+});
