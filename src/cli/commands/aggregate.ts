@@ -1,11 +1,12 @@
 // `krange aggregate <job> [--status]`: runs the aggregator until SIGTERM/SIGINT (then flushes and
-// leaves the group), or prints the per-partition status table.
+// leaves the group), or prints the per-partition status table. The aggregator is imported when the
+// command runs, so the other commands (and --help) do not load it.
 
+import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { runAggregator } from '../../aggregator/aggregator.ts';
-import { aggregatorStatus } from '../../aggregator/status.ts';
 import { table } from '../format.ts';
 import { jobFromArg } from '../job-arg.ts';
+import { addMetricsOptions, type MetricsFlags, serveMetrics } from '../metrics-option.ts';
 
 export async function aggregateCommand(
   jobName: string,
@@ -14,6 +15,7 @@ export async function aggregateCommand(
 ): Promise<void> {
   const job = await jobFromArg(jobName);
   if (flags.status) {
+    const { aggregatorStatus } = await import('../../aggregator/status.ts');
     const rows = await aggregatorStatus(job);
     process.stdout.write(
       `${table(
@@ -45,6 +47,7 @@ export async function aggregateCommand(
     );
     return;
   }
+  const { runAggregator } = await import('../../aggregator/aggregator.ts');
   const ac = new AbortController();
   const stop = (sig: string) => {
     logger.info({ signal: sig }, 'stopping aggregator: flushing and leaving the group');
@@ -60,4 +63,21 @@ export async function aggregateCommand(
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
   }
+}
+
+export function registerAggregateCommand(program: Command, logger: Logger): void {
+  addMetricsOptions(
+    program
+      .command('aggregate <job>')
+      .description("stream the job's topics into windowed aggregates in PostgreSQL, exactly once")
+      .option('--status', 'print stored offsets against Kafka high watermarks and exit'),
+    9401,
+  ).action(async (name: string, flags: { status?: boolean } & MetricsFlags) => {
+    const close = flags.status ? async () => undefined : await serveMetrics(flags, logger);
+    try {
+      await aggregateCommand(name, flags, logger);
+    } finally {
+      await close();
+    }
+  });
 }

@@ -1,28 +1,20 @@
 // `krange executor [jobs...]`: serves the jobs' BullMQ task queues on this host's warm worker
 // threads (executor/executor.ts) until SIGTERM/SIGINT; run any number of them on any hosts.
 
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { Errors } from '../../errors.ts';
 import { refuseSharedNames } from '../../job/job-finder.ts';
 import { listJobFiles, loadJob } from '../../job/job-loader.ts';
 import { jobFromArg } from '../job-arg.ts';
 import { addMetricsOptions, type MetricsFlags, serveMetrics } from '../metrics-option.ts';
+import { positiveNumber } from '../option-values.ts';
 
 export interface ExecutorFlags extends MetricsFlags {
   threads?: number;
   lockDuration: number;
   stalledInterval: number;
   maxStalled: number;
-}
-
-function positive(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0)
-      throw new InvalidArgumentError(`${name} must be a positive whole number`);
-    return n;
-  };
 }
 
 export async function executorCommand(names: string[], flags: ExecutorFlags, logger: Logger): Promise<void> {
@@ -62,24 +54,24 @@ export function registerExecutorCommand(program: Command, logger: Logger): void 
     .option(
       '-t, --threads <n>',
       'worker threads per job (default: available parallelism)',
-      positive('--threads'),
+      positiveNumber('--threads'),
     )
     .option(
       '--lock-duration <ms>',
       "how long a task's lock lasts without renewal: after it, a dead executor's task is re-queued",
-      positive('--lock-duration'),
+      positiveNumber('--lock-duration'),
       30_000,
     )
     .option(
       '--stalled-interval <ms>',
       'how often to look for stalled tasks',
-      positive('--stalled-interval'),
+      positiveNumber('--stalled-interval'),
       30_000,
     )
     .option(
       '--max-stalled <n>',
       'times a task may stall before it fails for good',
-      positive('--max-stalled'),
+      positiveNumber('--max-stalled'),
       2,
     );
   addMetricsOptions(cmd, 9402).action((jobs: string[], flags: ExecutorFlags) =>

@@ -1,18 +1,11 @@
 // `krange ingest`: runs the HTTP ingest gateway (REST Proxy compatible) until SIGTERM/SIGINT, then
 // drains in-flight batches to Kafka within the grace period.
 
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { type IngestConfigInput, resolveIngestConfig } from '../../ingest/ingest-config.ts';
 import { serviceEndpoints } from '../../job/endpoints.ts';
-
-const num =
-  (name: string) =>
-  (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number`);
-    return n;
-  };
+import { wholeNumber } from '../option-values.ts';
 
 interface IngestFlags {
   config?: string;
@@ -44,25 +37,29 @@ export function registerIngestCommand(program: Command, logger: Logger): void {
       'JSON config file (keys as in src/ingest/ingest-config.ts; tokens there or in KRANGE_INGEST_TOKENS)',
     )
     .option('--host <addr>', 'address to bind (default 127.0.0.1; others need tokens)')
-    .option('-p, --port <n>', 'port (default 8082; 0 for any free port)', num('--port'))
+    .option('-p, --port <n>', 'port (default 8082; 0 for any free port)', wholeNumber('--port'))
     .option('--brokers <list>', 'Kafka brokers, comma separated (default KRANGE_KAFKA_BROKERS)')
     .option('--cluster-id <id>', "cluster id for the v3 routes (default: the Kafka cluster's)")
     .option(
       '--max-record-bytes <n>',
       'largest record; larger get 413 (default 1 MiB)',
-      num('--max-record-bytes'),
+      wholeNumber('--max-record-bytes'),
     )
     .option(
       '--max-request-bytes <n>',
       'largest request body; larger get 413 (default 16 MiB)',
-      num('--max-request-bytes'),
+      wholeNumber('--max-request-bytes'),
     )
     .option(
       '--linger-ms <n>',
       'how long records wait to share a produce call (default 2)',
-      num('--linger-ms'),
+      wholeNumber('--linger-ms'),
     )
-    .option('--batch-max-bytes <n>', 'bytes per produce call (default 768 KiB)', num('--batch-max-bytes'))
+    .option(
+      '--batch-max-bytes <n>',
+      'bytes per produce call (default 768 KiB)',
+      wholeNumber('--batch-max-bytes'),
+    )
     .option(
       '--compression <codec>',
       'codec of produced batches: none | gzip | snappy | lz4 | zstd (default none)',
@@ -70,17 +67,17 @@ export function registerIngestCommand(program: Command, logger: Logger): void {
     .option(
       '--in-flight-bytes <n>',
       'unanswered request bytes before 429 (default 64 MiB)',
-      num('--in-flight-bytes'),
+      wholeNumber('--in-flight-bytes'),
     )
     .option(
       '--produce-timeout-ms <n>',
       'answer 500 if Kafka has not acknowledged by then (default 30000)',
-      num('--produce-timeout-ms'),
+      wholeNumber('--produce-timeout-ms'),
     )
     .option(
       '--shutdown-grace-ms <n>',
       'on SIGTERM, time to drain in-flight batches (default 30000)',
-      num('--shutdown-grace-ms'),
+      wholeNumber('--shutdown-grace-ms'),
     )
     .option(
       '--job <path...>',

@@ -2,19 +2,11 @@
 // ingest gateway / REST Proxy (v3 or v2) or straight to Kafka, retrying with backoff and
 // checkpointing how far each file was acknowledged.
 
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { Errors } from '../../errors.ts';
 import { serviceEndpoints } from '../../job/endpoints.ts';
-
-const num =
-  (name: string) =>
-  (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0)
-      throw new InvalidArgumentError(`${name} must be a positive whole number`);
-    return n;
-  };
+import { positiveNumber } from '../option-values.ts';
 
 interface PushFlags {
   topic: string;
@@ -50,12 +42,12 @@ export function registerPushCommand(program: Command, logger: Logger): void {
       'krange-push.checkpoint.json',
     )
     .option('--rejects <file>', 'where refused lines go (default <checkpoint>.rejected.ndjson)')
-    .option('--batch-records <n>', 'lines per request', num('--batch-records'), 500)
-    .option('--batch-bytes <n>', 'bytes per request', num('--batch-bytes'), 512 * 1024)
+    .option('--batch-records <n>', 'lines per request', positiveNumber('--batch-records'), 500)
+    .option('--batch-bytes <n>', 'bytes per request', positiveNumber('--batch-bytes'), 512 * 1024)
     .option('--until-eof', 'exit once every input is read to its end and acknowledged (default: follow)')
-    .option('--poll-ms <n>', 'how often to look for new lines', num('--poll-ms'), 250)
+    .option('--poll-ms <n>', 'how often to look for new lines', positiveNumber('--poll-ms'), 250)
     .option('--key-field <field>', "a JSON field of each line to use as the record's key")
-    .option('--timeout-ms <n>', 'request timeout', num('--timeout-ms'), 60_000)
+    .option('--timeout-ms <n>', 'request timeout', positiveNumber('--timeout-ms'), 60_000)
     .addHelpText(
       'after',
       '\nThe gateway token comes from KRANGE_PUSH_TOKEN (never a flag, so it stays out of process lists).',

@@ -1,22 +1,14 @@
-// `krange run | plan | rerun | reset`: the batch commands, with a progress bar on a TTY and an
-// end summary (records, bytes, files, seconds, records/s) on stdout.
+// `krange run <job>`: one iteration (or until caught up), with a progress bar on a TTY and an end
+// summary (records, bytes, files, seconds, records/s) on stdout; SIGTERM/SIGINT stop it cleanly.
 
-import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { buildPlan } from '../../batch/build-plan.ts';
 import { finishOrAbort, stopRequests } from '../../batch/graceful-stop.ts';
-import { applyReset, parseResetTarget, previewReset, type ResetPreview } from '../../batch/reset-job.ts';
-import { type IterationOutcome, rerunIteration, runIteration } from '../../batch/run-iteration.ts';
-import { Errors } from '../../errors.ts';
-import type { LoadedJob } from '../../job/job-loader.ts';
+import { type IterationOutcome, runIteration } from '../../batch/run-iteration.ts';
 import type { ExecutorsKind } from '../../job/options/executors-options.ts';
-import { describeColumns } from '../../job/schema.ts';
-import { connectAdmin } from '../../kafka/kafka-client.ts';
-import { fastPathEnabled, fastPathRefusal, recordsPathLine } from '../../records/fast-path.ts';
-import { assertIdentity } from '../../state/state-identity.ts';
-import { StateStore } from '../../state/state-store.ts';
-import { fmtBytes, fmtInt, fmtRate, fmtSeconds, table } from '../format.ts';
+import { fmtBytes, fmtInt, fmtRate, fmtSeconds } from '../format.ts';
 import { jobFromArg } from '../job-arg.ts';
+import { executorsKind, wholeNumber } from '../option-values.ts';
 import { ProgressBar } from '../progress.ts';
 
 export function summary(o: IterationOutcome): string {
@@ -137,136 +129,29 @@ export async function runCommand(jobName: string, flags: RunFlags, logger: Logge
   }
 }
 
-export async function planCommand(jobName: string, flags: { json?: boolean }, logger: Logger): Promise<void> {
-  const job = await jobFromArg(jobName);
-  const store = new StateStore(job.spec.name);
-  assertIdentity(store, job.spec, job.modulePath);
-  const pending = store.pendingIteration();
-  const plan =
-    pending !== undefined
-      ? store.readOffsets(pending)
-      : await (async () => {
-          const admin = await connectAdmin(job, logger);
-          try {
-            return await buildPlan(admin, job.spec, store, (store.latestIteration() ?? -1) + 1);
-          } finally {
-            await admin.disconnect();
-          }
-        })();
-  const refusal = fastPathRefusal(job.spec);
-  const records = recordsPathLine(job.spec);
-  if (flags.json) {
-    const fastPath = {
-      applies: refusal === undefined,
-      enabled: fastPathEnabled(job.spec),
-      ...(refusal === undefined ? {} : { reason: refusal }),
-    };
-    const schema = describeColumns(job.spec.schema);
-    const origin = job.schemaOrigin;
-    process.stdout.write(
-      `${JSON.stringify({ pending: pending !== undefined, ...plan, fastPath, schema, ...(origin === undefined ? {} : { schemaOrigin: origin }) }, null, 2)}\n`,
-    );
-    return;
-  }
-  const head =
-    pending !== undefined
-      ? `${job.spec.name}: iteration ${pending} is planned but not committed; the next run re-runs it`
-      : `${job.spec.name}: iteration ${plan.iteration} would read (dry run, nothing written)`;
-  const rows = plan.ranges.map((r) => [
-    r.topic,
-    String(r.partition),
-    r.begin,
-    r.end,
-    fmtInt(Number(BigInt(r.end) - BigInt(r.begin))),
-    String(plan.tasks.filter((t) => t.topic === r.topic && t.partition === r.partition).length),
-  ]);
-  const total = plan.ranges.reduce((s, r) => s + Number(BigInt(r.end) - BigInt(r.begin)), 0);
-  process.stdout.write(
-    `${head}\n${table(['topic', 'partition', 'begin', 'end', 'records', 'tasks'], rows)}\n` +
-      `total: ${fmtInt(total)} records in ${plan.tasks.length} task(s)` +
-      `${plan.skipped.length ? `; ${plan.skipped.length} range(s) would be skipped (data loss)` : ''}\n` +
-      `${records}\n${describeSchema(job)}\n`,
-  );
-}
-
-/** The columns every sink is written with: name, type, nullability, and where a derived schema came from. */
-export function describeSchema(job: LoadedJob): string {
-  const cols = describeColumns(job.spec.schema);
-  const from = job.schemaOrigin === undefined ? 'declared in the job' : `from ${job.schemaOrigin.text}`;
-  return (
-    `schema written (${cols.length} column${cols.length === 1 ? '' : 's'}, ${from}):\n` +
-    table(
-      ['column', 'type', 'nullable'],
-      cols.map((c) => [c.name, c.type, c.nullable ? 'yes' : 'no']),
+export function registerRunCommand(program: Command, logger: Logger): void {
+  program
+    .command('run <job>')
+    .description(
+      'run one iteration (an uncommitted plan is re-run first); <job> is a name in ./jobs or a path',
     )
-  );
-}
-
-export async function rerunCommand(
-  jobName: string,
-  iteration: number,
-  flags: RunFlags,
-  logger: Logger,
-): Promise<void> {
-  const job = await jobFromArg(jobName);
-  const bar = new ProgressBar();
-  try {
-    const o = await rerunIteration(job, iteration, {
-      logger,
-      ...(flags.workers ? { workers: flags.workers } : {}),
-      ...(flags.executors ? { executors: flags.executors } : {}),
-      onProgress: (d, p) => bar.update(d, p),
-    });
-    bar.done();
-    process.stdout.write(`${flags.json ? JSON.stringify(o) : summary(o)}\n`);
-  } finally {
-    bar.done();
-  }
-}
-
-/** The reset as a table, like `plan`: each partition's position now and after, and what the next run reads. */
-export function describeReset(p: ResetPreview): string {
-  const rows = p.rows.map((r) => [
-    r.topic,
-    String(r.partition),
-    r.current ?? '-',
-    r.next,
-    r.logEnd,
-    fmtInt(Number(BigInt(r.logEnd) - BigInt(r.next))),
-    r.kept ? 'keeps its position' : r.current === r.next ? 'unchanged' : 'reset',
-  ]);
-  const kept = p.rows.filter((r) => r.kept);
-  const total = p.rows.reduce((s, r) => s + Number(BigInt(r.logEnd) - BigInt(r.next)), 0);
-  return [
-    `${p.job}: reset as iteration ${p.iteration}; the next run would read`,
-    table(['topic', 'partition', 'now', 'begins at', 'log end', 'records', ''], rows),
-    `total: ${fmtInt(total)} records` +
-      (kept.length > 0 ? `; ${kept.length} partition(s) not named keep their position` : ''),
-    ...(p.abandons !== undefined
-      ? [`iteration ${p.abandons} is planned but not committed: the reset abandons it`]
-      : []),
-  ].join('\n');
-}
-
-export async function resetCommand(
-  jobName: string,
-  flags: { to?: string; toDatetime?: string; yes?: boolean },
-  logger: Logger,
-): Promise<void> {
-  const target = parseResetTarget(flags.to, flags.toDatetime);
-  const job = await jobFromArg(jobName);
-  const preview = await previewReset(job, target, { logger });
-  process.stdout.write(`${describeReset(preview)}\n`);
-  if (!flags.yes) {
-    if (!process.stdin.isTTY)
-      throw Errors.usage('nothing changed: reset changes where the next run begins; confirm with --yes');
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    const answer = await rl.question(`Reset '${job.spec.name}' as shown? [y/N] `);
-    rl.close();
-    if (!/^y(es)?$/i.test(answer.trim())) throw Errors.usage('reset cancelled; nothing changed');
-  }
-  const plan = applyReset(job, preview, { logger });
-  process.stdout.write(
-    `${job.spec.name}: reset done (iteration ${plan.iteration} committed); the next run begins as shown\n`,
-  );
+    .option('--until-caught-up', 'repeat iterations until there is no lag')
+    .option(
+      '-w, --workers <n>',
+      "worker threads (default: the job's limits.workers or available parallelism)",
+      wholeNumber('--workers'),
+    )
+    .option(
+      '--executors <kind>',
+      "threads (local worker threads) or bullmq (krange executor processes); overrides the job's executors",
+      executorsKind,
+    )
+    .option(
+      '--grace <seconds>',
+      'on SIGTERM/SIGINT, how long the running iteration may take to finish and commit before it is aborted uncommitted',
+      wholeNumber('--grace'),
+      0,
+    )
+    .option('--json', 'print the outcome as JSON')
+    .action((job: string, flags: RunFlags) => runCommand(job, flags, logger));
 }

@@ -1,5 +1,6 @@
 // `krange state <job>`: the job's iterations from its state directory, as a table or JSON.
 
+import type { Command } from 'commander';
 import { lockFor } from '../../batch/run-iteration.ts';
 import type { LoadedJob } from '../../job/job-loader.ts';
 import { schemaHash } from '../../job/schema.ts';
@@ -210,4 +211,18 @@ export async function stateCommand(
   process.stdout.write(
     `${job.spec.name} (state in ${store.dir})\n${table(['iteration', 'status', 'attempts', 'ranges', 'records', 'bad', 'files', 'bytes', 'duration'], rows)}\n`,
   );
+}
+
+export function registerStateCommand(program: Command): void {
+  program
+    .command('state <job>')
+    .description(
+      "show the iterations in the job's state directory (committed, running, aborted, killed, failed, pending), with bad records and the rows each sink refused",
+    )
+    .option('--json', 'print as JSON')
+    .option(
+      '--rebind',
+      'bind the state directory to the job as it is now (its topics and sinks), after a deliberate change',
+    )
+    .action((job: string, flags: { json?: boolean; rebind?: boolean }) => stateCommand(job, flags));
 }
