@@ -9,7 +9,7 @@ export KAFKAJS_NO_PARTITIONER_WARNING := 1
 
 .PHONY: help install build lint format typecheck test test-tools test-unit test-integration run-job demo \
         services-up services-down services-status services-logs services-env services-docker \
-        bench bench-quick bench-ingest clean browser serve
+        bench bench-quick bench-ingest bench-w1-side-by-side clean browser serve
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ bench: install services-up ## full benchmarks (see BENCHMARKS.md); about 40 min,
 
 bench-ingest: install services-up ## gateway vs raw kafkajs (autocannon), latency, 429s, push agent (~3 min)
 	node --import tsx bench/ingest-gateway.ts
+
+bench-w1-side-by-side: install services-up ## W1 on 2M events: krange declarative and JS, Spark, DuckDB (NDJSON file), alternating; CPU per record, profile (~15 min)
+	node --import tsx bench/w1-side-by-side.ts
 
 bench-quick: install services-up ## a small version of the benchmarks (CI smoke test; no time assertions)
 	node --import tsx bench/run.ts --quick

@@ -72,7 +72,7 @@ export type Stage = (typeof STAGES)[number];
 
 export const STAGE_LABEL: Record<Stage, string> = {
   fetch: 'fetch (Fetch requests, record batch decoding)',
-  decode: 'decode (JSON.parse of values)',
+  decode: 'decode (JSON.parse or the byte scanner)',
   transform: "transform (the job's function)",
   check: 'check (schema coerce per row)',
   'encode-arrow': 'encode: rows -> Arrow columns',
@@ -109,8 +109,13 @@ const RULES: [Stage, (f: CallFrame) => boolean][] = [
         f.url,
       ),
   ],
-  ['decode', (f) => /src\/records\/decoders\.ts/.test(f.url)],
-  ['transform', (f) => /\/jobs\/[^/]+\.ts$/.test(f.url)],
+  [
+    'decode',
+    (f) =>
+      /src\/records\/(decoders|exact-json|json-scanner|fast-path)\.ts|src\/records\/decoders\//.test(f.url),
+  ],
+  // The job's module: its source through tsx, or its build in the job cache.
+  ['transform', (f) => /\/jobs\/[^/]+\.ts$|\/krange-jobs\/[^/]+\.mjs$/.test(f.url)],
   ['fetch', (f) => /kafkajs|src\/kafka\//.test(f.url)],
   ['runtime', (f) => /\/src\/|pino|thread-stream/.test(f.url)],
 ];

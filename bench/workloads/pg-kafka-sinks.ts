@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { clickEvent } from '../../src/demo/clickstream-events.ts';
 import { createKafka } from '../../src/kafka/kafka-client.ts';
 import { ROOT } from '../lib/engines.ts';
+import { kcatConsume } from '../lib/ndjson-topic.ts';
 import { endpoints, waitForService } from '../lib/services.ts';
 import type { TopicInfo } from '../lib/topics.ts';
 import { krangeResult, krangeSink, type SinkBench } from './sinks.ts';
@@ -68,23 +69,10 @@ export async function benchPostgres(
 
 /** Records of a topic a read_committed reader sees (kcat). */
 function readCommittedCount(topic: string): number {
-  const out = execFileSync(
-    'kcat',
-    [
-      '-C',
-      '-b',
-      endpoints.kafkaBrokers.join(','),
-      '-t',
-      topic,
-      '-X',
-      'isolation.level=read_committed',
-      '-e',
-      '-q',
-      '-f',
-      '.',
-    ],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
+  const out = execFileSync('kcat', kcatConsume(topic, '-X', 'isolation.level=read_committed', '-f', '.'), {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return out.length;
 }
 
