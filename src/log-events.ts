@@ -28,6 +28,8 @@ export const LogEvents = {
   scheduleStopping: 'schedule.stopping',
   scheduleAborted: 'schedule.aborted',
   scheduleStopped: 'schedule.stopped',
+  poolStarted: 'pool.started',
+  poolClosed: 'pool.closed',
   aggregateFlushed: 'aggregate.flushed',
   aggregateLag: 'aggregate.lag',
   aggregateLate: 'aggregate.late',

@@ -18,8 +18,9 @@ import { rangeFromJson } from '../offset-range.ts';
 import { prepareSinks } from '../sinks/sink-factory.ts';
 import type { OffsetsFile, StateStore } from '../state/state-store.ts';
 import type { TaskResult } from '../worker/messages.ts';
-import { WorkerPool } from '../worker/worker-pool.ts';
+import { type PoolHooks, type PoolOptions, WorkerPool } from '../worker/worker-pool.ts';
 import { ProgressWriter } from './progress-file.ts';
+import type { WarmPools } from './warm-pools.ts';
 
 /** The parts of a run's options that task execution uses. */
 export interface ExecuteOptions {
@@ -28,6 +29,8 @@ export interface ExecuteOptions {
   executors?: ExecutorsKind;
   signal?: AbortSignal;
   onProgress?: (recordsDone: number, recordsPlanned: number) => void;
+  /** The daemon's warm pools: the tasks run on the job's warm threads, which stay for the next iteration. */
+  warm?: WarmPools;
 }
 
 export function plannedRecords(plan: Pick<OffsetsFile, 'tasks'>): number {
@@ -47,10 +50,9 @@ export async function executeTasks(
   await prepareSinks(job.spec.sinks, job.spec.name, plan.iteration, job.endpoints);
   if ((opts.executors ?? job.spec.executors) === 'bullmq')
     return executeOnQueue(job, store, plan, opts, started);
-  const size = Math.max(
-    1,
-    Math.min(opts.workers ?? job.spec.limits.workers ?? availableParallelism(), plan.tasks.length),
-  );
+  const threads = opts.workers ?? job.spec.limits.workers ?? availableParallelism();
+  // A warm pool has the job's full thread count: the next iteration may have more tasks.
+  const size = Math.max(1, opts.warm === undefined ? Math.min(threads, plan.tasks.length) : threads);
   const planned = plannedRecords(plan);
   const progress = new Map<string, number>();
   let done = 0;
@@ -58,14 +60,7 @@ export async function executeTasks(
   const report = (): void => opts.onProgress?.(done, planned);
   const shown = metricsEnabled ? new ProgressWriter(store, plan, size) : undefined;
   recordWorkers(name, 0, size);
-  const pool = await WorkerPool.start({
-    modulePath: job.modulePath,
-    ...(job.compiled === undefined ? {} : { compiled: job.compiled }),
-    endpoints: job.endpoints,
-    schema: job.spec.schema,
-    size,
-    attempts: job.spec.limits.taskAttempts,
-    logger: opts.logger,
+  const hooks: PoolHooks = {
     onProgress: (taskId, records) => {
       done += records - (progress.get(taskId) ?? 0);
       progress.set(taskId, records);
@@ -92,12 +87,29 @@ export async function executeTasks(
       recordWorkers(name, --busy, size);
       report();
     },
-  });
+  };
+  const poolOptions: PoolOptions = {
+    modulePath: job.modulePath,
+    ...(job.compiled === undefined ? {} : { compiled: job.compiled }),
+    endpoints: job.endpoints,
+    schema: job.spec.schema,
+    size,
+    attempts: job.spec.limits.taskAttempts,
+    logger: opts.logger,
+  };
+  const warm = opts.warm;
+  const pool =
+    warm === undefined
+      ? await WorkerPool.start(poolOptions)
+      : await warm.acquire(name, `${job.compiled || job.modulePath} x${size}`, () =>
+          WorkerPool.start(poolOptions),
+        );
   try {
     const results = await pool.run(
       plan.iteration,
       plan.tasks.map((t) => ({ taskId: t.id, range: rangeFromJson(t) })),
       opts.signal,
+      hooks,
     );
     const wallMs = performance.now() - started;
     recordUtilisation(
@@ -108,10 +120,14 @@ export async function executeTasks(
     );
     recordPhase(name, 'tasks', wallMs);
     return results;
+  } catch (err) {
+    // Aborted tasks may still run on the threads, a failed one may have left a sink half-open.
+    await warm?.discard(name, `iteration ${plan.iteration} did not complete`);
+    throw err;
   } finally {
     shown?.close();
-    recordWorkers(name, 0, 0);
-    await pool.close();
+    recordWorkers(name, 0, warm?.current(name) === undefined ? 0 : size);
+    if (warm === undefined) await pool.close();
   }
 }
 

@@ -19,6 +19,7 @@ import { type OffsetsFile, StateStore } from '../state/state-store.ts';
 import { AttemptRecorder } from './attempt-recorder.ts';
 import { buildPlan, isNoop, jobPositions } from './build-plan.ts';
 import { executeTasks, plannedRecords, refusedBySink, totals } from './execute-tasks.ts';
+import type { WarmPools } from './warm-pools.ts';
 
 export interface RunOptions {
   logger: Logger;
@@ -33,6 +34,8 @@ export interface RunOptions {
   executors?: ExecutorsKind;
   /** Cancels the iteration: running tasks are stopped and nothing is committed (KRANGE_ABORTED). */
   signal?: AbortSignal;
+  /** The daemon's warm worker threads (`krange schedule`); without it a pool lives for this iteration. */
+  warm?: WarmPools;
 }
 
 export interface IterationOutcome {

@@ -5,6 +5,8 @@
 // running iterations `graceMs` to finish, then abort them uncommitted (a second signal aborts at
 // once); the daemon then returns, so the process exits 0. `once` runs every job one time and returns
 // (for system cron or a Kubernetes CronJob), throwing the first failure so the exit code shows it.
+// Each job's worker threads stay warm between its iterations (warm-pools.ts) unless warmWorkers is
+// false; they are closed once the running iterations finished or were aborted.
 
 import { createTask, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
@@ -14,6 +16,7 @@ import { LogEvents } from '../log-events.ts';
 import { Metrics } from '../metrics/krange-metrics.ts';
 import { finishOrAbort, stopRequests } from './graceful-stop.ts';
 import { type IterationOutcome, runIteration } from './run-iteration.ts';
+import { WarmPools } from './warm-pools.ts';
 
 export interface SchedulerOptions {
   /** Jobs with a `schedule`; others are refused. */
@@ -29,6 +32,11 @@ export interface SchedulerOptions {
   handleSignals?: boolean;
   stateRoot?: string;
   workers?: number;
+  /**
+   * Keep each job's worker threads between its iterations (default true; `--once` never does). Off,
+   * every iteration starts and stops its own pool, as `krange run` does.
+   */
+  warmWorkers?: boolean;
 }
 
 interface Running {
@@ -49,6 +57,7 @@ class ScheduledJob {
   constructor(
     readonly job: LoadedJob,
     private readonly opts: SchedulerOptions,
+    private readonly warm: WarmPools | undefined,
   ) {
     this.log = opts.logger.child({ job: job.spec.name });
   }
@@ -98,6 +107,7 @@ class ScheduledJob {
       },
       ...(this.opts.stateRoot === undefined ? {} : { stateRoot: this.opts.stateRoot }),
       ...(this.opts.workers === undefined ? {} : { workers: this.opts.workers }),
+      ...(this.warm === undefined ? {} : { warm: this.warm }),
     })
       .then((outcome): RunResult => {
         this.logOutcome(outcome);
@@ -128,6 +138,8 @@ class ScheduledJob {
         rows: o.rows,
         durationMs: o.durationMs,
         nextRun: this.nextRun(),
+        // Which warm threads ran it (none for an iteration without tasks, nor with --no-warm-workers).
+        ...(o.tasks > 0 && this.warm !== undefined ? { pool: this.warm.current(this.name) } : {}),
       },
       `${what} in ${o.durationMs} ms`,
     );
@@ -179,7 +191,8 @@ async function drain(jobs: ScheduledJob[], opts: SchedulerOptions, again: Promis
 export async function runScheduler(opts: SchedulerOptions): Promise<void> {
   check(opts.jobs);
   const { logger } = opts;
-  const jobs = opts.jobs.map((j) => new ScheduledJob(j, opts));
+  const warm = opts.once || opts.warmWorkers === false ? undefined : new WarmPools(logger);
+  const jobs = opts.jobs.map((j) => new ScheduledJob(j, opts, warm));
   const stop = stopRequests(opts);
   let stopping = false;
   const announced = stop.stopped.then((reason) => {
@@ -229,9 +242,11 @@ export async function runScheduler(opts: SchedulerOptions): Promise<void> {
     await announced;
     for (const j of jobs) await j.task?.destroy();
     await drain(jobs, opts, stop.again);
+    await warm?.close();
     logger.info({ event: LogEvents.scheduleStopped }, 'scheduler stopped');
   } finally {
     stop.dispose();
     for (const j of jobs) await j.task?.destroy();
+    await warm?.close();
   }
 }

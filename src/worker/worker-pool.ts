@@ -21,7 +21,17 @@ export interface PoolTask {
   firstAttempt?: number;
 }
 
-export interface PoolOptions {
+/** What a caller of run() hears about its tasks (a warm pool serves a new caller each iteration). */
+export interface PoolHooks {
+  onProgress?: (taskId: string, records: number) => void;
+  onTaskDone?: (result: TaskResult) => void;
+  /** An attempt was handed to a worker (progress file, busy-worker gauge). */
+  onTaskStart?: (taskId: string, attempt: number) => void;
+  /** An attempt failed; `retried` tells whether another attempt follows (retry and sink-error counters). */
+  onAttemptFailed?: (taskId: string, err: KrangeError, retried: boolean) => void;
+}
+
+export interface PoolOptions extends PoolHooks {
   modulePath: string;
   /** The driver's compiled job module (LoadedJob.compiled), imported by the workers. */
   compiled?: string | false;
@@ -34,12 +44,6 @@ export interface PoolOptions {
   logger: Logger;
   /** The first wait before a retried attempt (doubles per attempt, up to 10 s, with jitter); default 500 ms. */
   backoffMs?: number;
-  onProgress?: (taskId: string, records: number) => void;
-  onTaskDone?: (result: TaskResult) => void;
-  /** An attempt was handed to a worker (progress file, busy-worker gauge). */
-  onTaskStart?: (taskId: string, attempt: number) => void;
-  /** An attempt failed; `retried` tells whether another attempt follows (retry and sink-error counters). */
-  onAttemptFailed?: (taskId: string, err: KrangeError, retried: boolean) => void;
 }
 
 /** The wait after a task's `failedAttempt`-th failed attempt: 500 ms doubling to 10 s, jittered. */
@@ -82,6 +86,8 @@ export class WorkerPool {
   private slots: Slot[] = [];
   private listener: Listener | undefined;
   private closing = false;
+  /** A thread died while no run was listening: nobody replaced it (see `intact`). */
+  private lostIdle = false;
 
   private constructor(private readonly opts: PoolOptions) {}
 
@@ -98,6 +104,16 @@ export class WorkerPool {
 
   get size(): number {
     return this.slots.length;
+  }
+
+  /** The worker threads' ids (`threadId`), by slot: a warm pool keeps the same ones between runs. */
+  get threadIds(): number[] {
+    return this.slots.map((s) => s.worker.threadId);
+  }
+
+  /** False once a thread died between runs (a run replaces the threads that die during it). */
+  get intact(): boolean {
+    return !this.lostIdle && !this.closing && this.slots.every((s) => !s.exited);
   }
 
   private spawn(index: number): Promise<Slot> {
@@ -138,7 +154,12 @@ export class WorkerPool {
       });
       worker.on('exit', (code) => {
         if (!ready) reject(Errors.config(`worker ${index} exited during start-up (code ${code})`));
-        else if (this.slots[index] === slot) this.listener?.(slot, { type: 'exit', code });
+        else if (this.slots[index] !== slot) return;
+        else if (this.listener !== undefined) this.listener(slot, { type: 'exit', code });
+        else if (!this.closing) {
+          slot.exited = true;
+          this.lostIdle = true;
+        }
       });
     });
   }
@@ -150,10 +171,17 @@ export class WorkerPool {
   /**
    * Runs every task; resolves with all results or rejects with the first permanent failure. An abort
    * of `signal` rejects at once with KRANGE_ABORTED: running tasks are told to cancel and close()
-   * stops their workers, so nothing they were writing gets committed.
+   * stops their workers, so nothing they were writing gets committed. `runHooks` replace the pool's
+   * own hooks for this run (a warm pool serves each iteration's progress and metrics in turn).
    */
-  run(iteration: number, tasks: PoolTask[], signal?: AbortSignal): Promise<TaskResult[]> {
+  run(
+    iteration: number,
+    tasks: PoolTask[],
+    signal?: AbortSignal,
+    runHooks?: PoolHooks,
+  ): Promise<TaskResult[]> {
     const { logger } = this.opts;
+    const hooks: PoolHooks = runHooks ?? this.opts;
     const queue = tasks.map((task) => ({ task, attempt: task.firstAttempt ?? 1 }));
     const results = new Map<string, TaskResult>();
     const timers = new Set<NodeJS.Timeout>();
@@ -189,7 +217,7 @@ export class WorkerPool {
             attempt: next.attempt,
             worker: slot.index,
           });
-          this.opts.onTaskStart?.(next.task.taskId, next.attempt);
+          hooks.onTaskStart?.(next.task.taskId, next.attempt);
           this.send(slot, {
             type: 'task',
             iteration,
@@ -218,7 +246,7 @@ export class WorkerPool {
           this.opts.attempts,
           this.opts.backoffMs,
         );
-        this.opts.onAttemptFailed?.(job.task.taskId, err, 'retryInMs' in next);
+        hooks.onAttemptFailed?.(job.task.taskId, err, 'retryInMs' in next);
         if ('fail' in next) {
           logger.error(
             {
@@ -256,13 +284,13 @@ export class WorkerPool {
         const job = slot.busy;
         switch (msg.type) {
           case 'progress':
-            this.opts.onProgress?.(msg.taskId, msg.records);
+            hooks.onProgress?.(msg.taskId, msg.records);
             return;
           case 'done':
             slot.busy = undefined;
             results.set(msg.taskId, msg.result);
             logger.debug({ event: LogEvents.taskDone, task: msg.taskId, records: msg.result.records });
-            this.opts.onTaskDone?.(msg.result);
+            hooks.onTaskDone?.(msg.result);
             break;
           case 'failed':
             slot.busy = undefined;
@@ -309,6 +337,10 @@ export class WorkerPool {
       this.slots.map(
         (s) =>
           new Promise<void>((resolve) => {
+            if (s.exited) {
+              resolve();
+              return;
+            }
             const t = setTimeout(() => void s.worker.terminate().then(() => resolve()), 5000);
             s.worker.once('exit', () => {
               clearTimeout(t);

@@ -13,6 +13,8 @@ import { wholeNumber } from '../option-values.ts';
 interface ScheduleFlags extends MetricsFlags {
   once?: boolean;
   grace: number;
+  /** false with --no-warm-workers. */
+  warmWorkers: boolean;
 }
 
 export async function scheduleCommand(names: string[], flags: ScheduleFlags, logger: Logger): Promise<void> {
@@ -26,7 +28,13 @@ export async function scheduleCommand(names: string[], flags: ScheduleFlags, log
     throw Errors.usage('no job has a schedule; add schedule: { cron: "..." } to a job');
   const close = flags.once ? async () => undefined : await serveJobMetrics(scheduled, flags, logger);
   try {
-    await runScheduler({ jobs: scheduled, logger, once: flags.once === true, graceMs: flags.grace * 1000 });
+    await runScheduler({
+      jobs: scheduled,
+      logger,
+      once: flags.once === true,
+      graceMs: flags.grace * 1000,
+      warmWorkers: flags.warmWorkers,
+    });
   } finally {
     await close();
   }
@@ -70,6 +78,10 @@ export function registerScheduleCommand(program: Command, logger: Logger): void 
         'on SIGTERM, how long running iterations may finish',
         wholeNumber('--grace'),
         30,
+      )
+      .option(
+        '--no-warm-workers',
+        "start each iteration's worker threads afresh, as krange run does (default: each job's threads, job module and sink connections stay warm between its iterations)",
       ),
     9400,
   ).action((names: string[], flags: ScheduleFlags) => scheduleCommand(names, flags, logger));

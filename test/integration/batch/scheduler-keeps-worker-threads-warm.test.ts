@@ -1,0 +1,81 @@
+// `krange schedule` keeps each job's worker threads between its iterations: one pool is started for
+// the job, every iteration with tasks names the same pool and the same thread ids in its
+// schedule.tick line, and the pool is closed once when the daemon stops. The output of the
+// iterations run on the warm threads is exactly once: per committed range, DuckDB counts exactly
+// end - begin rows of that partition and offsets, and over all of them every payload once.
+import { describe, expect, it } from 'vitest';
+import { batchFixture, EVENTS_JOB, expectExactlyOnce, produceEvents } from '../../helpers/batch.ts';
+import { type LogLine, startDaemon } from '../../helpers/daemon.ts';
+import { downloadParquet, parquetGlob, query } from '../../helpers/duckdb.ts';
+import { readStateJson } from '../../helpers/state-files.ts';
+
+interface Pool {
+  generation: number;
+  threadIds: number[];
+}
+
+const committed = (ls: LogLine[]): LogLine[] =>
+  ls.filter((l) => l.event === 'schedule.tick' && l.status === 'committed');
+
+describe('krange schedule with warm worker threads', () => {
+  it('runs several iterations on the same threads, closes them on stop, and writes every record once', async () => {
+    const f = await batchFixture(2);
+    await produceEvents(f, 1000);
+    const d = startDaemon([EVENTS_JOB, '--grace', '60', '--no-metrics'], {
+      ...f.env,
+      KRANGE_TEST_CRON: '* * * * * *',
+      KRANGE_TEST_WORKERS: '2',
+    });
+    try {
+      for (let i = 0; i < 3; i++) {
+        await d.until(`iteration ${i} committed`, (ls) => committed(ls).some((l) => l.iteration === i));
+        await produceEvents(f, 1000);
+      }
+      await d.until(
+        'every record committed',
+        (ls) => committed(ls).reduce((s, l) => s + (l.records ?? 0), 0) === f.payloads.length,
+      );
+      d.child.kill('SIGTERM');
+      expect((await d.done).code).toBe(0);
+
+      const ticks = committed(d.lines);
+      expect(ticks.length).toBeGreaterThanOrEqual(4);
+      expect(d.events('schedule.failed')).toHaveLength(0);
+      const pools = ticks.map((l) => l['pool'] as Pool);
+      expect(pools[0]).toMatchObject({ generation: 1 });
+      expect(pools[0]!.threadIds).toHaveLength(2);
+      for (const p of pools) expect(p).toEqual(pools[0]);
+      const started = d.events('pool.started');
+      expect(started).toHaveLength(1);
+      expect(started[0]).toMatchObject({ job: f.job, generation: 1, threadIds: pools[0]!.threadIds });
+      const closed = d.events('pool.closed');
+      expect(closed).toHaveLength(1);
+      expect(closed[0]).toMatchObject({ generation: 1, reason: 'the scheduler stops' });
+      expect(closed[0]!.time).toBeGreaterThan(ticks.at(-1)!.time);
+
+      // Per committed range, exactly its offsets (DuckDB on the Parquet files, state files as written).
+      const { local } = await downloadParquet(f.hdfsDir);
+      const last = ticks.at(-1)!.iteration!;
+      let sum = 0;
+      for (let n = 0; n <= last; n++) {
+        const commit = readStateJson(f, 'commits', `${n}.json`) as {
+          ranges: { partition: number; begin: string; end: string }[];
+        };
+        for (const r of commit.ranges) {
+          const [row] = await query(
+            `select count(*)::bigint as n, count(distinct kafka_offset)::bigint as d from ${parquetGlob(local)}
+             where kafka_partition = ${r.partition} and kafka_offset >= ${r.begin} and kafka_offset < ${r.end}`,
+          );
+          const want = Number(BigInt(r.end) - BigInt(r.begin));
+          expect(Number(row?.['n']), `iteration ${n} partition ${r.partition}`).toBe(want);
+          expect(Number(row?.['d'])).toBe(want);
+          sum += want;
+        }
+      }
+      expect(sum).toBe(f.payloads.length);
+      await expectExactlyOnce(f);
+    } finally {
+      d.child.kill('SIGKILL');
+    }
+  });
+});
