@@ -20,7 +20,7 @@ const genStart = performance.now();
 for (let j = 0; j < jobs; j++) {
   const name = `bench-job-${j}`;
   const store = new StateStore(name, root);
-  const { jobId } = store.ensureMetadata('h');
+  const { jobId } = await store.ensureMetadata('h');
   mkdirSync(store.path('offsets'), { recursive: true });
   mkdirSync(store.path('commits'), { recursive: true });
   // Plain writes: the files are what StateStore writes, without an fsync per file (100,000 of them).

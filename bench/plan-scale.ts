@@ -78,7 +78,7 @@ for (const partitions of sizes) {
   }
 
   const store = new StateStore(loaded.spec.name, root);
-  store.ensureMetadata('bench');
+  await store.ensureMetadata('bench');
   const times: number[] = [];
   let plan: Awaited<ReturnType<typeof buildPlan>> | undefined;
   for (let i = 0; i < repeats; i++) {

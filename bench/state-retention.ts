@@ -60,7 +60,7 @@ for (let n = 1; n <= iterations; n++) {
 }
 const folded = join(root, 'folded');
 cpSync(full, folded, { recursive: true });
-const outcome = foldHistory(new StateStore('retention', folded), 100);
+const outcome = await foldHistory(new StateStore('retention', folded), 100);
 console.log(
   JSON.stringify({
     root,

@@ -14,6 +14,8 @@ export const RETRIABLE_BY_DEFAULT = {
   KRANGE_DATA_LOSS: false,
   KRANGE_LOCKED: false,
   KRANGE_FENCED: false,
+  /** Another driver created the plan or commit of the same iteration first: this one stops. */
+  KRANGE_ITERATION_TAKEN: false,
   KRANGE_STATE_CORRUPT: false,
   KRANGE_STATE_VERSION: false,
   KRANGE_STATE_IDENTITY: false,
@@ -217,6 +219,16 @@ export const Errors = {
         `(${holder}) took the job over while this one was presumed gone. Nothing was committed by this runner; ` +
         `the newer holder re-runs the uncommitted plan`,
       { details: { job, mine, newest } },
+    );
+  },
+  /** offsets/<n>.json or commits/<n>.json already existed when this driver created it exclusively. */
+  iterationTaken(job: string, what: 'plan' | 'commit', iteration: number, where: string): KrangeError {
+    return new KrangeError(
+      'KRANGE_ITERATION_TAKEN',
+      `job '${job}': the ${what} of iteration ${iteration} (${where}) was written by another driver first; ` +
+        `this one stops without writing it (two drivers ran the job at once: only one holds its lock at a time, ` +
+        `see 'krange state ${job}')`,
+      { details: { job, what, iteration, path: where } },
     );
   },
   commitInvalid(job: string, path: string, iteration: number, reason: string): KrangeError {

@@ -21,8 +21,8 @@ export class AttemptRecorder {
   }
 
   /** Called under the lock, before the plan's tasks run. */
-  start(n: number, lockGeneration: number | undefined): void {
-    const started = this.attempts.start(n, this.command, lockGeneration);
+  async start(n: number, lockGeneration: number | undefined): Promise<void> {
+    const started = await this.attempts.start(n, this.command, lockGeneration);
     for (const k of started.killed)
       this.log.warn(
         { event: LogEvents.attemptKilled, iteration: n, attempt: k.attempt, pid: k.pid, host: k.host },
@@ -31,25 +31,26 @@ export class AttemptRecorder {
     this.current = { iteration: n, number: started.attempt };
   }
 
-  committed(): void {
-    this.finish('committed', null);
+  committed(): Promise<void> {
+    return this.finish('committed', null);
   }
 
   /** An iteration that threw: aborted (a signal, with its reason) or failed (with the error). */
-  ended(err: unknown, aborted: boolean, signal: AbortSignal | undefined): void {
-    // A fenced runner no longer holds the job: the attempt log belongs to the new holder.
-    if (isKrangeError(err, 'KRANGE_FENCED')) return;
+  async ended(err: unknown, aborted: boolean, signal: AbortSignal | undefined): Promise<void> {
+    // A fenced runner (or one another driver beat to the plan or commit) no longer holds the job:
+    // the attempt log belongs to the other runner.
+    if (isKrangeError(err, 'KRANGE_FENCED') || isKrangeError(err, 'KRANGE_ITERATION_TAKEN')) return;
     const reason: unknown = signal?.reason;
     const e = toKrangeError(err);
-    if (aborted) this.finish('aborted', typeof reason === 'string' ? reason : 'aborted');
-    else this.finish('failed', `${e.code}: ${e.message}`);
+    if (aborted) await this.finish('aborted', typeof reason === 'string' ? reason : 'aborted');
+    else await this.finish('failed', `${e.code}: ${e.message}`);
   }
 
-  private finish(outcome: 'committed' | 'aborted' | 'failed', reason: string | null): void {
+  private async finish(outcome: 'committed' | 'aborted' | 'failed', reason: string | null): Promise<void> {
     const a = this.current;
     if (a === undefined) return;
     try {
-      this.attempts.finish(a.iteration, a.number, outcome, reason);
+      await this.attempts.finish(a.iteration, a.number, outcome, reason);
     } catch (err) {
       this.log.warn({ err, iteration: a.iteration }, `cannot record the attempt's outcome (${outcome})`);
     }

@@ -15,8 +15,11 @@ import type { OffsetsFile, StateStore } from '../state/state-store.ts';
  * removed from the job on purpose (a changed job is refused until `krange state --rebind`): its
  * partitions are not data loss, and their positions are dropped from the next plan.
  */
-export function jobPositions(spec: JobSpec, store: StateStore): Map<string, bigint> | undefined {
-  const committed = store.committedPositions();
+export async function jobPositions(
+  spec: JobSpec,
+  store: StateStore,
+): Promise<Map<string, bigint> | undefined> {
+  const committed = await store.committedPositions();
   const topics = spec.topics;
   if (committed === undefined || !Array.isArray(topics)) return committed;
   return new Map([...committed].filter(([key]) => topics.includes(key.slice(0, key.lastIndexOf(':')))));
@@ -29,7 +32,7 @@ export async function buildPlan(
   store: StateStore,
   n: number,
 ): Promise<Omit<OffsetsFile, 'version'>> {
-  const committed = jobPositions(spec, store);
+  const committed = await jobPositions(spec, store);
   const known = new Set([...(committed?.keys() ?? [])].map((k) => k.slice(0, k.lastIndexOf(':'))));
   const marks = await jobWatermarks(admin, spec, known);
   await checkDeadLetterTopic(admin, spec);

@@ -2,8 +2,11 @@
 // times per second by the driver so another process (the console) can draw a progress bar per task.
 // Ephemeral: replaced by rename (readers never see a torn file) but not fsynced, and removed when
 // the iteration ends; a leftover from a killed runner is recognised by its dead pid in lock.json.
+// Always a local file (the state folder on a local store, else <KRANGE_STATE_DIR>/<job>/ on the
+// driver's host): rewritten four times a second, it is not worth a round trip to a shared store.
 
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { OffsetsFile, StateStore, TaskResultJson } from '../state/state-store.ts';
 
 export type TaskState = 'queued' | 'running' | 'retrying' | 'done';
@@ -35,7 +38,7 @@ export interface ProgressFile {
 const WRITE_EVERY_MS = 250;
 
 export function progressPath(store: StateStore): string {
-  return store.path('progress.json');
+  return join(store.localDir, 'progress.json');
 }
 
 export function readProgress(store: StateStore): ProgressFile | undefined {
@@ -126,6 +129,7 @@ export class ProgressWriter {
     const path = progressPath(this.store);
     const tmp = `${path}.tmp-${process.pid}`;
     try {
+      mkdirSync(this.store.localDir, { recursive: true });
       writeFileSync(tmp, JSON.stringify(this.file));
       renameSync(tmp, path);
     } catch {

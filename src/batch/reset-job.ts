@@ -74,10 +74,10 @@ export async function previewReset(
 ): Promise<ResetPreview> {
   const { spec } = job;
   const store = new StateStore(spec.name, opts.stateRoot);
-  assertIdentity(store, spec, job.modulePath);
-  const latest = store.latestIteration();
-  const abandons = latest !== undefined && !store.hasCommit(latest) ? latest : undefined;
-  const committed = store.committedPositions();
+  await assertIdentity(store, spec, job.modulePath);
+  const latest = await store.latestIteration();
+  const abandons = latest !== undefined && !(await store.hasCommit(latest)) ? latest : undefined;
+  const committed = await store.committedPositions();
   const explicit = explicitTarget(target);
   const { marks, pos, starting } = await withAdmin(job, opts.logger, async (admin) => {
     const known = new Set([...(committed?.keys() ?? [])].map((k) => k.slice(0, k.lastIndexOf(':'))));
@@ -126,28 +126,28 @@ export async function previewReset(
 }
 
 /** Writes a previewed reset (positions exactly as previewed) under the job lock. */
-export function applyReset(
+export async function applyReset(
   job: LoadedJob,
   preview: ResetPreview,
   opts: { stateRoot?: string; logger?: Logger } = {},
-): OffsetsFile {
+): Promise<OffsetsFile> {
   const { spec } = job;
   const store = new StateStore(spec.name, opts.stateRoot);
   const lock = lockFor(store, opts.logger);
-  lock.acquire('krange reset');
+  await lock.acquire('krange reset');
   try {
-    const n = (store.latestIteration() ?? -1) + 1;
+    const n = ((await store.latestIteration()) ?? -1) + 1;
     if (n !== preview.iteration)
       throw Errors.usage(
         `reset of job '${spec.name}': the state changed since the preview (iteration ${n - 1} appeared); run the reset again`,
       );
     const hash = schemaHash(spec.schema);
-    bindStateDir(store, job, hash, opts.logger?.child({ job: spec.name }));
+    await bindStateDir(store, job, hash, opts.logger?.child({ job: spec.name }));
     const now = new Date().toISOString();
     const ranges = preview.rows.map((r) =>
       rangeToJson({ topic: r.topic, partition: r.partition, begin: BigInt(r.next), end: BigInt(r.next) }),
     );
-    store.writeOffsets({
+    await store.writeOffsets({
       job: spec.name,
       iteration: n,
       kind: 'reset',
@@ -157,7 +157,7 @@ export function applyReset(
       tasks: [],
       skipped: [],
     });
-    store.writeCommit({
+    await store.writeCommit({
       job: spec.name,
       iteration: n,
       committedAt: now,
@@ -170,9 +170,9 @@ export function applyReset(
       tasks: [],
       skipped: [],
     });
-    return store.readOffsets(n);
+    return await store.readOffsets(n);
   } finally {
-    lock.release();
+    await lock.release();
   }
 }
 

@@ -75,8 +75,13 @@ async function debugPause(variable: string): Promise<void> {
 }
 
 /** Refuses a state directory bound to another job; binds one of an older release and says so. */
-export function bindStateDir(store: StateStore, job: LoadedJob, hash: string, log?: Logger): void {
-  if (bindIdentity(store, job.spec, job.modulePath, hash) === 'bound')
+export async function bindStateDir(
+  store: StateStore,
+  job: LoadedJob,
+  hash: string,
+  log?: Logger,
+): Promise<void> {
+  if ((await bindIdentity(store, job.spec, job.modulePath, hash)) === 'bound')
     log?.warn(
       { event: LogEvents.stateBound, dir: store.dir, module: job.modulePath },
       `state directory ${store.dir} had no job identity (an older release wrote it): bound it to the topics and sinks of ${job.modulePath}`,
@@ -84,7 +89,11 @@ export function bindStateDir(store: StateStore, job: LoadedJob, hash: string, lo
 }
 
 export function lockFor(store: StateStore, logger?: Logger): JobLock {
-  return new JobLock(store.job, store.path('lock.json'), logger === undefined ? {} : { logger });
+  return new JobLock(
+    store.job,
+    { backend: store.backend, dir: store.key() },
+    logger === undefined ? {} : { logger },
+  );
 }
 
 /** One iteration of a job: resumes an uncommitted plan first, else plans from the last commit. */
@@ -95,28 +104,28 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
   const store = new StateStore(spec.name, opts.stateRoot);
   const lock = lockFor(store, opts.logger);
   const command = opts.command ?? 'krange run';
-  lock.acquire(command);
+  await lock.acquire(command);
   const attempt = new AttemptRecorder(store.attemptLog(), command, log);
   try {
     const hash = schemaHash(spec.schema);
-    bindStateDir(store, job, hash, log);
+    await bindStateDir(store, job, hash, log);
     let plan: Omit<OffsetsFile, 'version'>;
-    const pending = store.pendingIteration();
+    const pending = await store.pendingIteration();
     const resumed = pending !== undefined;
     if (pending !== undefined) {
-      plan = store.readOffsets(pending);
+      plan = await store.readOffsets(pending);
       if (plan.schemaHash !== hash) throw Errors.schemaChanged(spec.name, plan.schemaHash, hash);
-      attempt.start(pending, lock.generation);
+      await attempt.start(pending, lock.generation);
       log.warn(
         { event: LogEvents.iterationResumed, iteration: pending },
         `re-running uncommitted iteration ${pending}`,
       );
     } else {
-      const n = (store.latestIteration() ?? -1) + 1;
+      const n = ((await store.latestIteration()) ?? -1) + 1;
       const planStarted = performance.now();
       plan = await withAdmin(job, log, (admin) => buildPlan(admin, spec, store, n));
       recordPhase(spec.name, 'plan', performance.now() - planStarted);
-      if (isNoop(plan, jobPositions(spec, store))) {
+      if (isNoop(plan, await jobPositions(spec, store))) {
         log.info({ event: LogEvents.iterationEmpty }, 'nothing new to read');
         recordIterationStatus(spec.name, 'noop');
         opts.onPlanned?.(plan, false);
@@ -137,9 +146,9 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
         };
       }
       // Write-ahead: the plan is durable before any task runs.
-      store.writeOffsets(plan);
-      attempt.start(plan.iteration, lock.generation);
-      store.updateSchemaHash(hash);
+      await store.writeOffsets(plan);
+      await attempt.start(plan.iteration, lock.generation);
+      await store.updateSchemaHash(hash);
       for (const s of plan.skipped)
         log.warn({ event: LogEvents.dataLossSkipped, ...s }, 'data loss: range skipped');
       log.info(
@@ -158,12 +167,12 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
     const results = await executeTasks(job, store, plan, opts);
     await debugPause('KRANGE_DEBUG_PAUSE_BEFORE_COMMIT_MS');
     // Fencing: a runner that was presumed gone and taken over must not commit over the new holder.
-    lock.assertHeld(`commit iteration ${plan.iteration}`);
+    await lock.assertHeld(`commit iteration ${plan.iteration}`);
     const commitStarted = performance.now();
     const t = totals(results);
     const refused = refusedBySink(results);
     const durationMs = Math.round(performance.now() - started);
-    store.writeCommit({
+    await store.writeCommit({
       job: spec.name,
       iteration: plan.iteration,
       committedAt: new Date().toISOString(),
@@ -177,14 +186,14 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
       tasks: results,
       skipped: plan.skipped,
     });
-    const fold = foldHistory(store, spec.retainIterations);
+    const fold = await foldHistory(store, spec.retainIterations);
     if (fold.folded > 0)
       log.info(
         { event: LogEvents.stateFolded, folded: fold.folded, first: fold.first, last: fold.last },
         `folded iterations ${fold.first}-${fold.last} into history.jsonl (retainIterations ${spec.retainIterations})`,
       );
     recordPhase(spec.name, 'commit', performance.now() - commitStarted);
-    attempt.committed();
+    await attempt.committed();
     recordTaskResults(spec.name, results, true);
     recordIterationStatus(spec.name, 'committed');
     log.info(
@@ -215,7 +224,7 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
   } catch (err) {
     const aborted = isKrangeError(err, 'KRANGE_ABORTED') || opts.signal?.aborted === true;
     recordIterationStatus(spec.name, aborted ? 'aborted' : 'failed');
-    attempt.ended(err, aborted, opts.signal);
+    await attempt.ended(err, aborted, opts.signal);
     if (aborted)
       log.warn(
         { event: LogEvents.iterationAborted, iteration: attempt.iteration },
@@ -224,7 +233,7 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
     else log.error({ event: LogEvents.iterationFailed, err }, 'iteration failed; nothing committed');
     throw err;
   } finally {
-    lock.release();
+    await lock.release();
   }
 }
 
@@ -232,8 +241,8 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
 export async function rerunIteration(job: LoadedJob, n: number, opts: RunOptions): Promise<IterationOutcome> {
   const started = performance.now();
   const store = new StateStore(job.spec.name, opts.stateRoot);
-  if (!store.hasOffsets(n)) {
-    const folded = readHistory(store).some((h) => h.iteration === n);
+  if (!(await store.hasOffsets(n))) {
+    const folded = (await readHistory(store)).some((h) => h.iteration === n);
     throw Errors.usage(
       folded
         ? `iteration ${n} of job '${job.spec.name}' is folded into history.jsonl (only the newest ${job.spec.retainIterations} keep their plan; raise retainIterations to keep more); its ranges are in 'krange state ${job.spec.name} --json'`
@@ -241,11 +250,11 @@ export async function rerunIteration(job: LoadedJob, n: number, opts: RunOptions
     );
   }
   const lock = lockFor(store, opts.logger);
-  lock.acquire(opts.command ?? `krange rerun --iteration ${n}`);
+  await lock.acquire(opts.command ?? `krange rerun --iteration ${n}`);
   try {
-    const plan = store.readOffsets(n);
+    const plan = await store.readOffsets(n);
     const hash = schemaHash(job.spec.schema);
-    bindStateDir(store, job, hash, opts.logger.child({ job: job.spec.name }));
+    await bindStateDir(store, job, hash, opts.logger.child({ job: job.spec.name }));
     if (plan.schemaHash !== hash) throw Errors.schemaChanged(job.spec.name, plan.schemaHash, hash);
     opts.onPlanned?.(plan, false);
     const results = await executeTasks(job, store, plan, opts);
@@ -253,7 +262,7 @@ export async function rerunIteration(job: LoadedJob, n: number, opts: RunOptions
     recordIterationStatus(job.spec.name, 'rerun');
     const t = totals(results);
     const durationMs = Math.round(performance.now() - started);
-    store.writeRerun({
+    await store.writeRerun({
       job: job.spec.name,
       iteration: n,
       finishedAt: new Date().toISOString(),
@@ -273,6 +282,6 @@ export async function rerunIteration(job: LoadedJob, n: number, opts: RunOptions
       durationMs,
     };
   } finally {
-    lock.release();
+    await lock.release();
   }
 }

@@ -35,7 +35,7 @@ export interface JobDetail {
   lagHistory: LagPoint[];
   files: FileView[];
   badRecords: { total: number; deadLetter: string | null; policy: string };
-  running: ReturnType<typeof liveProgress>;
+  running: Awaited<ReturnType<typeof liveProgress>>;
 }
 
 function deadLetterOf(spec: JobSpec | undefined): { deadLetter: string | null; policy: string } {
@@ -55,16 +55,16 @@ export async function jobDetail(
   tracker: PositionTracker,
 ): Promise<JobDetail> {
   const store = new StateStore(entry.name, root);
-  const running = liveProgress(store);
-  const all = store.iterations();
+  const running = await liveProgress(store);
+  const all = await store.iterations();
   const shown = all.slice(-SHOWN);
   const latest = all.at(-1);
   const iterations: IterationView[] = [];
   const lagHistory: LagPoint[] = [];
   for (const n of shown) {
     try {
-      iterations.push(iterationView(store, n, n === latest, running));
-      const plan = store.readOffsets(n);
+      iterations.push(await iterationView(store, n, n === latest, running));
+      const plan = await store.readOffsets(n);
       if (plan.kind === 'reset') continue;
       const backlog: Record<string, number> = {};
       for (const r of plan.ranges)
@@ -76,9 +76,9 @@ export async function jobDetail(
   }
   const files: FileView[] = [];
   let bad = 0;
-  for (const n of store.committedIterations().slice(-FILE_COMMITS).reverse()) {
+  for (const n of (await store.committedIterations()).slice(-FILE_COMMITS).reverse()) {
     try {
-      const c = store.readCommit(n);
+      const c = await store.readCommit(n);
       for (const t of c.tasks) {
         const sink =
           Object.keys(t.sinks).find((s) => s.startsWith('parquet:')) ?? Object.keys(t.sinks)[0] ?? '';

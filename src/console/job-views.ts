@@ -6,7 +6,7 @@ import { type ProgressFile, readProgress } from '../batch/progress-file.ts';
 import type { JobSpec } from '../job/job-spec.ts';
 import type { JobPositions, PositionTracker } from '../metrics/job-positions.ts';
 import { JobLock } from '../state/job-lock.ts';
-import { type CommitFile, type OffsetsFile, StateStore } from '../state/state-store.ts';
+import { type OffsetsFile, StateStore } from '../state/state-store.ts';
 import type { CatalogEntry } from './job-catalog.ts';
 
 export type IterationStatus = 'committed' | 'reset' | 'planned' | 'running' | 'aborted';
@@ -63,34 +63,37 @@ function plannedRecords(plan: OffsetsFile): number {
   return plan.ranges.reduce((s, r) => s + Number(BigInt(r.end) - BigInt(r.begin)), 0);
 }
 
+function lockOf(store: StateStore): JobLock {
+  return new JobLock(store.job, { backend: store.backend, dir: store.key() });
+}
+
 /** The live runner's progress, when a live process holds the lock. */
-export function liveProgress(store: StateStore): ProgressFile | null {
-  const lock = new JobLock(store.job, store.path('lock.json'));
-  const owner = lock.readOwner();
+export async function liveProgress(store: StateStore): Promise<ProgressFile | null> {
+  const lock = lockOf(store);
+  const owner = await lock.readOwner();
   if (owner === undefined || lock.isStale(owner)) return null;
   const p = readProgress(store);
   return p !== undefined && p.pid === owner.pid ? p : null;
 }
 
-function runnerAlive(store: StateStore): boolean {
-  const lock = new JobLock(store.job, store.path('lock.json'));
-  const owner = lock.readOwner();
+async function runnerAlive(store: StateStore): Promise<boolean> {
+  const lock = lockOf(store);
+  const owner = await lock.readOwner();
   return owner !== undefined && !lock.isStale(owner);
 }
 
-export function iterationView(
+export async function iterationView(
   store: StateStore,
   n: number,
   latest: boolean,
   running: ProgressFile | null,
-): IterationView {
-  const plan = store.readOffsets(n);
-  let commit: CommitFile | undefined;
-  if (store.hasCommit(n)) commit = store.readCommit(n);
+): Promise<IterationView> {
+  const plan = await store.readOffsets(n);
+  const commit = await store.readCommitIfAny(n);
   let status: IterationStatus;
   if (commit !== undefined) status = plan.kind === 'reset' ? 'reset' : 'committed';
   else if (running?.iteration === n) status = 'running';
-  else if (latest && runnerAlive(store)) status = 'planned';
+  else if (latest && (await runnerAlive(store))) status = 'planned';
   else status = 'aborted';
   const records =
     commit?.records ?? (running?.iteration === n ? running.tasks.reduce((s, t) => s + t.records, 0) : 0);
@@ -136,13 +139,13 @@ export async function jobSummary(
 ): Promise<JobSummary> {
   const spec = entry.job?.spec;
   const store = new StateStore(entry.name, root);
-  const running = liveProgress(store);
-  const iterations = store.iterations();
+  const running = await liveProgress(store);
+  const iterations = await store.iterations();
   const latest = iterations.at(-1);
   let last: IterationView | null = null;
   if (latest !== undefined) {
     try {
-      last = iterationView(store, latest, true, running);
+      last = await iterationView(store, latest, true, running);
     } catch {
       last = null;
     }

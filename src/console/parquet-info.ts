@@ -18,9 +18,12 @@ export interface ParquetInfo {
 }
 
 /** Finds `path` among the files of the job's commits; the sink that wrote it tells where it lives. */
-function findFile(store: StateStore, path: string): { sink: string; iteration: number } | undefined {
-  for (const n of store.committedIterations().reverse()) {
-    const c = store.readCommit(n);
+async function findFile(
+  store: StateStore,
+  path: string,
+): Promise<{ sink: string; iteration: number } | undefined> {
+  for (const n of (await store.committedIterations()).reverse()) {
+    const c = await store.readCommit(n);
     for (const t of c.tasks) {
       if (!t.files.includes(path)) continue;
       const sink = Object.keys(t.sinks).find((s) => s.startsWith('parquet:'));
@@ -32,7 +35,7 @@ function findFile(store: StateStore, path: string): { sink: string; iteration: n
 
 export async function parquetInfo(job: string, root: string, path: string): Promise<ParquetInfo> {
   const store = new StateStore(job, root);
-  const found = findFile(store, path);
+  const found = await findFile(store, path);
   if (found === undefined) throw Errors.usage(`'${path}' is not a Parquet file written by job '${job}'`);
   const { fs } = resolveLocation(found.sink.slice('parquet:'.length), serviceEndpoints());
   const bytes = await fs.readFile(path);

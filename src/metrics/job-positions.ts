@@ -79,7 +79,7 @@ export class PositionTracker {
     const store = new StateStore(job, this.opts.stateRoot);
     let committed: Map<string, bigint> | undefined;
     try {
-      committed = store.committedPositions();
+      committed = await store.committedPositions();
     } catch {
       committed = undefined;
     }

@@ -19,10 +19,10 @@ export async function refreshStateMetrics(o: StateMetricsOptions): Promise<void>
   await Promise.all(
     o.jobs().map(async (job) => {
       const store = new StateStore(job, o.stateRoot);
-      const n = store.latestCommitted();
+      const n = await store.latestCommitted().catch(() => undefined);
       if (n !== undefined) {
         try {
-          const c = store.readCommit(n);
+          const c = await store.readCommit(n);
           Metrics.lastIteration.set({ job }, n);
           Metrics.lastIterationRecords.set({ job }, c.records);
           Metrics.lastIterationRows.set({ job }, c.rows);

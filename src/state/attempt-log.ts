@@ -5,11 +5,9 @@
 // records it as `killed`. `krange state` reads these to tell running, aborted, killed, failed and
 // pending (never attempted) iterations apart. Directories of older releases have no attempts/.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { z } from 'zod';
 import { Errors } from '../errors.ts';
-import { writeFileAtomic } from './atomic-write.ts';
+import { hostId, joinKey, type StateBackend } from './state-backend.ts';
 
 const ATTEMPTS_VERSION = 1;
 
@@ -41,21 +39,24 @@ export type AttemptOutcome = Attempt['outcome'];
 export class AttemptLog {
   constructor(
     readonly job: string,
-    /** The state directory's `attempts/` folder. */
+    readonly backend: StateBackend,
+    /** The key of the job's `attempts/` folder. */
     readonly dir: string,
   ) {}
 
-  private path(n: number): string {
-    return `${this.dir}/${n}.json`;
+  private key(n: number): string {
+    return joinKey(this.dir, `${n}.json`);
   }
 
   /** The attempts at iteration n, oldest first ([] when none was recorded). */
-  read(n: number): Attempt[] {
-    const p = this.path(n);
-    if (!existsSync(p)) return [];
+  async read(n: number): Promise<Attempt[]> {
+    const key = this.key(n);
+    const text = await this.backend.read(key);
+    if (text === undefined) return [];
+    const p = this.backend.describe(key);
     let raw: unknown;
     try {
-      raw = JSON.parse(readFileSync(p, 'utf8'));
+      raw = JSON.parse(text);
     } catch (err) {
       throw Errors.stateCorrupt(p, (err as Error).message);
     }
@@ -69,9 +70,9 @@ export class AttemptLog {
     return parsed.data.attempts;
   }
 
-  private write(n: number, attempts: Attempt[]): void {
-    writeFileAtomic(
-      this.path(n),
+  private async write(n: number, attempts: Attempt[]): Promise<void> {
+    await this.backend.replace(
+      this.key(n),
       `${JSON.stringify({ version: ATTEMPTS_VERSION, job: this.job, iteration: n, attempts }, null, 2)}\n`,
     );
   }
@@ -81,28 +82,28 @@ export class AttemptLog {
    * marked running were killed: nothing else can hold the lock now. Returns the attempt number and
    * the attempts found killed.
    */
-  start(
+  async start(
     n: number,
     command: string,
     lockGeneration: number | undefined,
-  ): { attempt: number; killed: Attempt[] } {
+  ): Promise<{ attempt: number; killed: Attempt[] }> {
     const now = new Date().toISOString();
     const killed: Attempt[] = [];
-    const attempts = this.read(n).map((a): Attempt => {
+    const attempts = (await this.read(n)).map((a): Attempt => {
       if (a.outcome !== 'running') return a;
       killed.push(a);
       return {
         ...a,
         outcome: 'killed',
         endedAt: now,
-        reason: `found dead by the run that took lock generation ${lockGeneration ?? '?'} (pid ${process.pid} on ${hostname()})`,
+        reason: `found dead by the run that took lock generation ${lockGeneration ?? '?'} (pid ${process.pid} on ${hostId()})`,
       };
     });
     const attempt = attempts.length + 1;
     attempts.push({
       attempt,
       command,
-      host: hostname(),
+      host: hostId(),
       pid: process.pid,
       lockGeneration: lockGeneration ?? null,
       startedAt: now,
@@ -110,20 +111,20 @@ export class AttemptLog {
       endedAt: null,
       reason: null,
     });
-    this.write(n, attempts);
+    await this.write(n, attempts);
     return { attempt, killed };
   }
 
   /** Records how attempt `attempt` at n ended. */
-  finish(
+  async finish(
     n: number,
     attempt: number,
     outcome: Exclude<AttemptOutcome, 'running'>,
     reason: string | null,
-  ): void {
-    const attempts = this.read(n).map((a) =>
+  ): Promise<void> {
+    const attempts = (await this.read(n)).map((a) =>
       a.attempt === attempt ? { ...a, outcome, endedAt: new Date().toISOString(), reason } : a,
     );
-    this.write(n, attempts);
+    await this.write(n, attempts);
   }
 }

@@ -6,15 +6,19 @@
 // Taking over means claiming generation g+1: two contenders cannot both get it. The generation is
 // the fencing token: a holder that finds a newer generation lost the lock and must not commit.
 // `lock.json` mirrors the current holder for people and scripts (present while held).
+// Everything goes through the job's StateBackend, so the lock is a lease in the same store as the
+// state: `createExclusive` is link(2) on files (and an exclusive create on the other backends).
+// `newestGeneration` / `assertStillHolder` are the cheap fencing check (one listing) that code
+// about to make something final calls with the generation it runs under.
 
 import { randomUUID } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { Errors } from '../errors.ts';
 import { LogEvents } from '../log-events.ts';
-import { writeFileAtomic } from './atomic-write.ts';
+import { FileStateBackend } from './file-state-backend.ts';
+import { hostId, joinKey, type StateBackend } from './state-backend.ts';
 
 const LOCK_VERSION = 1;
 
@@ -44,7 +48,7 @@ export interface LockOwner {
   command: string;
 }
 
-/** A claim of one generation (also the content of lock.json). */
+/** A claim of one generation (also the content of lock.json). `host` is hostId(): KRANGE_HOST_ID or the host name. */
 export interface LockRecord extends LockOwner {
   version: number;
   /** Monotonically increasing per job: the fencing token. */
@@ -84,32 +88,89 @@ export function describeOwner(o: LockOwner): string {
   return `${o.command} (pid ${o.pid} on ${o.host}, since ${o.acquiredAt}, heartbeat ${o.heartbeatAt})`;
 }
 
-function readJson<T>(path: string): T | undefined {
+async function readJson<T>(backend: StateBackend, key: string): Promise<T | undefined> {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch {
-    return undefined;
+    const text = await backend.read(key);
+    return text === undefined ? undefined : (JSON.parse(text) as T);
+  } catch (err) {
+    if (err instanceof SyntaxError) return undefined;
+    throw err;
   }
+}
+
+const claimsKey = (dir: string) => joinKey(dir, 'lock-generations');
+const claimKey = (dir: string, g: number) => joinKey(claimsKey(dir), `${g}.json`);
+
+/** The generation numbers claimed so far (a listing of lock-generations/). */
+async function generations(backend: StateBackend, dir: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const f of await backend.list(claimsKey(dir))) {
+    const m = /^(\d+)\.json$/.exec(f);
+    if (m?.[1] !== undefined) out.push(Number(m[1]));
+  }
+  return out;
+}
+
+/**
+ * The newest lock generation of the job whose state folder is `dir` in `backend` (undefined when
+ * nobody ever took the lock). One listing: cheap enough to call before every final step.
+ */
+export async function newestGeneration(backend: StateBackend, dir: string): Promise<number | undefined> {
+  const all = await generations(backend, dir);
+  return all.length === 0 ? undefined : Math.max(...all);
+}
+
+/**
+ * Fencing: throws KRANGE_FENCED unless `generation` (the token this code runs under) is still the
+ * newest generation of the job's lock, i.e. nobody took the job over since it was claimed.
+ */
+export async function assertStillHolder(
+  backend: StateBackend,
+  dir: string,
+  job: string,
+  generation: number,
+  what: string,
+): Promise<void> {
+  const top = await newestGeneration(backend, dir);
+  if (top === generation) return;
+  const holder = top === undefined ? undefined : await readJson<LockRecord>(backend, claimKey(dir, top));
+  throw Errors.fenced(job, what, generation, top ?? 0, holder ? describeOwner(holder) : 'nobody');
 }
 
 export class JobLock {
   private timer: NodeJS.Timeout | undefined;
+  private beating: Promise<void> | undefined;
   private owner: LockRecord | undefined;
   private readonly heartbeatMs: number;
   private readonly staleAfterMs: number;
-  private readonly claims: string;
   private readonly logger: Logger | undefined;
+  private readonly backend: StateBackend;
+  /** The job's folder in the backend; lock.json and lock-generations/ are inside. */
+  private readonly dir: string;
+  private readonly mirror: string;
 
+  /**
+   * `where` is the job's state folder in a backend, or (files only) the path of its lock.json,
+   * whose folder then holds lock-generations/.
+   */
   constructor(
     readonly job: string,
-    readonly path: string,
+    where: string | { backend: StateBackend; dir: string },
     opts: JobLockOptions = {},
   ) {
     this.staleAfterMs = opts.staleAfterMs ?? leaseTtlMs();
     // Several heartbeats per lease, so one slow write does not let the lease lapse.
     this.heartbeatMs = opts.heartbeatMs ?? Math.min(10_000, Math.floor(this.staleAfterMs / 4));
-    this.claims = join(dirname(path), 'lock-generations');
     this.logger = opts.logger;
+    if (typeof where === 'string') {
+      this.backend = new FileStateBackend(dirname(where));
+      this.dir = '';
+      this.mirror = basename(where);
+    } else {
+      this.backend = where.backend;
+      this.dir = where.dir;
+      this.mirror = joinKey(where.dir, 'lock.json');
+    }
   }
 
   /** The generation this process holds (its fencing token), if it holds the lock. */
@@ -118,27 +179,22 @@ export class JobLock {
   }
 
   /** The mirror file: who holds the lock now (or held it last, if it crashed). */
-  readOwner(): LockOwner | undefined {
-    return readJson<LockOwner>(this.path);
+  readOwner(): Promise<LockOwner | undefined> {
+    return readJson<LockOwner>(this.backend, this.mirror);
   }
 
-  private claimPath(g: number): string {
-    return join(this.claims, `${g}.json`);
+  private readClaim(g: number): Promise<LockRecord | undefined> {
+    return readJson<LockRecord>(this.backend, claimKey(this.dir, g));
   }
 
-  private newestGeneration(): number | undefined {
-    if (!existsSync(this.claims)) return undefined;
-    let top: number | undefined;
-    for (const f of readdirSync(this.claims)) {
-      const m = /^(\d+)\.json$/.exec(f);
-      if (m?.[1] !== undefined) top = Math.max(top ?? 0, Number(m[1]));
-    }
-    return top;
+  /** The newest generation claimed (undefined when the lock was never taken). */
+  newestGeneration(): Promise<number | undefined> {
+    return newestGeneration(this.backend, this.dir);
   }
 
   /** Whether the recorded owner is provably gone. */
   isStale(o: LockOwner, now = Date.now()): boolean {
-    if (o.host === hostname()) {
+    if (o.host === hostId()) {
       if (!pidAlive(o.pid)) return true;
       const start = processStart(o.pid);
       return o.pidStart !== null && start !== null && start !== o.pidStart;
@@ -147,39 +203,38 @@ export class JobLock {
   }
 
   /** The live holder that blocks us, if any. */
-  private blocker(top: number | undefined): LockOwner | undefined {
+  private async blocker(top: number | undefined): Promise<LockOwner | undefined> {
     if (top === undefined) {
       // No generation yet: a lock.json written by an older krange is still respected.
-      const legacy = this.readOwner();
+      const legacy = await this.readOwner();
       return legacy !== undefined && typeof legacy.pid === 'number' && !this.isStale(legacy)
         ? legacy
         : undefined;
     }
-    const claim = readJson<LockRecord>(this.claimPath(top));
-    // Claims are linked complete; an unreadable one was damaged on disk and has no live owner.
+    const claim = await this.readClaim(top);
+    // Claims are created complete; an unreadable one was damaged and has no live owner.
     if (claim === undefined || claim.released === true || this.isStale(claim)) return undefined;
     return claim;
   }
 
   /** The claim of the live holder (with its generation), if a runner holds the job now. */
-  liveHolder(): LockRecord | undefined {
-    const top = this.newestGeneration();
+  async liveHolder(): Promise<LockRecord | undefined> {
+    const top = await this.newestGeneration();
     if (top === undefined) return undefined;
-    return this.blocker(top) === undefined ? undefined : readJson<LockRecord>(this.claimPath(top));
+    return (await this.blocker(top)) === undefined ? undefined : await this.readClaim(top);
   }
 
   /** Takes the lock or throws KRANGE_LOCKED naming the owner. */
-  acquire(command: string): void {
-    mkdirSync(this.claims, { recursive: true });
+  async acquire(command: string): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const top = this.newestGeneration();
-      const holder = this.blocker(top);
+      const top = await this.newestGeneration();
+      const holder = await this.blocker(top);
       if (holder !== undefined) throw Errors.locked(this.job, describeOwner(holder));
       const now = new Date().toISOString();
       const record: LockRecord = {
         version: LOCK_VERSION,
         generation: (top ?? 0) + 1,
-        host: hostname(),
+        host: hostId(),
         pid: process.pid,
         pidStart: processStart(process.pid),
         token: randomUUID(),
@@ -187,10 +242,10 @@ export class JobLock {
         heartbeatAt: now,
         command,
       };
-      if (this.claim(record)) {
+      if (await this.claim(record)) {
         // Taking over from a holder that is gone (it crashed, was killed, or its host went away).
         const previous: (LockOwner & { generation?: number; released?: boolean }) | undefined =
-          top === undefined ? this.readOwner() : readJson<LockRecord>(this.claimPath(top));
+          top === undefined ? await this.readOwner() : await this.readClaim(top);
         if (previous !== undefined && previous.released !== true)
           this.logger?.warn(
             {
@@ -208,79 +263,84 @@ export class JobLock {
           command,
         });
         this.owner = record;
-        writeFileAtomic(this.path, `${JSON.stringify(record, null, 2)}\n`);
-        this.prune(record.generation);
+        await this.backend.replace(this.mirror, `${JSON.stringify(record, null, 2)}\n`);
+        await this.prune(record.generation);
         this.startHeartbeat();
         return;
       }
       // Another contender won this generation: look again (it now blocks us, or already left).
     }
-    const top = this.newestGeneration();
-    const holder = top === undefined ? undefined : readJson<LockRecord>(this.claimPath(top));
+    const top = await this.newestGeneration();
+    const holder = top === undefined ? undefined : await this.readClaim(top);
     throw Errors.locked(this.job, holder ? describeOwner(holder) : 'another process');
   }
 
-  /** link(2) fails when the target exists: exactly one contender creates each generation. */
-  private claim(record: LockRecord): boolean {
-    const tmp = join(this.claims, `.claim-${process.pid}-${record.token}`);
-    writeFileAtomic(tmp, `${JSON.stringify(record, null, 2)}\n`);
-    try {
-      linkSync(tmp, this.claimPath(record.generation));
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw err;
-    } finally {
-      rmSync(tmp, { force: true });
-    }
+  /** The backend's exclusive create: exactly one contender creates each generation. */
+  private claim(record: LockRecord): Promise<boolean> {
+    return this.backend.createExclusive(
+      claimKey(this.dir, record.generation),
+      `${JSON.stringify(record, null, 2)}\n`,
+    );
   }
 
-  /** Old generations are history only; a few are kept for people reading the directory. */
-  private prune(current: number): void {
-    for (const f of readdirSync(this.claims)) {
-      const m = /^(\d+)\.json$/.exec(f);
-      if (m?.[1] !== undefined && Number(m[1]) < current - 3) rmSync(join(this.claims, f), { force: true });
-      else if (f.startsWith('.claim-')) {
-        // A contender killed between writing and linking its claim leaves this behind.
-        const p = join(this.claims, f);
-        const st = statSync(p, { throwIfNoEntry: false });
-        if (st !== undefined && Date.now() - st.mtimeMs > 60_000) rmSync(p, { force: true });
-      }
-    }
+  /** Old generations are history only; a few are kept for people reading the store. */
+  private async prune(current: number): Promise<void> {
+    for (const g of await generations(this.backend, this.dir))
+      if (g < current - 3) await this.backend.remove(claimKey(this.dir, g));
   }
 
   /** Throws KRANGE_FENCED when a newer generation took the lock over (this holder was presumed gone). */
-  assertHeld(what: string): void {
+  async assertHeld(what: string): Promise<void> {
     const mine = this.owner?.generation;
-    const top = this.newestGeneration();
-    if (mine === undefined || top !== mine) {
-      const holder = top === undefined ? undefined : readJson<LockRecord>(this.claimPath(top));
-      throw Errors.fenced(this.job, what, mine ?? 0, top ?? 0, holder ? describeOwner(holder) : 'nobody');
+    if (mine === undefined) {
+      const top = await this.newestGeneration();
+      const holder = top === undefined ? undefined : await this.readClaim(top);
+      throw Errors.fenced(this.job, what, 0, top ?? 0, holder ? describeOwner(holder) : 'nobody');
     }
+    await assertStillHolder(this.backend, this.dir, this.job, mine, what);
   }
 
   private startHeartbeat(): void {
     this.timer = setInterval(() => {
-      if (this.owner === undefined || this.newestGeneration() !== this.owner.generation) return;
-      this.owner = { ...this.owner, heartbeatAt: new Date().toISOString() };
-      const text = `${JSON.stringify(this.owner, null, 2)}\n`;
-      writeFileAtomic(this.claimPath(this.owner.generation), text);
-      writeFileAtomic(this.path, text);
+      if (this.beating !== undefined) return;
+      this.beating = this.beat()
+        .catch((err: unknown) =>
+          this.logger?.warn(
+            { job: this.job, err: (err as Error).message },
+            'cannot renew the lock heartbeat',
+          ),
+        )
+        .finally(() => {
+          this.beating = undefined;
+        });
     }, this.heartbeatMs);
     this.timer.unref();
   }
 
-  release(): void {
+  private async beat(): Promise<void> {
+    const mine = this.owner;
+    if (mine === undefined || (await this.newestGeneration()) !== mine.generation) return;
+    if (this.owner !== mine) return;
+    this.owner = { ...mine, heartbeatAt: new Date().toISOString() };
+    const text = `${JSON.stringify(this.owner, null, 2)}\n`;
+    await this.backend.replace(claimKey(this.dir, mine.generation), text);
+    await this.backend.replace(this.mirror, text);
+  }
+
+  async release(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     const mine = this.owner;
     if (mine === undefined) return;
     this.owner = undefined;
-    if (this.newestGeneration() !== mine.generation) return;
-    writeFileAtomic(
-      this.claimPath(mine.generation),
+    // A heartbeat in flight must not rewrite the claim after it is marked released.
+    await this.beating;
+    if ((await this.newestGeneration()) !== mine.generation) return;
+    await this.backend.replace(
+      claimKey(this.dir, mine.generation),
       `${JSON.stringify({ ...mine, released: true }, null, 2)}\n`,
     );
-    if (readJson<LockRecord>(this.path)?.token === mine.token) rmSync(this.path, { force: true });
+    if ((await readJson<LockRecord>(this.backend, this.mirror))?.token === mine.token)
+      await this.backend.remove(this.mirror);
   }
 }

@@ -9,7 +9,6 @@
 // leaves files that the next fold appends again; readers keep the last line per iteration, and
 // ignore a torn last line.
 
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { z } from 'zod';
 import { Errors } from '../errors.ts';
 import type { CommitFile, OffsetsFile, StateStore } from './state-store.ts';
@@ -57,15 +56,12 @@ export function historyLineOf(plan: OffsetsFile, commit: CommitFile): HistoryLin
   };
 }
 
-function historyPath(store: StateStore): string {
-  return store.path('history.jsonl');
-}
-
 /** The folded iterations, oldest first (the last line per iteration wins; a torn last line is ignored). */
-export function readHistory(store: StateStore): HistoryLine[] {
-  const path = historyPath(store);
-  if (!existsSync(path)) return [];
-  const lines = readFileSync(path, 'utf8').split('\n');
+export async function readHistory(store: StateStore): Promise<HistoryLine[]> {
+  const text = await store.backend.read(store.key('history.jsonl'));
+  if (text === undefined) return [];
+  const path = store.path('history.jsonl');
+  const lines = text.split('\n');
   const byIteration = new Map<number, HistoryLine>();
   const lastLine = lines.findLastIndex((l) => l.trim() !== '');
   lines.forEach((text, i) => {
@@ -102,27 +98,22 @@ export interface FoldOutcome {
  * from being paid on every commit, it waits until a tenth more than `retain` (at least one) piled up.
  * Never folds the newest committed iteration nor a plan without its commit.
  */
-export function foldHistory(store: StateStore, retain: number): FoldOutcome {
-  const iterations = store.iterations();
+export async function foldHistory(store: StateStore, retain: number): Promise<FoldOutcome> {
+  const iterations = await store.iterations();
   if (iterations.length <= retain + Math.max(1, Math.floor(retain / 10))) return { folded: 0 };
   const keepFrom = iterations[iterations.length - retain] ?? 0;
-  const old = iterations.filter((n) => n < keepFrom && store.hasCommit(n));
+  const committed = new Set(await store.committedIterations());
+  const old = iterations.filter((n) => n < keepFrom && committed.has(n));
   if (old.length === 0) return { folded: 0 };
-  const lines = old.map(
-    (n) => `${JSON.stringify(historyLineOf(store.readOffsets(n), store.readCommit(n)))}\n`,
-  );
-  const fd = openSync(historyPath(store), 'a');
-  try {
-    writeSync(fd, lines.join(''));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  const lines: string[] = [];
+  for (const n of old)
+    lines.push(`${JSON.stringify(historyLineOf(await store.readOffsets(n), await store.readCommit(n)))}\n`);
+  await store.backend.append(store.key('history.jsonl'), lines.join(''));
   for (const n of old) {
-    rmSync(store.path('offsets', `${n}.json`), { force: true });
-    rmSync(store.path('commits', `${n}.json`), { force: true });
+    await store.backend.remove(store.key('offsets', `${n}.json`));
+    await store.backend.remove(store.key('commits', `${n}.json`));
     // Its attempts (who ran it, how each ended) are not kept in the compact history.
-    rmSync(store.path('attempts', `${n}.json`), { force: true });
+    await store.backend.remove(store.key('attempts', `${n}.json`));
   }
   return { folded: old.length, first: old[0], last: old.at(-1) };
 }

@@ -69,16 +69,24 @@ export type IdentityCheck =
   | { status: 'differs'; bound: StateIdentity; differences: string[] };
 
 /** Compares the directory's bound identity with the job's, writing nothing. */
-export function compareIdentity(store: StateStore, job: IdentitySource, modulePath: string): IdentityCheck {
-  const bound = store.readMetadata()?.identity;
+export async function compareIdentity(
+  store: StateStore,
+  job: IdentitySource,
+  modulePath: string,
+): Promise<IdentityCheck> {
+  const bound = (await store.readMetadata())?.identity;
   if (bound === undefined) return { status: 'unbound' };
   const differences = identityDifferences(bound, jobIdentity(job, modulePath));
   return differences.length === 0 ? { status: 'matches' } : { status: 'differs', bound, differences };
 }
 
 /** Refuses a job whose identity differs from the directory's (plan: nothing is written). */
-export function assertIdentity(store: StateStore, job: IdentitySource, modulePath: string): void {
-  const c = compareIdentity(store, job, modulePath);
+export async function assertIdentity(
+  store: StateStore,
+  job: IdentitySource,
+  modulePath: string,
+): Promise<void> {
+  const c = await compareIdentity(store, job, modulePath);
   if (c.status === 'differs') throw identityMismatch(job.name, store.dir, c.bound, c.differences);
 }
 
@@ -87,20 +95,20 @@ export function assertIdentity(store: StateStore, job: IdentitySource, modulePat
  * metadata.json with the identity on first use, and binds a directory of an older release that has
  * none (returned as 'bound' so the caller can say so).
  */
-export function bindIdentity(
+export async function bindIdentity(
   store: StateStore,
   job: IdentitySource,
   modulePath: string,
   schemaHash: string,
-): 'matches' | 'bound' | 'created' {
+): Promise<'matches' | 'bound' | 'created'> {
   const identity = jobIdentity(job, modulePath);
-  const meta = store.readMetadata();
+  const meta = await store.readMetadata();
   if (meta === undefined) {
-    store.ensureMetadata(schemaHash, identity);
+    await store.ensureMetadata(schemaHash, identity);
     return 'created';
   }
   if (meta.identity === undefined) {
-    store.writeMetadata({ ...meta, identity });
+    await store.writeMetadata({ ...meta, identity });
     return 'bound';
   }
   const differences = identityDifferences(meta.identity, identity);
@@ -109,18 +117,18 @@ export function bindIdentity(
 }
 
 /** `krange state <job> --rebind`: binds the directory to the job as it is now; returns the old binding. */
-export function rebindIdentity(
+export async function rebindIdentity(
   store: StateStore,
   job: IdentitySource,
   modulePath: string,
   schemaHash: string,
-): StateIdentity | undefined {
-  const meta = store.readMetadata();
+): Promise<StateIdentity | undefined> {
+  const meta = await store.readMetadata();
   const identity = jobIdentity(job, modulePath);
   if (meta === undefined) {
-    store.ensureMetadata(schemaHash, identity);
+    await store.ensureMetadata(schemaHash, identity);
     return undefined;
   }
-  store.writeMetadata({ ...meta, identity });
+  await store.writeMetadata({ ...meta, identity });
   return meta.identity;
 }

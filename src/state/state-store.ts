@@ -4,17 +4,21 @@
 //   state/<job>/commits/<n>.json    written only after every sink of every task succeeded
 //   state/<job>/reruns/<n>-<t>.json a log of reruns (they never move the committed position)
 //   state/<job>/attempts/<n>.json   who tried iteration n and how each attempt ended (attempt-log.ts)
-// Files are versioned JSON, written atomically (tmp, fsync, rename, fsync dir). A file that does not
-// parse is refused with a clear error: krange never resets state silently.
+// Files are versioned JSON in a StateBackend (state-backend.ts: a local directory by default),
+// replaced atomically; a plan and a commit are created exclusively (a second driver that planned or
+// committed the same iteration loses with KRANGE_ITERATION_TAKEN). A file that does not parse is
+// refused with a clear error naming it: krange never resets silently.
 
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { Errors, isKrangeError } from '../errors.ts';
-import { writeFileAtomic } from './atomic-write.ts';
 import { AttemptLog } from './attempt-log.ts';
 import { commitMismatch } from './commit-check.ts';
+import { joinKey, type StateBackend } from './state-backend.ts';
+import { openStateBackend, stateRoot } from './state-location.ts';
+
+export { stateRoot };
 
 const STATE_VERSION = 1;
 
@@ -133,62 +137,101 @@ export type TaskResultJson = z.infer<typeof taskResultJson>;
 export type RerunFile = z.infer<typeof rerunFile>;
 export type SkippedRangeJson = z.infer<typeof skippedJson>;
 
-export function stateRoot(): string {
-  return process.env['KRANGE_STATE_DIR'] ?? 'state';
+/** Parses a versioned state file's text, or throws KRANGE_STATE_CORRUPT / _VERSION naming where it is. */
+export function parseStateFile<T>(
+  where: string,
+  text: string,
+  schema: z.ZodType<T>,
+  expectedVersion: number = STATE_VERSION,
+): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw Errors.stateCorrupt(where, (err as Error).message);
+  }
+  const version = (raw as { version?: unknown } | null)?.version;
+  if (version !== expectedVersion) throw Errors.stateVersion(where, version);
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw Errors.stateCorrupt(where, `${first?.path.join('.') ?? ''}: ${first?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
 }
 
 export class StateStore {
+  readonly backend: StateBackend;
+  /** The job's folder as people read it (a path or a URL): named in messages. */
   readonly dir: string;
 
   constructor(
     readonly job: string,
-    root: string = stateRoot(),
+    root: string | StateBackend = stateRoot(),
   ) {
-    this.dir = join(root, job);
+    this.backend = typeof root === 'string' ? openStateBackend(root) : root;
+    this.dir = this.backend.describe(job);
   }
 
+  /** The backend key of a file of this job (`<job>/offsets/3.json`). */
+  key(...parts: string[]): string {
+    return joinKey(this.job, ...parts);
+  }
+
+  /** Where a file of this job lives, for messages: its path on a local store, else its URL. */
   path(...parts: string[]): string {
-    return join(this.dir, ...parts);
+    return this.backend.describe(this.key(...parts));
   }
 
-  private read<T>(path: string, schema: z.ZodType<T>): T {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (err) {
-      throw Errors.stateCorrupt(path, (err as Error).message);
-    }
-    const version = (raw as { version?: unknown } | null)?.version;
-    if (version !== STATE_VERSION) throw Errors.stateVersion(path, version);
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) {
-      const first = parsed.error.issues[0];
-      throw Errors.stateCorrupt(path, `${first?.path.join('.') ?? ''}: ${first?.message ?? 'invalid'}`);
-    }
-    return parsed.data;
+  /**
+   * A local folder for this job's ephemeral files (progress.json): the state folder itself on a
+   * local store, else `<KRANGE_STATE_DIR>/<job>` on this host.
+   */
+  get localDir(): string {
+    return this.backend.localPath?.(this.job) ?? join(stateRoot(), this.job);
   }
 
-  private write(path: string, value: unknown): void {
-    writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+  private async read<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
+    const text = await this.backend.read(key);
+    return text === undefined ? undefined : parseStateFile(this.backend.describe(key), text, schema);
   }
 
-  readMetadata(): StateMetadata | undefined {
-    const p = this.path('metadata.json');
-    return existsSync(p) ? this.read(p, metadataFile) : undefined;
+  private async readExisting<T>(key: string, schema: z.ZodType<T>): Promise<T> {
+    const v = await this.read(key, schema);
+    if (v === undefined) throw Errors.stateCorrupt(this.backend.describe(key), 'the file does not exist');
+    return v;
+  }
+
+  private async write(key: string, value: unknown): Promise<void> {
+    await this.backend.replace(key, json(value));
+  }
+
+  /** Creates a plan or commit file; a second writer of the same iteration loses. */
+  private async create(key: string, value: unknown, what: 'plan' | 'commit', n: number): Promise<void> {
+    if (!(await this.backend.createExclusive(key, json(value))))
+      throw Errors.iterationTaken(this.job, what, n, this.backend.describe(key));
+  }
+
+  readMetadata(): Promise<StateMetadata | undefined> {
+    return this.read(this.key('metadata.json'), metadataFile);
   }
 
   /** attempts/<n>.json: the runs that executed each plan and how they ended. */
   attemptLog(): AttemptLog {
-    return new AttemptLog(this.job, this.path('attempts'));
+    return new AttemptLog(this.job, this.backend, this.key('attempts'));
   }
 
-  writeMetadata(meta: StateMetadata): void {
-    this.write(this.path('metadata.json'), meta);
+  async writeMetadata(meta: StateMetadata): Promise<void> {
+    await this.write(this.key('metadata.json'), meta);
   }
 
   /** Creates metadata.json on first use; returns the stored metadata. */
-  ensureMetadata(schemaHash: string, identity?: StateIdentity): StateMetadata {
-    const existing = this.readMetadata();
+  async ensureMetadata(schemaHash: string, identity?: StateIdentity): Promise<StateMetadata> {
+    const existing = await this.readMetadata();
     if (existing !== undefined) return existing;
     const meta: StateMetadata = {
       version: STATE_VERSION,
@@ -198,121 +241,138 @@ export class StateStore {
       createdAt: new Date().toISOString(),
       ...(identity === undefined ? {} : { identity }),
     };
-    this.write(this.path('metadata.json'), meta);
+    await this.write(this.key('metadata.json'), meta);
     return meta;
   }
 
-  updateSchemaHash(schemaHash: string): void {
-    const meta = this.readMetadata();
+  async updateSchemaHash(schemaHash: string): Promise<void> {
+    const meta = await this.readMetadata();
     if (meta !== undefined && meta.schemaHash !== schemaHash) {
-      this.write(this.path('metadata.json'), { ...meta, schemaHash });
+      await this.write(this.key('metadata.json'), { ...meta, schemaHash });
     }
   }
 
-  private numbers(sub: string): number[] {
-    const d = this.path(sub);
-    if (!existsSync(d)) return [];
-    return readdirSync(d)
+  private async numbers(sub: string): Promise<number[]> {
+    return (await this.backend.list(this.key(sub)))
       .filter((f) => /^\d+\.json$/.test(f))
       .map((f) => Number.parseInt(f, 10))
       .sort((a, b) => a - b);
   }
 
-  iterations(): number[] {
+  iterations(): Promise<number[]> {
     return this.numbers('offsets');
   }
 
-  committedIterations(): number[] {
+  committedIterations(): Promise<number[]> {
     return this.numbers('commits');
   }
 
-  latestIteration(): number | undefined {
-    return this.iterations().at(-1);
+  async latestIteration(): Promise<number | undefined> {
+    return (await this.iterations()).at(-1);
   }
 
-  latestCommitted(): number | undefined {
-    return this.committedIterations().at(-1);
+  async latestCommitted(): Promise<number | undefined> {
+    return (await this.committedIterations()).at(-1);
   }
 
-  hasOffsets(n: number): boolean {
-    return existsSync(this.path('offsets', `${n}.json`));
+  async hasOffsets(n: number): Promise<boolean> {
+    return (await this.backend.read(this.key('offsets', `${n}.json`))) !== undefined;
   }
 
-  hasCommit(n: number): boolean {
-    return existsSync(this.path('commits', `${n}.json`));
+  async hasCommit(n: number): Promise<boolean> {
+    return (await this.backend.read(this.key('commits', `${n}.json`))) !== undefined;
   }
 
-  readOffsets(n: number): OffsetsFile {
-    return this.read(this.path('offsets', `${n}.json`), offsetsFile);
+  readOffsets(n: number): Promise<OffsetsFile> {
+    return this.readExisting(this.key('offsets', `${n}.json`), offsetsFile);
   }
 
-  readCommit(n: number): CommitFile {
-    return this.read(this.path('commits', `${n}.json`), commitFile);
+  /** The commit of iteration n, or undefined when it has none (one read, not two). */
+  readCommitIfAny(n: number): Promise<CommitFile | undefined> {
+    return this.read(this.key('commits', `${n}.json`), commitFile);
   }
 
-  writeOffsets(o: Omit<OffsetsFile, 'version'>): void {
-    this.write(this.path('offsets', `${o.iteration}.json`), { version: STATE_VERSION, ...o });
+  readCommit(n: number): Promise<CommitFile> {
+    return this.readExisting(this.key('commits', `${n}.json`), commitFile);
   }
 
-  /** Writes commits/<n>.json, stamped with metadata.json's jobId so it cannot be mistaken for another job's. */
-  writeCommit(c: Omit<CommitFile, 'version' | 'jobId'>): void {
-    const jobId = this.readMetadata()?.jobId;
+  /** Writes offsets/<n>.json exclusively: a plan of n written by another driver wins (KRANGE_ITERATION_TAKEN). */
+  async writeOffsets(o: Omit<OffsetsFile, 'version'>): Promise<void> {
+    await this.create(
+      this.key('offsets', `${o.iteration}.json`),
+      { version: STATE_VERSION, ...o },
+      'plan',
+      o.iteration,
+    );
+  }
+
+  /**
+   * Writes commits/<n>.json exclusively, stamped with metadata.json's jobId so it cannot be mistaken
+   * for another job's; a commit of n written by another driver wins (KRANGE_ITERATION_TAKEN).
+   */
+  async writeCommit(c: Omit<CommitFile, 'version' | 'jobId'>): Promise<void> {
+    const jobId = (await this.readMetadata())?.jobId;
     const { job, iteration, ...rest } = c;
-    this.write(this.path('commits', `${iteration}.json`), {
-      version: STATE_VERSION,
-      job,
-      ...(jobId === undefined ? {} : { jobId }),
+    await this.create(
+      this.key('commits', `${iteration}.json`),
+      {
+        version: STATE_VERSION,
+        job,
+        ...(jobId === undefined ? {} : { jobId }),
+        iteration,
+        ...rest,
+      },
+      'commit',
       iteration,
-      ...rest,
-    });
+    );
   }
 
   /**
    * The commit of iteration n, checked against its plan (job, job id, iteration, ranges, tasks).
    * Throws KRANGE_STATE_CORRUPT naming the file and what to do when it does not commit that plan.
    */
-  verifiedCommit(n: number): CommitFile {
+  async verifiedCommit(n: number): Promise<CommitFile> {
     const path = this.path('commits', `${n}.json`);
     let commit: CommitFile;
     try {
-      commit = this.readCommit(n);
+      commit = await this.readCommit(n);
     } catch (err) {
       if (isKrangeError(err, 'KRANGE_STATE_CORRUPT') || isKrangeError(err, 'KRANGE_STATE_VERSION'))
         throw Errors.commitInvalid(this.job, path, n, err.message);
       throw err;
     }
-    const reason = commitMismatch(this.readOffsets(n), commit, this.readMetadata()?.jobId);
+    const reason = commitMismatch(await this.readOffsets(n), commit, (await this.readMetadata())?.jobId);
     if (reason !== undefined) throw Errors.commitInvalid(this.job, path, n, reason);
     return commit;
   }
 
-  writeRerun(r: Omit<RerunFile, 'version'>): string {
-    const p = this.path('reruns', `${r.iteration}-${r.finishedAt.replace(/[:.]/g, '')}.json`);
-    this.write(p, { version: STATE_VERSION, ...r });
-    return p;
+  /** Writes reruns/<n>-<time>.json; returns where. */
+  async writeRerun(r: Omit<RerunFile, 'version'>): Promise<string> {
+    const key = this.key('reruns', `${r.iteration}-${r.finishedAt.replace(/[:.]/g, '')}.json`);
+    await this.write(key, { version: STATE_VERSION, ...r });
+    return this.backend.describe(key);
   }
 
   /**
    * The plan the next run must execute first: the newest offsets file when it has no commit
    * (Spark's rule: an uncommitted plan is re-run exactly, never re-planned).
    */
-  pendingIteration(): number | undefined {
-    const latest = this.latestIteration();
+  async pendingIteration(): Promise<number | undefined> {
+    const latest = await this.latestIteration();
     if (latest === undefined) return undefined;
-    if (!this.hasCommit(latest)) return latest;
+    if (!(await this.hasCommit(latest))) return latest;
     // A commit is trusted only once it is checked: a damaged one must not hide an unfinished plan.
-    this.verifiedCommit(latest);
+    await this.verifiedCommit(latest);
     return undefined;
   }
 
   /** End positions of the newest committed iteration (its commit checked): where the next plan begins. */
-  committedPositions(): Map<string, bigint> | undefined {
-    const n = this.committedIterations()
-      .filter((i) => this.hasOffsets(i))
-      .at(-1);
+  async committedPositions(): Promise<Map<string, bigint> | undefined> {
+    const planned = new Set(await this.iterations());
+    const n = (await this.committedIterations()).filter((i) => planned.has(i)).at(-1);
     if (n === undefined) return undefined;
-    this.verifiedCommit(n);
-    const plan = this.readOffsets(n);
+    await this.verifiedCommit(n);
+    const plan = await this.readOffsets(n);
     return new Map(plan.ranges.map((r) => [`${r.topic}:${r.partition}`, BigInt(r.end)]));
   }
 }

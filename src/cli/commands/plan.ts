@@ -16,15 +16,15 @@ import { jobFromArg } from '../job-arg.ts';
 export async function planCommand(jobName: string, flags: { json?: boolean }, logger: Logger): Promise<void> {
   const job = await jobFromArg(jobName);
   const store = new StateStore(job.spec.name);
-  assertIdentity(store, job.spec, job.modulePath);
-  const pending = store.pendingIteration();
+  await assertIdentity(store, job.spec, job.modulePath);
+  const pending = await store.pendingIteration();
   const plan =
     pending !== undefined
-      ? store.readOffsets(pending)
+      ? await store.readOffsets(pending)
       : await (async () => {
           const admin = await connectAdmin(job, logger);
           try {
-            return await buildPlan(admin, job.spec, store, (store.latestIteration() ?? -1) + 1);
+            return await buildPlan(admin, job.spec, store, ((await store.latestIteration()) ?? -1) + 1);
           } finally {
             await admin.disconnect();
           }

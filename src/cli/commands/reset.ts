@@ -50,7 +50,7 @@ export async function resetCommand(
     rl.close();
     if (!/^y(es)?$/i.test(answer.trim())) throw Errors.usage('reset cancelled; nothing changed');
   }
-  const plan = applyReset(job, preview, { logger });
+  const plan = await applyReset(job, preview, { logger });
   process.stdout.write(
     `${job.spec.name}: reset done (iteration ${plan.iteration} committed); the next run begins as shown\n`,
   );

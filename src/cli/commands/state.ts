@@ -61,15 +61,16 @@ function uncommittedStatus(
   return holder !== undefined && holder === last.lockGeneration ? 'running' : 'killed';
 }
 
-export function readState(store: StateStore): IterationState[] {
-  const all = store.iterations();
-  const holder = lockFor(store).liveHolder()?.generation;
+export async function readState(store: StateStore): Promise<IterationState[]> {
+  const all = await store.iterations();
+  const holder = (await lockFor(store).liveHolder())?.generation;
   const log = store.attemptLog();
-  return all.map((n) => {
-    const plan = store.readOffsets(n);
-    const commit = store.hasCommit(n) ? store.readCommit(n) : undefined;
-    const attempts = log.read(n);
-    return {
+  const out: IterationState[] = [];
+  for (const n of all) {
+    const plan = await store.readOffsets(n);
+    const commit = await store.readCommitIfAny(n);
+    const attempts = await log.read(n);
+    out.push({
       iteration: n,
       kind: plan.kind,
       status: commit ? 'committed' : uncommittedStatus(n === all.at(-1), attempts, holder),
@@ -85,8 +86,9 @@ export function readState(store: StateStore): IterationState[] {
       refused: commit?.refused ?? null,
       skipped: plan.skipped.length,
       durationMs: commit?.durationMs ?? null,
-    };
-  });
+    });
+  }
+  return out;
 }
 
 function describeStatus(s: IterationState): string {
@@ -133,13 +135,13 @@ function identityLine(job: string, c: IdentityCheck): string {
 }
 
 /** `krange state <job> --rebind`: binds the state directory to the job as it is now, under the lock. */
-function rebind(job: LoadedJob, store: StateStore): void {
+async function rebind(job: LoadedJob, store: StateStore): Promise<void> {
   const lock = lockFor(store);
-  lock.acquire('krange state --rebind');
+  await lock.acquire('krange state --rebind');
   try {
-    const before = compareIdentity(store, job.spec, job.modulePath);
-    const old = rebindIdentity(store, job.spec, job.modulePath, schemaHash(job.spec.schema));
-    const now = store.readMetadata()?.identity;
+    const before = await compareIdentity(store, job.spec, job.modulePath);
+    const old = await rebindIdentity(store, job.spec, job.modulePath, schemaHash(job.spec.schema));
+    const now = (await store.readMetadata())?.identity;
     const what =
       before.status === 'differs'
         ? `was bound to ${old?.module ?? '?'} (${before.differences.join('; ')})`
@@ -151,7 +153,7 @@ function rebind(job: LoadedJob, store: StateStore): void {
         `topics ${now?.topics.join(', ')}; sinks ${now?.sinks.join(', ')} (it ${what}); committed positions are kept\n`,
     );
   } finally {
-    lock.release();
+    await lock.release();
   }
 }
 
@@ -162,10 +164,10 @@ export async function stateCommand(
   const job = await jobFromArg(jobName);
   const store = new StateStore(job.spec.name);
   if (flags.rebind) return rebind(job, store);
-  const state = readState(store);
-  const meta = store.readMetadata();
-  const identity = compareIdentity(store, job.spec, job.modulePath);
-  const history = readHistory(store);
+  const state = await readState(store);
+  const meta = await store.readMetadata();
+  const identity = await compareIdentity(store, job.spec, job.modulePath);
+  const history = await readHistory(store);
   if (flags.json) {
     const id =
       identity.status === 'differs'

@@ -40,7 +40,7 @@ export function actionsApi(app: FastifyInstance, ctx: ConsoleContext): void {
       if (!authorise(req, reply, ctx.token)) return reply;
       const job = await loadedJobOf(ctx, req.params.job);
       const n = req.body.iteration;
-      if (!new StateStore(job.spec.name, ctx.stateRoot).hasOffsets(n))
+      if (!(await new StateStore(job.spec.name, ctx.stateRoot).hasOffsets(n)))
         return sendError(reply, 404, `job '${job.spec.name}' has no iteration ${n}`);
       return sendJson(reply, startCli(['rerun', job.modulePath, '--iteration', String(n)], ctx.logger), 202);
     },

@@ -28,12 +28,13 @@ export function jobApi(app: FastifyInstance, ctx: ConsoleContext): void {
   app.get<{ Params: { job: string } }>('/api/jobs/:job/plan', { schema: { params } }, async (req, reply) => {
     const job = await loadedJobOf(ctx, req.params.job);
     const store = new StateStore(job.spec.name, ctx.stateRoot);
-    const pending = store.pendingIteration();
-    if (pending !== undefined) return sendJson(reply, { pending: true, ...store.readOffsets(pending) });
+    const pending = await store.pendingIteration();
+    if (pending !== undefined)
+      return sendJson(reply, { pending: true, ...(await store.readOffsets(pending)) });
     const admin = jobKafka(job).admin();
     await admin.connect();
     try {
-      const plan = await buildPlan(admin, job.spec, store, (store.latestIteration() ?? -1) + 1);
+      const plan = await buildPlan(admin, job.spec, store, ((await store.latestIteration()) ?? -1) + 1);
       return sendJson(reply, { pending: false, ...plan });
     } finally {
       await admin.disconnect().catch(() => undefined);

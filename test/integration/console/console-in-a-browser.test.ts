@@ -72,10 +72,10 @@ describe('the console in a browser', () => {
     );
     // A job that exists only as state, named and reading a topic named like markup.
     const hostile = new StateStore(HOSTILE_JOB, stateDir);
-    hostile.ensureMetadata('0');
+    await hostile.ensureMetadata('0');
     const ranges = [{ topic: HOSTILE_TOPIC, partition: 0, begin: '0', end: '5' }];
     const now = new Date().toISOString();
-    hostile.writeOffsets({
+    await hostile.writeOffsets({
       job: HOSTILE_JOB,
       iteration: 0,
       kind: 'run',
@@ -85,7 +85,7 @@ describe('the console in a browser', () => {
       tasks: [],
       skipped: [],
     });
-    hostile.writeCommit({
+    await hostile.writeCommit({
       job: HOSTILE_JOB,
       iteration: 0,
       committedAt: now,

@@ -17,10 +17,10 @@ const contenderSource = (lockModule: string) => `
 import { parentPort } from 'node:worker_threads';
 import { JobLock } from ${JSON.stringify(lockModule)};
 const flag = new Int32Array(new SharedArrayBuffer(4));
-parentPort.on('message', ({ path, at }) => {
+parentPort.on('message', async ({ path, at }) => {
   while (Date.now() < at) Atomics.wait(flag, 0, 0, 1);
   try {
-    new JobLock('j', path).acquire('contender');
+    await new JobLock('j', path).acquire('contender');
     parentPort.postMessage('won');
   } catch (err) {
     parentPort.postMessage(err.code === 'KRANGE_LOCKED' ? 'locked' : 'error: ' + err.message);

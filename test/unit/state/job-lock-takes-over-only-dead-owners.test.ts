@@ -17,24 +17,20 @@ function capture() {
 }
 
 describe('JobLock', () => {
-  it('refuses a second holder while the owner lives', () => {
+  it('refuses a second holder while the owner lives', async () => {
     const p = lockPath();
     const a = new JobLock('j', p);
-    a.acquire('first');
+    await a.acquire('first');
     const b = new JobLock('j', p);
-    try {
-      b.acquire('second');
-      expect.unreachable();
-    } catch (err) {
-      expect(isKrangeError(err, 'KRANGE_LOCKED')).toBe(true);
-      expect((err as Error).message).toContain(`pid ${process.pid}`);
-    }
-    a.release();
-    b.acquire('second');
-    b.release();
+    const err = await b.acquire('second').catch((e: unknown) => e);
+    expect(isKrangeError(err, 'KRANGE_LOCKED')).toBe(true);
+    expect((err as Error).message).toContain(`pid ${process.pid}`);
+    await a.release();
+    await b.acquire('second');
+    await b.release();
   });
 
-  it('takes over a lock whose owner process is gone', () => {
+  it('takes over a lock whose owner process is gone', async () => {
     const p = lockPath();
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
     const pid = Number(dead.stdout.toString());
@@ -53,31 +49,31 @@ describe('JobLock', () => {
     );
     const { logger, lines } = capture();
     const l = new JobLock('j', p, { logger });
-    l.acquire('new');
+    await l.acquire('new');
     expect(JSON.parse(readFileSync(p, 'utf8')).pid).toBe(process.pid);
-    l.release();
+    await l.release();
     // The takeover says whose lock it took (lock.stale), then that it holds it (lock.taken).
     expect(lines.map((x) => x.event)).toEqual(['lock.stale', 'lock.taken']);
     expect(String(lines[0]?.['owner'])).toContain(`pid ${pid}`);
     expect(lines[1]).toMatchObject({ job: 'j', generation: 1, command: 'new' });
   });
 
-  it('logs lock.taken only when the lock was free or released', () => {
+  it('logs lock.taken only when the lock was free or released', async () => {
     const p = lockPath();
     const { logger, lines } = capture();
     const a = new JobLock('j', p, { logger });
-    a.acquire('first');
-    a.release();
+    await a.acquire('first');
+    await a.release();
     const b = new JobLock('j', p, { logger });
-    b.acquire('second');
-    b.release();
+    await b.acquire('second');
+    await b.release();
     expect(lines.map((x) => [x.event, x['generation']])).toEqual([
       ['lock.taken', 1],
       ['lock.taken', 2],
     ]);
   });
 
-  it('does not take over a live lock on another host until its heartbeat is stale', () => {
+  it('does not take over a live lock on another host until its heartbeat is stale', async () => {
     const p = lockPath();
     const fresh = new Date().toISOString();
     const owner = {
@@ -90,11 +86,38 @@ describe('JobLock', () => {
       command: 'old',
     };
     writeFileSync(p, JSON.stringify(owner));
-    expect(() => new JobLock('j', p, { staleAfterMs: 60_000 }).acquire('new')).toThrowError(/locked/);
+    await expect(new JobLock('j', p, { staleAfterMs: 60_000 }).acquire('new')).rejects.toThrowError(/locked/);
     writeFileSync(p, JSON.stringify({ ...owner, heartbeatAt: new Date(Date.now() - 120_000).toISOString() }));
     const l = new JobLock('j', p, { staleAfterMs: 60_000 });
-    l.acquire('new');
-    l.release();
+    await l.acquire('new');
+    await l.release();
+  });
+
+  it('counts a claim of another KRANGE_HOST_ID as another host: judged by its heartbeat, not its pid', async () => {
+    const p = lockPath();
+    const before = process.env['KRANGE_HOST_ID'];
+    try {
+      process.env['KRANGE_HOST_ID'] = 'host-a';
+      const a = new JobLock('j', p, { staleAfterMs: 60_000 });
+      await a.acquire('on host a');
+      expect(JSON.parse(readFileSync(p, 'utf8')).host).toBe('host-a');
+      // Same kernel, same live pid, but another host id: a fresh heartbeat blocks it.
+      process.env['KRANGE_HOST_ID'] = 'host-b';
+      await expect(new JobLock('j', p, { staleAfterMs: 60_000 }).acquire('on host b')).rejects.toThrowError(
+        /locked by on host a \(pid \d+ on host-a/,
+      );
+      // Once the heartbeat is older than staleAfterMs, host b takes over although the pid lives.
+      const b = new JobLock('j', p, { staleAfterMs: 0 });
+      await new Promise((r) => setTimeout(r, 5));
+      await b.acquire('on host b');
+      expect(b.generation).toBe(2);
+      await expect(a.assertHeld('commit')).rejects.toThrowError(/generation 1, but generation 2/);
+      await a.release();
+      await b.release();
+    } finally {
+      if (before === undefined) delete process.env['KRANGE_HOST_ID'];
+      else process.env['KRANGE_HOST_ID'] = before;
+    }
   });
 
   it('reads the lease TTL from KRANGE_LEASE_TTL_MS (120 s by default) and refuses a bad value', () => {
@@ -111,10 +134,10 @@ describe('JobLock', () => {
     }
   });
 
-  it('takes over a holder on another host once its heartbeat is older than the TTL', () => {
+  it('takes over a holder on another host once its heartbeat is older than the TTL', async () => {
     const p = lockPath();
     const a = new JobLock('j', p, { staleAfterMs: 60_000 });
-    a.acquire('first');
+    await a.acquire('first');
     const claim = join(p, '..', 'lock-generations', '1.json');
     const record = JSON.parse(readFileSync(claim, 'utf8'));
     // The holder becomes another host's, last heard from 30 s ago: alive for a 60 s lease, gone for 20 s.
@@ -127,12 +150,12 @@ describe('JobLock', () => {
       }),
     );
     const patient = new JobLock('j', p, { staleAfterMs: 60_000 });
-    expect(() => patient.acquire('second')).toThrow(/elsewhere/);
+    await expect(patient.acquire('second')).rejects.toThrow(/elsewhere/);
     const quick = new JobLock('j', p, { staleAfterMs: 20_000 });
-    quick.acquire('third');
+    await quick.acquire('third');
     expect(quick.generation).toBe(2);
-    expect(() => a.assertHeld('commit')).toThrow(/generation 2/);
-    quick.release();
-    a.release();
+    await expect(a.assertHeld('commit')).rejects.toThrow(/generation 2/);
+    await quick.release();
+    await a.release();
   });
 });

@@ -14,11 +14,11 @@ afterEach(() => {
 });
 
 /** A store with `n` committed iterations (8 partitions, 10 records each per iteration) and maybe a pending plan. */
-function storeWith(n: number, pending = false): StateStore {
+async function storeWith(n: number, pending = false): Promise<StateStore> {
   const root = mkdtempSync(join(tmpdir(), 'krange-history-'));
   roots.push(root);
   const store = new StateStore('hist', root);
-  store.ensureMetadata('h');
+  await store.ensureMetadata('h');
   for (let i = 0; i < n + (pending ? 1 : 0); i++) {
     const ranges = Array.from({ length: 8 }, (_, p) => ({
       topic: 't',
@@ -27,7 +27,7 @@ function storeWith(n: number, pending = false): StateStore {
       end: String(i * 10 + (p === 7 ? 0 : 10)),
     }));
     const tasks = ranges.map((r) => ({ ...r, id: `${i}-${r.partition}` }));
-    store.writeOffsets({
+    await store.writeOffsets({
       job: 'hist',
       iteration: i,
       kind: 'run',
@@ -38,7 +38,7 @@ function storeWith(n: number, pending = false): StateStore {
       skipped: [],
     });
     if (pending && i === n) break;
-    store.writeCommit({
+    await store.writeCommit({
       job: 'hist',
       iteration: i,
       committedAt: `c${i}`,
@@ -68,50 +68,50 @@ function storeWith(n: number, pending = false): StateStore {
 const count = (store: StateStore, sub: string) => readdirSync(store.path(sub)).length;
 
 describe('state history', () => {
-  it('keeps the newest iterations in full and folds the older ones, one line each', () => {
-    const store = storeWith(25, true);
-    const out = foldHistory(store, 10);
+  it('keeps the newest iterations in full and folds the older ones, one line each', async () => {
+    const store = await storeWith(25, true);
+    const out = await foldHistory(store, 10);
     expect(out).toEqual({ folded: 16, first: 0, last: 15 });
     expect(count(store, 'offsets')).toBe(10);
     expect(count(store, 'commits')).toBe(9); // the pending plan (25) has no commit
-    expect(store.pendingIteration()).toBe(25);
-    expect(store.committedPositions()?.get('t:0')).toBe(250n);
-    const history = readHistory(store);
+    expect(await store.pendingIteration()).toBe(25);
+    expect((await store.committedPositions())?.get('t:0')).toBe(250n);
+    const history = await readHistory(store);
     expect(history.map((h) => h.iteration)).toEqual(Array.from({ length: 16 }, (_, i) => i));
     expect(history.reduce((s, h) => s + h.records, 0)).toBe(16 * 70);
     expect(history[3]?.ranges).toHaveLength(7); // the empty range of partition 7 is left out
     expect(history[3]?.files).toHaveLength(8);
   });
 
-  it('waits for a tenth more than it retains before folding again', () => {
-    const store = storeWith(11);
-    expect(foldHistory(store, 10).folded).toBe(0);
-    const more = storeWith(12);
-    expect(foldHistory(more, 10).folded).toBe(2);
+  it('waits for a tenth more than it retains before folding again', async () => {
+    const store = await storeWith(11);
+    expect((await foldHistory(store, 10)).folded).toBe(0);
+    const more = await storeWith(12);
+    expect((await foldHistory(more, 10)).folded).toBe(2);
   });
 
-  it('neither loses nor doubles an iteration when a fold is repeated after a crash', () => {
-    const store = storeWith(30);
+  it('neither loses nor doubles an iteration when a fold is repeated after a crash', async () => {
+    const store = await storeWith(30);
     // The crash: the lines of 0..9 were appended, no file removed yet.
-    const lines = Array.from({ length: 10 }, (_, n) =>
-      JSON.stringify(historyLineOf(store.readOffsets(n), store.readCommit(n))),
-    );
+    const lines: string[] = [];
+    for (let n = 0; n < 10; n++)
+      lines.push(JSON.stringify(historyLineOf(await store.readOffsets(n), await store.readCommit(n))));
     writeFileSync(store.path('history.jsonl'), `${lines.join('\n')}\n`);
-    foldHistory(store, 10);
-    const history = readHistory(store);
+    await foldHistory(store, 10);
+    const history = await readHistory(store);
     expect(history).toHaveLength(20);
     expect(new Set(history.map((h) => h.iteration)).size).toBe(20);
     expect(readFileSync(store.path('history.jsonl'), 'utf8').trim().split('\n')).toHaveLength(30);
   });
 
-  it('ignores a torn last line and refuses a damaged line before it', () => {
-    const store = storeWith(30);
-    foldHistory(store, 10);
+  it('ignores a torn last line and refuses a damaged line before it', async () => {
+    const store = await storeWith(30);
+    await foldHistory(store, 10);
     appendFileSync(store.path('history.jsonl'), '{"version":1,"iterat');
-    expect(readHistory(store)).toHaveLength(20);
+    expect(await readHistory(store)).toHaveLength(20);
     const text = readFileSync(store.path('history.jsonl'), 'utf8').split('\n');
     text[2] = '{"version":1}';
     writeFileSync(store.path('history.jsonl'), text.join('\n'));
-    expect(() => readHistory(store)).toThrow(/history\.jsonl.*line 3/);
+    await expect(readHistory(store)).rejects.toThrow(/history\.jsonl.*line 3/);
   });
 });
