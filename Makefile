@@ -9,7 +9,7 @@ export KAFKAJS_NO_PARTITIONER_WARNING := 1
 
 .PHONY: help install build lint format typecheck test test-tools test-unit test-integration run-job demo \
         services-up services-down services-status services-logs services-env services-docker \
-        bench bench-quick bench-ingest bench-w1-side-by-side bench-small-iteration clean browser serve
+        bench bench-quick bench-ingest bench-w1-side-by-side bench-small-iteration bench-takeover clean browser serve
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -95,6 +95,9 @@ bench-w1-side-by-side: install services-up ## W1 on 2M events: krange declarativ
 
 bench-small-iteration: install services-up ## warm vs cold krange schedule, ~1,000 records a second (~3 min)
 	node --import tsx bench/small-iteration.ts
+
+bench-takeover: install services-up ## takeover time: SIGKILL the leading `krange schedule`, time the other to take over (root: unshare --uts; ~3 min)
+	node --import tsx bench/takeover.ts
 
 bench-quick: install services-up ## a small version of the benchmarks (CI smoke test; no time assertions)
 	node --import tsx bench/run.ts --quick
