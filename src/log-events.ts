@@ -14,6 +14,8 @@ export const LogEvents = {
   taskDone: 'task.done',
   taskRetry: 'task.retry',
   taskFailed: 'task.failed',
+  /** A task the columnar path gave back to the JavaScript path (debug), with the reason. */
+  taskColumnarDeclined: 'task.columnar_declined',
   dataLossSkipped: 'dataloss.skipped',
   stateFolded: 'state.folded',
   lockTaken: 'lock.taken',

@@ -3,7 +3,7 @@
 // tasks the driver sends, one at a time. Started by worker-entry.ts (compiled, in dist/).
 
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import { serializeError } from '../errors.ts';
+import { serializeError, toKrangeError } from '../errors.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import { jobBrokers, jobKafka } from '../kafka/kafka-client.ts';
 import { FetchRangeReader } from '../kafka/range-reader.ts';
@@ -11,9 +11,12 @@ import { createLogger } from '../logger.ts';
 import { rangeFromJson } from '../offset-range.ts';
 import { RecordProcessor } from '../records/record-processor.ts';
 import { deadLetterTarget } from '../sinks/dead-letter.ts';
+import { columnarDisabled, columnarRefusal } from '../sinks/parquet/columnar-sql.ts';
+import { ParquetSink } from '../sinks/parquet/parquet-sink.ts';
 import { createSinks } from '../sinks/sink-factory.ts';
-import type { DriverMessage, WorkerInit, WorkerMessage } from './messages.ts';
-import { runTask } from './task-runner.ts';
+import { runColumnarTask } from './columnar-task.ts';
+import type { DriverMessage, TaskResult, WorkerInit, WorkerMessage } from './messages.ts';
+import { runTask, type TaskRun } from './task-runner.ts';
 
 /** Runs this worker thread's side of the pool for the job `load` returns. */
 export function runWorker(load: (init: WorkerInit) => Promise<LoadedJob> | LoadedJob): void {
@@ -50,6 +53,22 @@ async function main(
     endpoints,
   );
   const controllers = new Map<string, AbortController>();
+  // The columnar path (DuckDB) for a declarative job with one Parquet sink; a task it declines, and
+  // every task of other jobs, runs on the JavaScript path.
+  const only = sinks[0];
+  const columnar =
+    columnarRefusal(spec) === undefined && !columnarDisabled() && only instanceof ParquetSink
+      ? only
+      : undefined;
+  const run = async (task: TaskRun): Promise<TaskResult> => {
+    if (columnar !== undefined) {
+      const done = await runColumnarTask(task, columnar).catch((err: unknown) => {
+        throw toKrangeError(err, 'KRANGE_TASK_FAILED');
+      });
+      if (done !== undefined) return done;
+    }
+    return runTask(task);
+  };
 
   port.on('message', (msg: DriverMessage) => {
     if (msg.type === 'shutdown') {
@@ -68,7 +87,7 @@ async function main(
     const ac = new AbortController();
     controllers.set(msg.taskId, ac);
     let lastProgress = 0;
-    runTask({
+    run({
       job: spec,
       iteration: msg.iteration,
       taskId: msg.taskId,

@@ -8,6 +8,7 @@ import type { LoadedJob } from '../../job/job-loader.ts';
 import { describeColumns } from '../../job/schema.ts';
 import { connectAdmin } from '../../kafka/kafka-client.ts';
 import { fastPathEnabled, fastPathRefusal, recordsPathLine } from '../../records/fast-path.ts';
+import { columnarDisabled, columnarPathLine, columnarRefusal } from '../../sinks/parquet/columnar-sql.ts';
 import { assertIdentity } from '../../state/state-identity.ts';
 import { StateStore } from '../../state/state-store.ts';
 import { fmtInt, table } from '../format.ts';
@@ -30,17 +31,27 @@ export async function planCommand(jobName: string, flags: { json?: boolean }, lo
           }
         })();
   const refusal = fastPathRefusal(job.spec);
-  const records = recordsPathLine(job.spec);
+  const columnarWhyNot = columnarRefusal(job.spec);
+  const columnarOn = columnarWhyNot === undefined && !columnarDisabled();
+  // The byte scanner matters only for records the columnar path does not take.
+  const records = columnarOn
+    ? columnarPathLine(job.spec)
+    : `${columnarPathLine(job.spec)}\n${recordsPathLine(job.spec)}`;
   if (flags.json) {
     const fastPath = {
       applies: refusal === undefined,
       enabled: fastPathEnabled(job.spec),
       ...(refusal === undefined ? {} : { reason: refusal }),
     };
+    const columnar = {
+      applies: columnarWhyNot === undefined,
+      enabled: columnarOn,
+      ...(columnarWhyNot === undefined ? {} : { reason: columnarWhyNot }),
+    };
     const schema = describeColumns(job.spec.schema);
     const origin = job.schemaOrigin;
     process.stdout.write(
-      `${JSON.stringify({ pending: pending !== undefined, ...plan, fastPath, schema, ...(origin === undefined ? {} : { schemaOrigin: origin }) }, null, 2)}\n`,
+      `${JSON.stringify({ pending: pending !== undefined, ...plan, columnar, fastPath, schema, ...(origin === undefined ? {} : { schemaOrigin: origin }) }, null, 2)}\n`,
     );
     return;
   }

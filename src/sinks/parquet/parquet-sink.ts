@@ -3,6 +3,7 @@
 // rowGroupSize rows, so memory does not grow with the range), then renamed into place on commit,
 // replacing the file a previous attempt or rerun of the same range left there.
 
+import { createReadStream, statSync } from 'node:fs';
 import { Transform } from 'node:stream';
 import type { RecordBatch } from 'apache-arrow';
 import { Errors, KrangeError } from '../../errors.ts';
@@ -45,6 +46,50 @@ export class ParquetSink implements Sink {
 
   async open(ctx: TaskContext): Promise<SinkTaskWriter> {
     return new ParquetTaskWriter(this.spec, this.fs, this.base, ctx);
+  }
+
+  /**
+   * Commits Parquet files a task wrote elsewhere (the columnar path's, on a local disk) by the same
+   * protocol as the task writer: each is copied to the attempt's temporary directory, and only when
+   * all are there renamed into place under the same names, replacing an earlier attempt's.
+   */
+  async commitFiles(
+    ctx: TaskContext,
+    files: { dir: string; local: string; rows: number }[],
+  ): Promise<SinkTaskStats> {
+    const started = performance.now();
+    const tmpRoot = joinPath(
+      temporaryDir(this.base, ctx.job, ctx.iteration),
+      `${ctx.taskId}-a${ctx.attempt}`,
+    );
+    const name = fileName(ctx.topic, ctx.partition, ctx.begin, ctx.end);
+    let bytes = 0;
+    const finals: string[] = [];
+    try {
+      for (const f of files) {
+        bytes += statSync(f.local).size;
+        await this.fs.writeStream(joinPath(tmpRoot, f.dir, name), createReadStream(f.local));
+      }
+      for (const f of files) {
+        const finalPath = joinPath(this.base, f.dir, name);
+        await this.fs.rename(joinPath(tmpRoot, f.dir, name), finalPath);
+        finals.push(finalPath);
+      }
+    } catch (err) {
+      await cleanupTemporary(this.fs, this.base, ctx, tmpRoot);
+      if (err instanceof KrangeError) throw err;
+      throw Errors.sink(this.name, `writing ${ctx.taskId} failed: ${(err as Error).message}`, {}, err);
+    }
+    await cleanupTemporary(this.fs, this.base, ctx, tmpRoot);
+    const rows = files.reduce((n, f) => n + f.rows, 0);
+    ctx.logger.debug({
+      event: LogEvents.sinkFlushed,
+      sink: this.name,
+      task: ctx.taskId,
+      rows,
+      files: finals.length,
+    });
+    return { rows, bytes, durationMs: Math.round(performance.now() - started), files: finals };
   }
 
   async close(): Promise<void> {}
@@ -217,19 +262,27 @@ class ParquetTaskWriter implements SinkTaskWriter {
     await this.cleanupTemp();
   }
 
-  /** Removes this attempt's temporary directory, then the iteration's and job's if now empty. */
-  private async cleanupTemp(): Promise<void> {
-    await this.fs.delete(this.tmpRoot, true).catch(() => undefined);
-    const iterDir = temporaryDir(this.base, this.ctx.job, this.ctx.iteration);
-    for (const dir of [
-      iterDir,
-      joinPath(this.base, '_temporary', this.ctx.job),
-      joinPath(this.base, '_temporary'),
-    ]) {
-      // A non-recursive delete fails on a directory other tasks still use: that is expected.
-      const gone = await this.fs.delete(dir, false).catch(() => false);
-      if (!gone) break;
-    }
+  private cleanupTemp(): Promise<void> {
+    return cleanupTemporary(this.fs, this.base, this.ctx, this.tmpRoot);
+  }
+}
+
+/** Removes an attempt's temporary directory, then the iteration's and job's if now empty. */
+async function cleanupTemporary(
+  fs: OutputFs,
+  base: string,
+  ctx: TaskContext,
+  tmpRoot: string,
+): Promise<void> {
+  await fs.delete(tmpRoot, true).catch(() => undefined);
+  for (const dir of [
+    temporaryDir(base, ctx.job, ctx.iteration),
+    joinPath(base, '_temporary', ctx.job),
+    joinPath(base, '_temporary'),
+  ]) {
+    // A non-recursive delete fails on a directory other tasks still use: that is expected.
+    const gone = await fs.delete(dir, false).catch(() => false);
+    if (!gone) break;
   }
 }
 

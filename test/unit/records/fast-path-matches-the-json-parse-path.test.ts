@@ -8,6 +8,7 @@ import { t } from '../../../src/job/schema.ts';
 import { DECLINE, FastPath } from '../../../src/records/fast-path.ts';
 import { RecordProcessor } from '../../../src/records/record-processor.ts';
 import { parquet } from '../../../src/sinks/sink-specs.ts';
+import { AWKWARD_BYTES as BYTES, ORDINARY, record } from '../../helpers/awkward-json.ts';
 
 const spec = validateJob(
   {
@@ -31,83 +32,6 @@ const spec = validateJob(
   },
   'test',
 );
-
-const ORDINARY = [
-  '{"id":1,"name":"plain","price":12.5,"n":3,"ok":true,"at":"2026-11-24T10:00:00.123Z","tags":["a","b"],"user_name":"u"}',
-  '{"id":2,"name":"héllo wörld ✓ 日本 😀","tags":[]}',
-  ' { "id" : -3 , "price" : -0 , "n" : 0 , "at" : 1764000000000 } ',
-  '{"id":4,"price":1e3,"n":-2147483648}',
-  '{"id":5,"price":1.7976931348623157e308,"at":-1}',
-  '{"id":6,"price":5e-324,"ok":false,"name":null,"tags":null}',
-  '{"id":999999999999999,"price":0.1}',
-  '{"id":"9223372036854775807"}',
-  '{"id":"-9223372036854775808","skip":{"deep":[1,{"x":[true,null,"\\u00e9"]}],"e":1E+2}}',
-  '{"id":7,"id":8}',
-  '{"id":9,"unknown":12345678901234567890123}',
-  '{"id":10,"tags":["x", "y" ,"z"],"ignored":"\\"quoted\\""}',
-  '{"id":11,"name":"tab\\tnew\\nline \\u2603 \\ud83d\\ude00"}',
-  '{"id":12,"user_name":"ü"}',
-  '{}',
-];
-const AWKWARD = [
-  '{"id":2147483648,"n":2147483648}',
-  '{"id":1.5}',
-  '{"id":1e2}',
-  '{"id":12345678901234567890}',
-  '{"id":9007199254740993}',
-  '{"id":"12a"}',
-  '{"id":1,"at":1e20}',
-  '{"id":1,"name":5}',
-  '{"id":1,"name":{"a":1}}',
-  '{"id":1,"tags":[["nested"]]}',
-  '{"id":1,"tags":[1,2]}',
-  '{"id":1,"tags":"x"}',
-  '{"id":1,"ok":"true"}',
-  '{"id":null}',
-  '{"id":01}',
-  '{"id":1,}',
-  '{"id":1',
-  '{"id":1}x',
-  '{"id":1,"name":"a\\x"}',
-  '{"id":1,"name":"raw\ttab"}',
-  '[{"id":1}]',
-  '"string"',
-  'null',
-  '',
-  '\uFEFF{"id":1}',
-  '{"id":-}',
-  '{"id":1.}',
-  '{"id":1,"skip":[1,2,]}',
-  '{"id":1,"skip":{"a":}}',
-  '{"id":1,"skip":"\\u12"}',
-  '{"constructor":1,"id":1}',
-];
-const BYTES: Buffer[] = [
-  ...ORDINARY.map((s) => Buffer.from(s)),
-  ...AWKWARD.map((s) => Buffer.from(s)),
-  Buffer.concat([Buffer.from('{"id":1,"name":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]),
-  Buffer.concat([Buffer.from('{"id":1,"skip":"'), Buffer.from([0xff]), Buffer.from('","name":"ok"}')]),
-  Buffer.from('{"id":1,"name":"\uFFFD"}'),
-];
-
-function record(value: Buffer | null, offset: bigint) {
-  // As the range reader gives them: the value inside a larger fetch buffer.
-  const buf = Buffer.concat([Buffer.from('xx'), value ?? Buffer.alloc(0), Buffer.from('yy')]);
-  return {
-    topic: 't',
-    partition: 3,
-    offset,
-    timestamp: 1_700_000_000_000,
-    key: null,
-    headers: {},
-    buf,
-    valueStart: 2,
-    valueLength: value === null ? -1 : value.length,
-    get value() {
-      return value;
-    },
-  };
-}
 
 /** A processor with the scanner on (KRANGE_FAST_PATH=1) or off. */
 function processor(fast: boolean): RecordProcessor {

@@ -1,0 +1,369 @@
+// The columnar path's SQL: a declarative job (schema, `columns`, `where`) with one Parquet sink
+// compiled to one DuckDB `COPY (SELECT ...) TO ... (FORMAT parquet)` over a task's records: their
+// values one a line (NDJSON), beside a CSV of their offsets and timestamps, joined by position (the
+// value bytes are never spliced into other JSON, so no value can forge a field). Every field is read as
+// JSON and accepted only where the JavaScript path (records/coerce.ts) gives the very same value;
+// anything else (a wrong type, a number it would round, an odd timestamp) makes the query fail with
+// DECLINED, and the task then runs on the JavaScript path, which applies the bad-record policy with
+// its usual messages. Pure: no DuckDB here (columnar-writer.ts runs it).
+
+import type { JobSpec, ParquetSinkSpec } from '../../job/job-spec.ts';
+import type {
+  ColumnSource,
+  Condition,
+  FilterScalar,
+  KafkaColumn,
+} from '../../job/options/columns-options.ts';
+import type { FieldType } from '../../job/schema.ts';
+
+/** The message of the error() a record the columnar path cannot prove equivalent raises. */
+export const DECLINED = 'krange: declined by the columnar path';
+
+/** Years 1000 to 9999 only: the partition directory and DuckDB's text agree there (ms since 1970). */
+const MIN_MS = -30_610_224_000_000;
+const MAX_MS = 253_402_300_799_999;
+/** JavaScript's safe integers: a number beyond them is a BigInt on the JavaScript path. */
+const SAFE = 9_007_199_254_740_991;
+
+/** `YYYY-MM-DDTHH:MM:SS(.fff)?(Z|±HH:MM)`, which records/time.ts parses by hand to whole ms. */
+const ISO_RE =
+  '[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])';
+
+type Source = { value: string } | { kafka: KafkaColumn };
+
+/** A SQL string literal. */
+export function sqlString(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+/** A SQL identifier. */
+export function sqlIdent(s: string): string {
+  return `"${s.replaceAll('"', '""')}"`;
+}
+
+function sources(spec: JobSpec): Source[] {
+  const columns: Record<string, ColumnSource> = spec.columns ?? {};
+  return Object.keys(spec.schema).map((name): Source => {
+    const c = Object.hasOwn(columns, name) ? columns[name]! : name;
+    return typeof c === 'string' ? { value: c } : { kafka: c.kafka };
+  });
+}
+
+/** The Kafka metadata each schema type can take exactly as the JavaScript path stores it. */
+const KAFKA_TYPES: Record<KafkaColumn, FieldType['kind'][]> = {
+  offset: ['int64', 'utf8'],
+  partition: ['int32', 'int64'],
+  timestamp: ['timestamp', 'int64'],
+  topic: ['utf8'],
+  key: [],
+};
+
+const LIST_ITEMS: FieldType['kind'][] = ['utf8', 'int32', 'int64', 'float64', 'bool'];
+
+function typeRefusal(name: string, ft: FieldType): string | undefined {
+  if (ft.kind !== 'list') return undefined;
+  if (!LIST_ITEMS.includes(ft.item.kind))
+    return `its field '${name}' is a list of ${ft.item.kind === 'list' ? 'lists' : ft.item.kind} (the columnar path reads lists of utf8, int32, int64, float64 or bool)`;
+  return undefined;
+}
+
+/** Why a job's records cannot take the columnar path, or undefined when they can. */
+export function columnarRefusal(spec: JobSpec): string | undefined {
+  if (spec.decoder !== 'json') return "its decoder is not 'json'";
+  if (spec.transform !== undefined)
+    return 'it has a JavaScript transform (declare projection, renames and Kafka metadata with `columns` instead)';
+  if (spec.sinks.length !== 1 || spec.sinks[0]!.kind !== 'parquet')
+    return 'its sinks are not exactly one Parquet sink (the others need JavaScript values)';
+  const sink = spec.sinks[0]!;
+  const names = Object.keys(spec.schema);
+  const src = sources(spec);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const ft = spec.schema[name]!;
+    const s = src[i]!;
+    if ('value' in s && s.value in Object.prototype)
+      return `its field '${s.value}' is also a name every JavaScript object has`;
+    if ('kafka' in s && !KAFKA_TYPES[s.kafka].includes(ft.kind))
+      return s.kafka === 'key'
+        ? `its field '${name}' is the Kafka key (the columnar path reads values only)`
+        : `its field '${name}' takes the Kafka ${s.kafka} as ${ft.kind}`;
+    const t = typeRefusal(name, ft);
+    if (t !== undefined) return t;
+  }
+  const keys = src.flatMap((s) => ('value' in s ? [s.value.toLowerCase()] : []));
+  if (new Set(keys).size !== new Set(src.flatMap((s) => ('value' in s ? [s.value] : []))).size)
+    return 'two of its value fields differ only in case (DuckDB names struct fields case-insensitively)';
+  const p = sink.partitionBy;
+  if (p !== undefined) {
+    if (names.includes(p.name)) return `its partition directory name '${p.name}' is also a schema field`;
+    if (!('kafkaTimestamp' in p)) {
+      if (p.format === 'value') return "it partitions by a field's value (format: 'value')";
+      if (spec.schema[p.field]?.kind !== 'timestamp')
+        return `it partitions by '${p.field}', which is not a timestamp field of the schema`;
+    }
+  }
+  return undefined;
+}
+
+/** Whether the columnar path is switched off (KRANGE_COLUMNAR=0 forces the JavaScript path). */
+export function columnarDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env['KRANGE_COLUMNAR'] === '0';
+}
+
+/** What `krange plan` says about a job's records path. */
+export function columnarPathLine(spec: JobSpec, env: NodeJS.ProcessEnv = process.env): string {
+  const refusal = columnarRefusal(spec);
+  if (refusal !== undefined)
+    return `records: JavaScript path; the columnar path (DuckDB) cannot apply because ${refusal}`;
+  if (columnarDisabled(env))
+    return 'records: JavaScript path (KRANGE_COLUMNAR=0); the columnar path (DuckDB) could apply';
+  return 'records: columnar path (DuckDB reads the JSON values and writes the Parquet; a task with a record it cannot vouch for runs on the JavaScript path)';
+}
+
+/** The value's field `key` as JSON (SQL NULL when missing). */
+function field(key: string): string {
+  return `struct_extract(v, ${sqlString(key)})`;
+}
+
+const isNull = (j: string) => `(${j} IS NULL OR json_type(${j}) = 'NULL')`;
+const declined = `error(${sqlString(DECLINED)})`;
+
+interface Compiled {
+  /** True when the JavaScript path accepts the value and stores what `value` gives. */
+  ok: string;
+  value: string;
+}
+
+/** ms since 1970 of a timestamp field's JSON: an ISO-8601 text or a safe integer (ms). */
+function epochMs(j: string): string {
+  return `(CASE json_type(${j}) WHEN 'VARCHAR' THEN epoch_ms(TRY_CAST(json_extract_string(${j}, '$') AS TIMESTAMPTZ)) ELSE TRY_CAST(${j} AS BIGINT) END)`;
+}
+
+function timestampOk(j: string): string {
+  const text = `(json_type(${j}) = 'VARCHAR' AND regexp_full_match(json_extract_string(${j}, '$'), ${sqlString(ISO_RE)}))`;
+  const num = `json_type(${j}) IN ('BIGINT', 'UBIGINT')`;
+  return `((${text} OR ${num}) AND coalesce(${epochMs(j)} BETWEEN ${MIN_MS} AND ${MAX_MS}, false))`;
+}
+
+/** The stored value of a timestamp from its ms, in the field's unit and Parquet type. */
+function timestampFromMs(ms: string, ft: Extract<FieldType, { kind: 'timestamp' }>): string {
+  // Unit s keeps the floor of the second, as coerce.ts does; the others hold whole ms already.
+  const whole = ft.unit === 's' ? `CAST(floor(${ms} / 1000) AS BIGINT) * 1000` : ms;
+  const ts = `epoch_ms(${whole})`;
+  if (ft.timezone !== null) return `${ts}::TIMESTAMPTZ`;
+  return `${ts}::${ft.unit === 's' ? 'TIMESTAMP_S' : ft.unit === 'ms' ? 'TIMESTAMP_MS' : ft.unit === 'us' ? 'TIMESTAMP' : 'TIMESTAMP_NS'}`;
+}
+
+/** The DuckDB type of a column (timestamps with a time zone are TIMESTAMPTZ, i.e. microseconds). */
+export function duckType(ft: FieldType): string {
+  switch (ft.kind) {
+    case 'utf8':
+      return 'VARCHAR';
+    case 'int32':
+      return 'INTEGER';
+    case 'int64':
+      return 'BIGINT';
+    case 'float64':
+      return 'DOUBLE';
+    case 'bool':
+      return 'BOOLEAN';
+    case 'timestamp':
+      if (ft.timezone !== null) return 'TIMESTAMPTZ';
+      return ft.unit === 's'
+        ? 'TIMESTAMP_S'
+        : ft.unit === 'ms'
+          ? 'TIMESTAMP_MS'
+          : ft.unit === 'us'
+            ? 'TIMESTAMP'
+            : 'TIMESTAMP_NS';
+    case 'list':
+      return `${duckType(ft.item)}[]`;
+  }
+}
+
+/** A non-null JSON value of a field of this type, as coerce.ts would accept it. */
+function compileValue(j: string, ft: FieldType): Compiled {
+  switch (ft.kind) {
+    case 'utf8':
+      return { ok: `json_type(${j}) = 'VARCHAR'`, value: `json_extract_string(${j}, '$')` };
+    case 'bool':
+      return { ok: `json_type(${j}) = 'BOOLEAN'`, value: `TRY_CAST(${j} AS BOOLEAN)` };
+    case 'int32':
+      return {
+        ok: `(json_type(${j}) IN ('BIGINT', 'UBIGINT') AND TRY_CAST(${j} AS INTEGER) IS NOT NULL)`,
+        value: `TRY_CAST(${j} AS INTEGER)`,
+      };
+    case 'int64': {
+      const text = `json_extract_string(${j}, '$')`;
+      return {
+        ok: `((json_type(${j}) IN ('BIGINT', 'UBIGINT') AND TRY_CAST(${j} AS BIGINT) IS NOT NULL) OR (json_type(${j}) = 'VARCHAR' AND regexp_full_match(${text}, '-?[0-9]{1,19}') AND TRY_CAST(${text} AS BIGINT) IS NOT NULL))`,
+        value: `(CASE json_type(${j}) WHEN 'VARCHAR' THEN TRY_CAST(${text} AS BIGINT) ELSE TRY_CAST(${j} AS BIGINT) END)`,
+      };
+    }
+    case 'float64':
+      return {
+        ok: `(json_type(${j}) IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND coalesce(isfinite(TRY_CAST(${j} AS DOUBLE)), false))`,
+        value: `TRY_CAST(${j} AS DOUBLE)`,
+      };
+    case 'timestamp':
+      return { ok: timestampOk(j), value: timestampFromMs(epochMs(j), ft) };
+    case 'list': {
+      const item = compileNullable('x', ft.item);
+      const items = `json_extract(${j}, '$[*]')`;
+      return {
+        ok: `(json_type(${j}) = 'ARRAY' AND coalesce(list_bool_and(list_transform(${items}, lambda x: ${item.ok})), true))`,
+        value: `list_transform(${items}, lambda x: ${item.value})::${duckType(ft)}`,
+      };
+    }
+  }
+}
+
+function compileNullable(j: string, ft: FieldType): Compiled {
+  const c = compileValue(j, ft);
+  return {
+    ok: ft.nullable ? `(${isNull(j)} OR ${c.ok})` : `(NOT ${isNull(j)} AND ${c.ok})`,
+    value: `(CASE WHEN ${isNull(j)} THEN NULL ELSE ${c.value} END)`,
+  };
+}
+
+function kafkaColumn(k: KafkaColumn, ft: FieldType, task: TaskCoordinates): Compiled {
+  switch (k) {
+    case 'offset':
+      return { ok: 'true', value: ft.kind === 'utf8' ? 'o::VARCHAR' : 'o' };
+    case 'partition':
+      return { ok: 'true', value: `${task.partition}::${duckType(ft)}` };
+    case 'topic':
+      return { ok: 'true', value: sqlString(task.topic) };
+    case 'timestamp':
+      return ft.kind === 'timestamp'
+        ? { ok: `(t BETWEEN ${MIN_MS} AND ${MAX_MS})`, value: timestampFromMs('t', ft) }
+        : { ok: 'true', value: 't' };
+    case 'key':
+      throw new Error('the Kafka key has no columnar form (columnarRefusal says so)');
+  }
+}
+
+/** A `where` condition's `x === c` on a value's field as the JavaScript path reads it. */
+function equalsJson(j: string, c: FilterScalar): string {
+  if (c === null) return isNull(j);
+  if (typeof c === 'string')
+    return `(json_type(${j}) = 'VARCHAR' AND json_extract_string(${j}, '$') = ${sqlString(c)})`;
+  if (typeof c === 'boolean') return `(json_type(${j}) = 'BOOLEAN' AND TRY_CAST(${j} AS BOOLEAN) = ${c})`;
+  // Beyond the safe integers the JavaScript path holds a BigInt (never === a number): declined.
+  const d = `TRY_CAST(${j} AS DOUBLE)`;
+  return `(json_type(${j}) IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND (CASE WHEN abs(${d}) <= ${SAFE} THEN ${d} = ${numberLiteral(c)} ELSE ${declined} END))`;
+}
+
+function numberLiteral(n: number): string {
+  return `CAST(${sqlString(String(n))} AS DOUBLE)`;
+}
+
+function equalsKafka(k: KafkaColumn, c: FilterScalar, task: TaskCoordinates): string {
+  switch (k) {
+    case 'offset': // a decimal string on the JavaScript path
+      return typeof c === 'string' ? `(o::VARCHAR = ${sqlString(c)})` : 'false';
+    case 'partition':
+      return String(c === task.partition);
+    case 'topic':
+      return String(c === task.topic);
+    case 'timestamp':
+      return typeof c === 'number' ? `(t = ${numberLiteral(c)})` : 'false';
+    case 'key':
+      throw new Error('the Kafka key has no columnar form');
+  }
+}
+
+function condition(eq: (c: FilterScalar) => string, cond: Condition): string {
+  if (cond !== null && typeof cond === 'object') {
+    if ('in' in cond) return `(${cond.in.map(eq).join(' OR ')})`;
+    return `(NOT ${eq(cond.not)})`;
+  }
+  return eq(cond);
+}
+
+export interface TaskCoordinates {
+  job: string;
+  topic: string;
+  partition: number;
+  begin: bigint;
+  end: bigint;
+}
+
+/** The files of a task's records: the values (NDJSON), their `offset,timestamp` lines (CSV). */
+export interface ColumnarInput {
+  values: string;
+  meta: string;
+}
+
+/** The COPY statement of one task: the records in `input` to Parquet under `output`. */
+export function columnarCopySql(
+  spec: JobSpec,
+  sink: ParquetSinkSpec,
+  task: TaskCoordinates,
+  input: ColumnarInput,
+  output: string,
+): string {
+  const names = Object.keys(spec.schema);
+  const src = sources(spec);
+  const keys = [...new Set(src.flatMap((s) => ('value' in s ? [s.value] : [])))];
+  // A job of Kafka metadata only still needs the value to be an object (or null): one unused key.
+  const struct = `STRUCT(${(keys.length > 0 ? keys : ['krange.none']).map((k) => `${sqlIdent(k)} JSON`).join(', ')})`;
+  const select: string[] = [];
+  const oks: string[] = [];
+  const cols = names.map((name, i) => {
+    const ft = spec.schema[name]!;
+    const s = src[i]!;
+    return 'value' in s ? compileNullable(field(s.value), ft) : kafkaColumn(s.kafka, ft, task);
+  });
+  names.forEach((name, i) => {
+    const c = cols[i]!;
+    select.push(`${c.value} AS ${sqlIdent(name)}`);
+    if (c.ok !== 'true') oks.push(c.ok);
+  });
+  const where = Object.entries(spec.where ?? {}).map(([name, cond]) => {
+    const s = src[names.indexOf(name)];
+    if (s === undefined) return 'false';
+    return condition(
+      (c) => ('value' in s ? equalsJson(field(s.value), c) : equalsKafka(s.kafka, c, task)),
+      cond,
+    );
+  });
+  const p = sink.partitionBy;
+  let partition = '';
+  if (p !== undefined) {
+    const fmt = p.format === 'hour' ? '%Y-%m-%d-%H' : '%Y-%m-%d';
+    let ms: string;
+    if ('kafkaTimestamp' in p) ms = 't';
+    else {
+      const i = names.indexOf(p.field);
+      const s = src[i]!;
+      ms = 'value' in s ? epochMs(field(s.value)) : 't';
+      if ('value' in s) ms = `(CASE WHEN ${isNull(field(s.value))} THEN NULL ELSE ${ms} END)`;
+    }
+    // A directory only for instants the JavaScript path names the same way (else declined).
+    if ('kafkaTimestamp' in p) oks.push(`(t BETWEEN ${MIN_MS} AND ${MAX_MS})`);
+    select.push(
+      `coalesce(strftime(epoch_ms(${ms}), ${sqlString(fmt)}), '__HIVE_DEFAULT_PARTITION__') AS ${sqlIdent(p.name)}`,
+    );
+    partition = `, PARTITION_BY (${sqlIdent(p.name)})`;
+  }
+  const accepted = oks.length === 0 ? 'true' : oks.join('\n    AND ');
+  const keep = where.length === 0 ? 'true' : where.join(' AND ');
+  const meta = {
+    'krange.job': task.job,
+    'krange.range': `${task.topic}:${task.partition}:${task.begin}-${task.end}`,
+  };
+  const kv = Object.entries(meta)
+    .map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`)
+    .join(', ');
+  const codec = sink.compression === 'none' ? 'uncompressed' : sink.compression;
+  const target = p === undefined ? `${output}/part.parquet` : output;
+  return `COPY (
+  SELECT ${select.join(',\n    ')}
+  FROM read_json(${sqlString(input.values)}, format = 'newline_delimited', records = false,
+    columns = {v: ${sqlString(struct)}})
+  POSITIONAL JOIN read_csv(${sqlString(input.meta)}, header = false, auto_detect = false, delim = ',', columns = {o: 'BIGINT', t: 'BIGINT'})
+  WHERE CASE WHEN o IS NULL OR v IS NULL THEN ${declined} WHEN NOT (${keep}) THEN false
+    WHEN ${accepted} THEN true ELSE ${declined} END
+) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${sink.rowGroupSize}${partition}, KV_METADATA {${kv}})`;
+}

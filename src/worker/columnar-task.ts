@@ -1,0 +1,189 @@
+// One task on the columnar path: the range's record values are copied, without a JavaScript value
+// per record, into one NDJSON file (`{"o":<offset>,"t":<ms>,"v":<value bytes>}` a line) in a scratch
+// directory (/dev/shm when there is one), DuckDB turns it into the task's Parquet files
+// (sinks/parquet/columnar-sql.ts), and the Parquet sink commits them by its usual protocol. Any
+// record the path cannot vouch for (a newline or JSON that DuckDB's reader would accept and
+// JSON.parse not, DuckDB's error, a value it declines) makes it give up: runTask() then runs the
+// task on the JavaScript path, which applies the job's bad-record policy with its usual messages.
+
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { Errors } from '../errors.ts';
+import { LogEvents } from '../log-events.ts';
+import type { RawRecord } from '../records/record.ts';
+import { sinkRejection } from '../sinks/dead-letter.ts';
+import { columnarCopySql } from '../sinks/parquet/columnar-sql.ts';
+import { runColumnarCopy } from '../sinks/parquet/columnar-writer.ts';
+import type { ParquetSink } from '../sinks/parquet/parquet-sink.ts';
+import type { TaskResult } from './messages.ts';
+import type { TaskRun } from './task-runner.ts';
+
+/** Where the NDJSON and DuckDB's files go: KRANGE_COLUMNAR_DIR, else /dev/shm (memory), else the temp dir. */
+function scratchRoot(): string {
+  const env = process.env['KRANGE_COLUMNAR_DIR'];
+  if (env !== undefined && env !== '') return env;
+  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+}
+
+/**
+ * What DuckDB's JSON reader accepts and JSON.parse does not (trailing commas, NaN, Infinity), and
+ * the number -0, which DuckDB reads as the integer 0 where JSON.parse keeps the double -0. A match
+ * inside a string is harmless: the task just takes the JavaScript path.
+ */
+const LENIENT = /,[ \t\r\n]*[\]}]|[:,[][ \t\r\n]*-?(?:NaN|Infinity)|[:,[][ \t\r\n]*-0(?![0-9.eE])|\r/;
+
+/** A record the columnar path cannot vouch for: the task goes to the JavaScript path. */
+export class Declined extends Error {}
+
+const LBRACE = 0x7b;
+
+/** Whether the value is exactly `null` (no row on either path). */
+function isNullText(b: Buffer, start: number, len: number): boolean {
+  return (
+    len === 4 && b[start] === 0x6e && b[start + 1] === 0x75 && b[start + 2] === 0x6c && b[start + 3] === 0x6c
+  );
+}
+
+/**
+ * A fetched batch as NDJSON value lines and `offset,timestamp` CSV lines, a line each per record
+ * with a value (a null value gives no row on either path). Throws Declined for a value it cannot
+ * pass on as it is: one that does not start with `{`, holds a newline, or may lean on a leniency
+ * of DuckDB's reader.
+ */
+export function encodeRecords(batch: readonly RawRecord[]): { values: Buffer; meta: string; rows: number } {
+  let size = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const r = batch[i]!;
+    const len = r.buf !== undefined && r.valueLength !== undefined ? r.valueLength : (r.value?.length ?? -1);
+    if (len > 0) size += len + 1;
+  }
+  const out = Buffer.allocUnsafe(size);
+  const ends: number[] = [];
+  let meta = '';
+  let pos = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const r = batch[i]!;
+    let src: Buffer;
+    let start: number;
+    let len: number;
+    if (r.buf !== undefined && r.valueLength !== undefined && r.valueStart !== undefined) {
+      src = r.buf;
+      start = r.valueStart;
+      len = r.valueLength;
+    } else {
+      if (r.value === null) continue;
+      src = r.value;
+      start = 0;
+      len = r.value.length;
+    }
+    if (len < 0 || isNullText(src, start, len)) continue;
+    if (len === 0 || src[start] !== LBRACE) throw new Declined('a value is not a JSON object text');
+    pos += src.copy(out, pos, start, start + len);
+    ends.push(pos);
+    out[pos++] = 0x0a;
+    meta += `${r.offset},${r.timestamp}\n`;
+  }
+  // One native pass over the batch: the only newlines are the ones written above, and no value
+  // leans on a leniency of DuckDB's reader.
+  const text = out.toString('latin1', 0, pos);
+  let from = 0;
+  for (let i = 0; i < ends.length; i++) {
+    if (text.indexOf('\n', from) !== ends[i]) throw new Declined('a value holds a newline');
+    from = ends[i]! + 1;
+  }
+  if (LENIENT.test(text)) throw new Declined('a value may hold JSON that JSON.parse refuses');
+  return { values: out.subarray(0, pos), meta, rows: ends.length };
+}
+
+/**
+ * Runs the task on the columnar path, or returns undefined (nothing committed, scratch removed)
+ * when it cannot vouch for every record: the caller then runs the JavaScript path.
+ */
+export async function runColumnarTask(t: TaskRun, sink: ParquetSink): Promise<TaskResult | undefined> {
+  const started = performance.now();
+  const { range } = t;
+  const scratch = join(scratchRoot(), `krange-columnar-${process.pid}-${threadId}`);
+  const dir = join(scratch, `${t.taskId}-a${t.attempt}`.replace(/[^A-Za-z0-9_.-]/g, '_'));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const input = { values: join(dir, 'values.ndjson'), meta: join(dir, 'meta.csv') };
+  const output = join(dir, 'out');
+  let records = 0;
+  try {
+    const values = await open(input.values, 'w');
+    const meta = await open(input.meta, 'w');
+    try {
+      for await (const batch of t.reader.read(range, t.signal)) {
+        if (t.signal?.aborted) throw Errors.aborted(`task ${t.taskId} cancelled`);
+        const e = encodeRecords(batch);
+        await Promise.all([values.write(e.values), meta.write(e.meta)]);
+        records += batch.length;
+        t.onProgress?.(records);
+      }
+    } finally {
+      await Promise.all([values.close(), meta.close()]);
+    }
+    const sql = columnarCopySql(
+      t.job,
+      sink.spec,
+      { job: t.job.name, topic: range.topic, partition: range.partition, begin: range.begin, end: range.end },
+      input,
+      output,
+    );
+    let files: Awaited<ReturnType<typeof runColumnarCopy>>;
+    try {
+      files = await runColumnarCopy(sql, output, scratch);
+    } catch (err) {
+      throw new Declined((err as Error).message);
+    }
+    rmSync(input.values, { force: true });
+    const stats = await sink.commitFiles(
+      {
+        job: t.job.name,
+        iteration: t.iteration,
+        taskId: t.taskId,
+        topic: range.topic,
+        partition: range.partition,
+        begin: range.begin,
+        end: range.end,
+        attempt: t.attempt,
+        schema: t.job.schema,
+        logger: t.logger,
+        reject: sinkRejection(t.job.onBadRecord, [], sink.name),
+      },
+      files,
+    );
+    // As on the JavaScript path: no bad records also clears what an earlier read left.
+    if (t.deadLetter !== undefined) await t.deadLetter.write(t.job.name, range, []);
+    return {
+      id: t.taskId,
+      topic: range.topic,
+      partition: range.partition,
+      begin: range.begin.toString(),
+      end: range.end.toString(),
+      records,
+      rows: stats.rows,
+      bytes: stats.bytes,
+      badRecords: 0,
+      files: stats.files,
+      durationMs: Math.round(performance.now() - started),
+      attempts: t.attempt,
+      sinks: {
+        [sink.name]: { rows: stats.rows, bytes: stats.bytes, durationMs: stats.durationMs, refused: 0 },
+      },
+    };
+  } catch (err) {
+    if (!(err instanceof Declined)) throw err;
+    t.logger.debug({
+      event: LogEvents.taskColumnarDeclined,
+      task: t.taskId,
+      reason: err.message.slice(0, 500),
+    });
+    return undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

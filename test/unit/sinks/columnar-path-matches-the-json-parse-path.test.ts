@@ -1,0 +1,235 @@
+// The columnar path (DuckDB over the task's values, sinks/parquet/columnar-sql.ts) against the
+// JSON.parse path, record by record over a corpus of awkward values: whatever the columnar path
+// accepts, the JavaScript path accepts too and stores the same values (read back from the Parquet
+// DuckDB wrote); whatever the JavaScript path refuses, the columnar path declines (the task then
+// runs on the JavaScript path, which applies the policy with its messages). And it takes the
+// ordinary records itself, all in one batch, in order.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, describe, expect, it } from 'vitest';
+import { validateJob } from '../../../src/job/job-loader.ts';
+import type { JobSpec } from '../../../src/job/job-spec.ts';
+import { t } from '../../../src/job/schema.ts';
+import { RecordProcessor } from '../../../src/records/record-processor.ts';
+import { columnarCopySql, columnarRefusal, DECLINED } from '../../../src/sinks/parquet/columnar-sql.ts';
+import { runColumnarCopy } from '../../../src/sinks/parquet/columnar-writer.ts';
+import { parquet } from '../../../src/sinks/sink-specs.ts';
+import { Declined, encodeRecords } from '../../../src/worker/columnar-task.ts';
+import { AWKWARD_BYTES, ORDINARY, record } from '../../helpers/awkward-json.ts';
+
+const spec = validateJob(
+  {
+    name: 'awkward',
+    topics: ['t'],
+    schema: {
+      id: t.int64(),
+      name: t.nullable(t.utf8()),
+      price: t.nullable(t.float64()),
+      n: t.nullable(t.int32()),
+      ok: t.nullable(t.bool()),
+      at: t.nullable(t.timestamp('ms')),
+      tags: t.nullable(t.list(t.utf8())),
+      part: t.int32(),
+      off: t.int64(),
+      user: t.nullable(t.utf8()),
+    },
+    columns: { part: { kafka: 'partition' }, off: { kafka: 'offset' }, user: 'user_name' },
+    onBadRecord: 'skip',
+    sinks: [parquet({ path: '/tmp/x', partitionBy: { field: 'at', format: 'date' } })],
+  },
+  'test',
+);
+
+const root = mkdtempSync(join(tmpdir(), 'krange-columnar-unit-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let runs = 0;
+const DECLINED_ORDINARY = [
+  ' { "id" : -3 , "price" : -0 , "n" : 0 , "at" : 1764000000000 } ',
+  '{"id":7,"id":8}',
+  '{}',
+];
+
+type Rec = ReturnType<typeof record>;
+
+/** The columnar path over these records: rows as stored (normalised for comparison), or 'declined'. */
+async function columnar(job: JobSpec, records: Rec[]): Promise<unknown[][] | 'declined'> {
+  const dir = join(root, String(runs++));
+  mkdirSync(dir);
+  let e: ReturnType<typeof encodeRecords>;
+  try {
+    e = encodeRecords(records);
+  } catch (err) {
+    if (err instanceof Declined) return 'declined';
+    throw err;
+  }
+  const input = { values: join(dir, 'v.ndjson'), meta: join(dir, 'm.csv') };
+  writeFileSync(input.values, e.values);
+  writeFileSync(input.meta, e.meta);
+  const sql = columnarCopySql(
+    job,
+    job.sinks[0] as Parameters<typeof columnarCopySql>[1],
+    { job: job.name, topic: 't', partition: 3, begin: 0n, end: 100n },
+    input,
+    join(dir, 'out'),
+  );
+  let files: Awaited<ReturnType<typeof runColumnarCopy>>;
+  try {
+    files = await runColumnarCopy(sql, join(dir, 'out'), dir);
+  } catch (err) {
+    if (process.env['SHOW_DECLINES']) console.log(String(err).slice(0, 300));
+    // Only its own refusal or a reader error: never a broken statement.
+    expect(String(err)).toMatch(new RegExp(`${DECLINED}|Invalid Input Error`));
+    return 'declined';
+  }
+  if (files.length === 0) return [];
+  const names = Object.keys(job.schema);
+  const cols = names.map((n) => {
+    const kind = job.schema[n]!.kind;
+    return kind === 'int64'
+      ? `"${n}"::VARCHAR AS "${n}"`
+      : kind === 'timestamp'
+        ? `epoch_ms("${n}")::DOUBLE AS "${n}"`
+        : `"${n}"`;
+  });
+  return read(
+    `SELECT ${cols.join(', ')} FROM read_parquet([${files.map((f) => `'${f.local}'`).join(', ')}], filename = true)
+     ORDER BY ${names.includes('off') ? '"off"::BIGINT' : 'filename, file_row_number'}`,
+    names,
+  );
+}
+
+let db: Promise<DuckDBInstance> | undefined;
+async function read(sql: string, names: string[]): Promise<unknown[][]> {
+  db ??= DuckDBInstance.create(':memory:');
+  const conn = await (await db).connect();
+  const rows = (await conn.runAndReadAll(sql)).getRowObjectsJS();
+  conn.closeSync();
+  return rows.map((r) => names.map((n) => normal(r[n])));
+}
+
+/** Values as compared: int64 as text, timestamps as epoch ms, numbers as numbers. */
+function normal(v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (Array.isArray(v)) return v.map(normal);
+  return v;
+}
+
+function javascript(job: JobSpec, records: Rec[]): unknown[][] | 'refused' {
+  const p = new RecordProcessor(job);
+  const out: unknown[][] = [];
+  for (const r of records) {
+    const res = p.process(r);
+    if (!res.ok) return 'refused';
+    for (const row of res.rows) {
+      const names = Object.keys(job.schema);
+      out.push(
+        row.values.map((v, i) => {
+          const ft = job.schema[names[i]!]!;
+          if (ft.kind === 'int64' && v !== null) return String(v);
+          if (ft.kind === 'timestamp' && v !== null) return Number(v);
+          return normal(v);
+        }),
+      );
+    }
+  }
+  return out;
+}
+
+describe('columnar path', () => {
+  it('accepts only what the JSON.parse path accepts, with the same values', async () => {
+    const declined: string[] = [];
+    for (const [i, b] of [...AWKWARD_BYTES, null].entries()) {
+      const recs = [record(b, BigInt(i))];
+      const js = javascript(spec, recs);
+      const col = await columnar(spec, recs);
+      if (col === 'declined') {
+        declined.push(b?.toString('utf8') ?? 'null');
+        continue;
+      }
+      expect([b?.toString('hex'), col]).toEqual([b?.toString('hex'), js]);
+    }
+    // Timestamps with offsets, int64 edges and escapes are read by DuckDB itself.
+    for (const taken of [
+      '{"id":15,"at":"2026-11-24T10:00:00.5+02:00"}',
+      '{"id":20,"at":"2026-11-24T23:30:00-05:00"}',
+      '{"id":-9223372036854775808}',
+      '{"id":"-9223372036854775808","skip":{"deep":[1,{"x":[true,null,"\\u00e9"]}],"e":1E+2}}',
+      '{"id":25,"name":"\\u0000 \\/ \\" \\\\"}',
+    ])
+      expect(declined).not.toContain(taken);
+    // What the JSON.parse path refuses is among the declined.
+    for (const [i, b] of [...AWKWARD_BYTES, null].entries()) {
+      if (javascript(spec, [record(b, BigInt(i))]) === 'refused')
+        expect(declined).toContain(b?.toString('utf8') ?? 'null');
+    }
+  });
+
+  it('takes the ordinary records itself, in one batch, in order', async () => {
+    const recs = ORDINARY.map((s, i) => record(Buffer.from(s), BigInt(i)));
+    const declined: string[] = [];
+    for (const [i, r] of recs.entries())
+      if ((await columnar(spec, [r])) === 'declined') declined.push(ORDINARY[i]!);
+    // Left to the JavaScript path: a value with leading space (not `{` first), a duplicate key
+    // (JSON.parse keeps the last, DuckDB refuses), a record without its required id.
+    expect(declined).toEqual(DECLINED_ORDINARY);
+    const accepted = recs.filter((_, i) => !declined.includes(ORDINARY[i]!));
+    const col = await columnar(spec, accepted);
+    expect(col).not.toBe('declined');
+    expect(col).toEqual(javascript(spec, accepted));
+    expect((col as unknown[]).length).toBeGreaterThan(10);
+  });
+
+  it('applies where as the JavaScript path does', async () => {
+    const filtered = validateJob(
+      {
+        name: 'filtered',
+        topics: ['t'],
+        schema: { id: t.int64(), country: t.utf8(), referrer: t.nullable(t.utf8()), part: t.int32() },
+        columns: { part: { kafka: 'partition' } },
+        where: { country: { in: ['US', 'DE'] }, referrer: { not: null }, part: 3 },
+        sinks: [parquet({ path: '/tmp/x' })],
+      },
+      'test',
+    );
+    const recs = [
+      '{"id":1,"country":"US","referrer":"r"}',
+      '{"id":2,"country":"FR","referrer":"r"}',
+      '{"id":3,"country":"DE","referrer":null}',
+      '{"id":4,"country":"DE"}',
+      '{"id":5,"country":"DE","referrer":"x","extra":[1]}',
+      '{"id":6,"country":7,"referrer":"x"}',
+    ].map((s, i) => record(Buffer.from(s), BigInt(i)));
+    const col = await columnar(filtered, recs);
+    expect(col).toEqual(javascript(filtered, recs));
+    expect(col).toEqual([
+      ['1', 'US', 'r', 3],
+      ['5', 'DE', 'x', 3],
+    ]);
+  });
+
+  it('says why a job cannot take it', () => {
+    const base = {
+      name: 'j',
+      topics: ['t'],
+      schema: { id: t.int64(), at: t.timestamp('ms') },
+      sinks: [parquet({ path: '/tmp/x' })],
+    };
+    const why = (o: Record<string, unknown>) => columnarRefusal(validateJob({ ...base, ...o }, 'test'));
+    expect(why({})).toBeUndefined();
+    expect(why({ transform: (r: { value: unknown }) => r.value })).toMatch(/JavaScript transform/);
+    expect(why({ decoder: 'string' })).toMatch(/decoder is not 'json'/);
+    expect(why({ columns: { id: { kafka: 'key' } } })).toMatch(/Kafka key/);
+    expect(why({ schema: { id: t.int64(), l: t.list(t.list(t.utf8())) } })).toMatch(/list of lists/);
+    expect(
+      why({ sinks: [parquet({ path: '/tmp/x', partitionBy: { field: 'id', format: 'value' } })] }),
+    ).toMatch(/format: 'value'/);
+    expect(why({ sinks: [parquet({ path: '/tmp/x', partitionBy: { field: 'id' } })] })).toMatch(
+      /not a timestamp field/,
+    );
+    expect(why({ sinks: [parquet({ path: '/tmp/x' }), parquet({ path: '/tmp/y' })] })).toMatch(
+      /exactly one Parquet sink/,
+    );
+  });
+});
