@@ -122,11 +122,23 @@ export function columnarPathLine(spec: JobSpec, env: NodeJS.ProcessEnv = process
 
 /** The value's field `key` as JSON (SQL NULL when missing). */
 function field(key: string): string {
-  return `struct_extract(v, ${sqlString(key)})`;
+  return `(struct_extract(v, ${sqlString(key)})::VARCHAR)`;
 }
 
-const isNull = (j: string) => `(${j} IS NULL OR json_type(${j}) = 'NULL')`;
+/**
+ * A field's JSON as DuckDB's reader re-serialised it (yyjson: no whitespace, integers as digits,
+ * doubles with a '.' or an exponent, strings quoted with their escapes): its type is its first
+ * character, read without parsing it again.
+ */
+const isNull = (j: string) => `(${j} IS NULL OR ${j} = 'null')`;
 const declined = `error(${sqlString(DECLINED)})`;
+const isString = (j: string) => `starts_with(${j}, '"')`;
+const INTEGER_RE = sqlString('-?[0-9]+');
+const isInteger = (j: string) => `regexp_full_match(${j}, ${INTEGER_RE})`;
+const isNumber = (j: string) => `regexp_full_match(${j}, '-?[0-9][0-9.eE+-]*')`;
+/** The text of a JSON string: its characters between the quotes, unescaped only when it has escapes. */
+const stringValue = (j: string) =>
+  `(CASE WHEN contains(${j}, '\\') THEN json_extract_string(${j}, '$') ELSE (${j})[2:-2] END)`;
 
 interface Compiled {
   /** True when the JavaScript path accepts the value and stores what `value` gives. */
@@ -134,15 +146,14 @@ interface Compiled {
   value: string;
 }
 
-/** ms since 1970 of a timestamp field's JSON: an ISO-8601 text or a safe integer (ms). */
+/** ms since 1970 of a timestamp field's JSON: an ISO-8601 text (no escapes) or a safe integer (ms). */
 function epochMs(j: string): string {
-  return `(CASE json_type(${j}) WHEN 'VARCHAR' THEN epoch_ms(TRY_CAST(json_extract_string(${j}, '$') AS TIMESTAMPTZ)) ELSE TRY_CAST(${j} AS BIGINT) END)`;
+  return `(CASE WHEN ${isString(j)} THEN epoch_ms(TRY_CAST((${j})[2:-2] AS TIMESTAMPTZ)) ELSE TRY_CAST(${j} AS BIGINT) END)`;
 }
 
 function timestampOk(j: string): string {
-  const text = `(json_type(${j}) = 'VARCHAR' AND regexp_full_match(json_extract_string(${j}, '$'), ${sqlString(ISO_RE)}))`;
-  const num = `json_type(${j}) IN ('BIGINT', 'UBIGINT')`;
-  return `((${text} OR ${num}) AND coalesce(${epochMs(j)} BETWEEN ${MIN_MS} AND ${MAX_MS}, false))`;
+  const text = `regexp_full_match(${j}, ${sqlString(`"${ISO_RE}"`)})`;
+  return `((${text} OR ${isInteger(j)}) AND coalesce(${epochMs(j)} BETWEEN ${MIN_MS} AND ${MAX_MS}, false))`;
 }
 
 /** The stored value of a timestamp from its ms, in the field's unit and Parquet type. */
@@ -185,33 +196,34 @@ export function duckType(ft: FieldType): string {
 function compileValue(j: string, ft: FieldType): Compiled {
   switch (ft.kind) {
     case 'utf8':
-      return { ok: `json_type(${j}) = 'VARCHAR'`, value: `json_extract_string(${j}, '$')` };
+      return { ok: isString(j), value: stringValue(j) };
     case 'bool':
-      return { ok: `json_type(${j}) = 'BOOLEAN'`, value: `TRY_CAST(${j} AS BOOLEAN)` };
+      return { ok: `(${j} = 'true' OR ${j} = 'false')`, value: `(${j} = 'true')` };
     case 'int32':
       return {
-        ok: `(json_type(${j}) IN ('BIGINT', 'UBIGINT') AND TRY_CAST(${j} AS INTEGER) IS NOT NULL)`,
+        ok: `(${isInteger(j)} AND TRY_CAST(${j} AS INTEGER) IS NOT NULL)`,
         value: `TRY_CAST(${j} AS INTEGER)`,
       };
     case 'int64': {
-      const text = `json_extract_string(${j}, '$')`;
+      // A number, or a decimal text (coerce.ts reads /^-?\d{1,19}$/ within int64).
+      const text = `(${j})[2:-2]`;
       return {
-        ok: `((json_type(${j}) IN ('BIGINT', 'UBIGINT') AND TRY_CAST(${j} AS BIGINT) IS NOT NULL) OR (json_type(${j}) = 'VARCHAR' AND regexp_full_match(${text}, '-?[0-9]{1,19}') AND TRY_CAST(${text} AS BIGINT) IS NOT NULL))`,
-        value: `(CASE json_type(${j}) WHEN 'VARCHAR' THEN TRY_CAST(${text} AS BIGINT) ELSE TRY_CAST(${j} AS BIGINT) END)`,
+        ok: `((${isInteger(j)} AND TRY_CAST(${j} AS BIGINT) IS NOT NULL) OR (regexp_full_match(${j}, '"-?[0-9]{1,19}"') AND TRY_CAST(${text} AS BIGINT) IS NOT NULL))`,
+        value: `(CASE WHEN ${isString(j)} THEN TRY_CAST(${text} AS BIGINT) ELSE TRY_CAST(${j} AS BIGINT) END)`,
       };
     }
     case 'float64':
       return {
-        ok: `(json_type(${j}) IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND coalesce(isfinite(TRY_CAST(${j} AS DOUBLE)), false))`,
+        ok: `(${isNumber(j)} AND coalesce(isfinite(TRY_CAST(${j} AS DOUBLE)), false))`,
         value: `TRY_CAST(${j} AS DOUBLE)`,
       };
     case 'timestamp':
       return { ok: timestampOk(j), value: timestampFromMs(epochMs(j), ft) };
     case 'list': {
       const item = compileNullable('x', ft.item);
-      const items = `json_extract(${j}, '$[*]')`;
+      const items = `from_json(${j}, '["JSON"]')::VARCHAR[]`;
       return {
-        ok: `(json_type(${j}) = 'ARRAY' AND coalesce(list_bool_and(list_transform(${items}, lambda x: ${item.ok})), true))`,
+        ok: `(starts_with(${j}, '[') AND coalesce(list_bool_and(list_transform(${items}, lambda x: ${item.ok})), true))`,
         value: `list_transform(${items}, lambda x: ${item.value})::${duckType(ft)}`,
       };
     }
@@ -246,12 +258,11 @@ function kafkaColumn(k: KafkaColumn, ft: FieldType, task: TaskCoordinates): Comp
 /** A `where` condition's `x === c` on a value's field as the JavaScript path reads it. */
 function equalsJson(j: string, c: FilterScalar): string {
   if (c === null) return isNull(j);
-  if (typeof c === 'string')
-    return `(json_type(${j}) = 'VARCHAR' AND json_extract_string(${j}, '$') = ${sqlString(c)})`;
-  if (typeof c === 'boolean') return `(json_type(${j}) = 'BOOLEAN' AND TRY_CAST(${j} AS BOOLEAN) = ${c})`;
+  if (typeof c === 'string') return `(${isString(j)} AND ${stringValue(j)} = ${sqlString(c)})`;
+  if (typeof c === 'boolean') return `(${j} = '${c}')`;
   // Beyond the safe integers the JavaScript path holds a BigInt (never === a number): declined.
   const d = `TRY_CAST(${j} AS DOUBLE)`;
-  return `(json_type(${j}) IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND (CASE WHEN abs(${d}) <= ${SAFE} THEN ${d} = ${numberLiteral(c)} ELSE ${declined} END))`;
+  return `(${isNumber(j)} AND (CASE WHEN abs(${d}) <= ${SAFE} THEN ${d} = ${numberLiteral(c)} ELSE ${declined} END))`;
 }
 
 function numberLiteral(n: number): string {
