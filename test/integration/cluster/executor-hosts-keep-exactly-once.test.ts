@@ -1,20 +1,21 @@
 // krange as a cluster of hosts in network namespaces: the driver (`krange run --executors bullmq`) on
 // host h1, `krange executor` on hosts h2 and h3, each host reaching Kafka, HDFS and Redis only
 // through its own link. An executor SIGKILLed mid-task, and an executor host cut off mid-task and
-// plugged back in later, both leave every record exactly once: DuckDB on the Parquet files, and the
-// commit files read back as a history without gap or overlap up to Kafka's log end.
+// plugged back in later, both leave every record exactly once: DuckDB on the Parquet files, one MongoDB
+// document per record, each Redis `latest` key at its Kafka key's last offset, and the commit files read back as a history without gap or overlap up to Kafka's log end.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type BatchFixture,
-  batchFixture,
-  EVENTS_JOB,
-  expectExactlyOnce,
-  produceEvents,
-} from '../../helpers/batch.ts';
+import { produceEvents } from '../../helpers/batch.ts';
 import { expectGaplessHistory, localHistory } from '../../helpers/cluster/history.ts';
 import { type Cluster, type ClusterHost, startCluster } from '../../helpers/cluster/netns-cluster.ts';
 import type { Daemon, LogLine } from '../../helpers/daemon.ts';
+import {
+  dropThreeSinkData,
+  expectThreeSinksExact,
+  THREE_SINKS_JOB,
+  type ThreeSinkFixture,
+  threeSinkFixture,
+} from '../../helpers/three-sinks.ts';
 
 const taken = (d: Daemon, iteration: number): LogLine[] =>
   d.lines.filter((l) => l.msg === 'task taken' && l.iteration === iteration);
@@ -24,20 +25,29 @@ describe('executors on separate hosts', () => {
   let h1: ClusterHost;
   let h2: ClusterHost;
   let h3: ClusterHost;
-  let f: BatchFixture;
+  let f: ThreeSinkFixture;
   const executors = new Map<string, Daemon>();
 
   const startExecutor = async (h: ClusterHost): Promise<Daemon> => {
     // Short BullMQ locks so a dead or cut-off executor's task is re-queued within seconds.
     const e = h.krange(
-      ['executor', EVENTS_JOB, '--threads', '1', '--lock-duration', '2000', '--stalled-interval', '1000'],
+      [
+        'executor',
+        THREE_SINKS_JOB,
+        '--threads',
+        '1',
+        '--lock-duration',
+        '2000',
+        '--stalled-interval',
+        '1000',
+      ],
       f.env,
     );
     executors.set(h.name, e);
     await e.until(`executor ready on ${h.name}`, (ls) => ls.some((l) => l.msg?.startsWith('executor ready')));
     return e;
   };
-  const runOnH1 = (): Daemon => h1.krange(['run', EVENTS_JOB, '--executors', 'bullmq', '--json'], f.env);
+  const runOnH1 = (): Daemon => h1.krange(['run', THREE_SINKS_JOB, '--executors', 'bullmq', '--json'], f.env);
   const committed = async (d: Daemon, iteration: number, records: number): Promise<void> => {
     const r = await d.done;
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
@@ -47,14 +57,17 @@ describe('executors on separate hosts', () => {
   beforeAll(async () => {
     cluster = await startCluster(['h1', 'h2', 'h3']);
     [h1, h2, h3] = cluster.hosts as [ClusterHost, ClusterHost, ClusterHost];
-    // 1,000 records a task with a 400 ms pause every 500: a task takes about a second.
-    f = await batchFixture(3, { KRANGE_TEST_MAX_PER_TASK: '1000', KRANGE_TEST_DELAY_MS: '400' });
+    // 1,000 records a task with a 200 ms pause every 250: a task takes about a second.
+    f = await threeSinkFixture(3, { KRANGE_TEST_MAX_PER_TASK: '1000', KRANGE_TEST_DELAY_MS: '200' });
     // The driver's state lives on h1 only.
     f.stateDir = join(h1.dir, 'state');
     f.env['KRANGE_STATE_DIR'] = f.stateDir;
     await Promise.all([startExecutor(h2), startExecutor(h3)]);
   });
-  afterAll(() => cluster?.destroy());
+  afterAll(async () => {
+    cluster?.destroy();
+    if (f !== undefined) await dropThreeSinkData(f);
+  });
 
   it("re-runs a SIGKILLed executor's task on the other host", async () => {
     await produceEvents(f, 6000);
@@ -69,7 +82,7 @@ describe('executors on separate hosts', () => {
     const rerun = taken(e3, 0).filter((l) => l['task'] === held);
     expect(rerun.length, `task ${String(held)} re-run on h3`).toBe(1);
     expect(rerun[0]?.['attempt']).toBeGreaterThanOrEqual(2);
-    await expectExactlyOnce(f);
+    await expectThreeSinksExact(f);
     expect(await expectGaplessHistory(localHistory(f.stateDir, f.job), f.topic, 6000)).toBe(1);
   });
 
@@ -85,7 +98,7 @@ describe('executors on separate hosts', () => {
     const rerun = taken(e3, 1).filter((l) => l['task'] === held);
     expect(rerun.length, `task ${String(held)} re-run on h3 while h2 was cut off`).toBe(1);
     expect(rerun[0]?.['attempt']).toBeGreaterThanOrEqual(2);
-    await expectExactlyOnce(f);
+    await expectThreeSinksExact(f);
 
     // Back on the network, h2 finishes its stale attempt (same files, same names) and serves again:
     // with h3 stopped, every task of the next iteration runs on h2, after its one thread is free.
@@ -95,7 +108,7 @@ describe('executors on separate hosts', () => {
     await produceEvents(f, 3000);
     await committed(runOnH1(), 2, 3000);
     expect(taken(e2, 2).length).toBeGreaterThan(0);
-    await expectExactlyOnce(f);
+    await expectThreeSinksExact(f);
     expect(await expectGaplessHistory(localHistory(f.stateDir, f.job), f.topic, 15000)).toBe(3);
   });
 });

@@ -3,22 +3,24 @@
 // is the leader for it. SIGKILLed mid-iteration, the other host takes the lease once it lapses and
 // resumes the uncommitted plan first, then runs the next iterations. SIGSTOPped past its lease and
 // SIGCONTed after the other host committed its plan, the old leader is fenced (it commits nothing)
-// and goes on as a follower. After each: every record once in the Parquet files (DuckDB) and the
+// and goes on as a follower. After each: every record once in the Parquet files (DuckDB), one
+// MongoDB document per record, each Redis `latest` key at its Kafka key's last offset, and the
 // commit files a history without gap or overlap up to Kafka's log end.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type BatchFixture,
-  batchFixture,
-  EVENTS_JOB,
-  expectExactlyOnce,
-  produceEvents,
-} from '../../helpers/batch.ts';
+import { produceEvents } from '../../helpers/batch.ts';
 import { expectGaplessHistory, localHistory } from '../../helpers/cluster/history.ts';
 import { type Cluster, type ClusterHost, startCluster } from '../../helpers/cluster/netns-cluster.ts';
 import type { Daemon, LogLine } from '../../helpers/daemon.ts';
+import {
+  dropThreeSinkData,
+  expectThreeSinksExact,
+  THREE_SINKS_JOB,
+  type ThreeSinkFixture,
+  threeSinkFixture,
+} from '../../helpers/three-sinks.ts';
 import { until } from '../../helpers/until.ts';
 
 const TTL_MS = 4000;
@@ -29,10 +31,10 @@ interface Leader {
   followerHost: ClusterHost;
 }
 
-async function twoSchedulers(cluster: Cluster, f: BatchFixture): Promise<[Daemon, Daemon]> {
+async function twoSchedulers(cluster: Cluster, f: ThreeSinkFixture): Promise<[Daemon, Daemon]> {
   const [h1, h2] = cluster.hosts as [ClusterHost, ClusterHost];
-  const a = h1.krange(['schedule', EVENTS_JOB], f.env);
-  const b = h2.krange(['schedule', EVENTS_JOB], f.env);
+  const a = h1.krange(['schedule', THREE_SINKS_JOB], f.env);
+  const b = h2.krange(['schedule', THREE_SINKS_JOB], f.env);
   await Promise.all([
     a.until('h1 scheduling', (ls) => ls.some((l) => l.event === 'schedule.started')),
     b.until('h2 scheduling', (ls) => ls.some((l) => l.event === 'schedule.started')),
@@ -61,25 +63,31 @@ const committedRecords = (ds: Daemon[]): number =>
 
 describe('schedulers on two hosts', () => {
   let cluster: Cluster | undefined;
-  afterEach(() => cluster?.destroy());
+  let fixture: ThreeSinkFixture | undefined;
+  afterEach(async () => {
+    cluster?.destroy();
+    if (fixture !== undefined) await dropThreeSinkData(fixture);
+    fixture = undefined;
+  });
 
-  async function setUp(): Promise<BatchFixture> {
+  async function setUp(): Promise<ThreeSinkFixture> {
     cluster = await startCluster(['h1', 'h2']);
-    // 1,000 records a task with a 400 ms pause every 500, two threads: an iteration of 6,000
+    // 1,000 records a task with a 200 ms pause every 250, two threads: an iteration of 6,000
     // records takes a few seconds.
-    const f = await batchFixture(3, {
+    const f = await threeSinkFixture(3, {
       KRANGE_TEST_MAX_PER_TASK: '1000',
-      KRANGE_TEST_DELAY_MS: '400',
+      KRANGE_TEST_DELAY_MS: '200',
       KRANGE_TEST_CRON: '* * * * * *',
       KRANGE_LEASE_TTL_MS: String(TTL_MS),
     });
     // Shared by both hosts (a directory both mount).
     f.stateDir = mkdtempSync(join(tmpdir(), 'krange-shared-state-'));
     f.env['KRANGE_STATE_DIR'] = f.stateDir;
+    fixture = f;
     return f;
   }
 
-  const claim = (f: BatchFixture, g: number): { heartbeatAt: string; host: string } =>
+  const claim = (f: ThreeSinkFixture, g: number): { heartbeatAt: string; host: string } =>
     JSON.parse(readFileSync(join(f.stateDir, f.job, 'lock-generations', `${g}.json`), 'utf8'));
 
   it('the other host resumes the plan of a SIGKILLed leader once its lease lapses', async () => {
@@ -121,7 +129,7 @@ describe('schedulers on two hosts', () => {
       () => committedRecords([follower]) === 9000,
       120_000,
     );
-    await expectExactlyOnce(f);
+    await expectThreeSinksExact(f);
     expect(await expectGaplessHistory(localHistory(f.stateDir, f.job), f.topic, 9000)).toBeGreaterThanOrEqual(
       2,
     );
@@ -155,7 +163,7 @@ describe('schedulers on two hosts', () => {
     await until('the next records committed', () => committedRecords([leader, follower]) === 9000, 120_000);
     expect(leader.events('schedule.failed').filter((l) => l['code'] !== 'KRANGE_FENCED')).toEqual([]);
     expect(follower.events('schedule.failed')).toEqual([]);
-    await expectExactlyOnce(f);
+    await expectThreeSinksExact(f);
     expect(await expectGaplessHistory(localHistory(f.stateDir, f.job), f.topic, 9000)).toBeGreaterThanOrEqual(
       2,
     );
