@@ -9,7 +9,8 @@ const LAYERS = [
   ['job'], // the job's definition: spec, options, schema, endpoints, loading and load-time checks
   ['plan'], // pure planning math
   ['records'], // record vocabulary, decoders, schema coercion, record processor (no I/O)
-  ['fs', 'kafka', 'state'], // adapters: file systems, Kafka, the state directory
+  ['fs', 'kafka'], // adapters: file systems, Kafka
+  ['state'], // the job's state and lock, in a store on files, WebHDFS (fs/) or PostgreSQL
   ['sinks', 'metrics'], // outputs (and dead letters); the process's metrics
   ['worker'], // the thread boundary
   ['executor'], // `krange executor`: tasks from BullMQ on warm worker threads

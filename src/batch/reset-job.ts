@@ -12,7 +12,7 @@ import { jobWatermarks, startingPositions } from '../kafka/offset-reader.ts';
 import { rangeToJson, tpKey } from '../offset-range.ts';
 import type { PartitionWatermarks } from '../plan/planner.ts';
 import { assertIdentity } from '../state/state-identity.ts';
-import { type OffsetsFile, StateStore } from '../state/state-store.ts';
+import { jobStateStore, type OffsetsFile } from '../state/state-store.ts';
 import { bindStateDir, lockFor, withAdmin } from './run-iteration.ts';
 
 export interface ResetRow {
@@ -73,7 +73,7 @@ export async function previewReset(
   opts: { logger: Logger; stateRoot?: string },
 ): Promise<ResetPreview> {
   const { spec } = job;
-  const store = new StateStore(spec.name, opts.stateRoot);
+  const store = jobStateStore(spec, opts.stateRoot);
   await assertIdentity(store, spec, job.modulePath);
   const latest = await store.latestIteration();
   const abandons = latest !== undefined && !(await store.hasCommit(latest)) ? latest : undefined;
@@ -132,7 +132,7 @@ export async function applyReset(
   opts: { stateRoot?: string; logger?: Logger } = {},
 ): Promise<OffsetsFile> {
   const { spec } = job;
-  const store = new StateStore(spec.name, opts.stateRoot);
+  const store = jobStateStore(spec, opts.stateRoot);
   const lock = lockFor(store, opts.logger);
   await lock.acquire('krange reset');
   try {

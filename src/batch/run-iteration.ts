@@ -15,7 +15,7 @@ import { commitToGroup } from '../metrics/commit-to-group.ts';
 import { JobLock } from '../state/job-lock.ts';
 import { foldHistory, readHistory } from '../state/state-history.ts';
 import { bindIdentity } from '../state/state-identity.ts';
-import { type OffsetsFile, StateStore } from '../state/state-store.ts';
+import { jobStateStore, type OffsetsFile, type StateStore } from '../state/state-store.ts';
 import { AttemptRecorder } from './attempt-recorder.ts';
 import { buildPlan, isNoop, jobPositions } from './build-plan.ts';
 import { executeTasks, plannedRecords, refusedBySink, totals } from './execute-tasks.ts';
@@ -101,7 +101,7 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
   const started = performance.now();
   const { spec } = job;
   const log = opts.logger.child({ job: spec.name });
-  const store = new StateStore(spec.name, opts.stateRoot);
+  const store = jobStateStore(spec, opts.stateRoot);
   const lock = lockFor(store, opts.logger);
   const command = opts.command ?? 'krange run';
   await lock.acquire(command);
@@ -240,7 +240,7 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
 /** Re-processes a saved plan idempotently; the committed position does not move. */
 export async function rerunIteration(job: LoadedJob, n: number, opts: RunOptions): Promise<IterationOutcome> {
   const started = performance.now();
-  const store = new StateStore(job.spec.name, opts.stateRoot);
+  const store = jobStateStore(job.spec, opts.stateRoot);
   if (!(await store.hasOffsets(n))) {
     const folded = (await readHistory(store)).some((h) => h.iteration === n);
     throw Errors.usage(

@@ -9,7 +9,7 @@ import { PositionTracker } from '../metrics/job-positions.ts';
 import { metricsRoute } from '../metrics/metrics-server.ts';
 import { enableProcessMetrics } from '../metrics/registry.ts';
 import { registerStateMetrics } from '../metrics/state-metrics.ts';
-import { stateRoot as defaultStateRoot } from '../state/state-store.ts';
+import { defaultStateLocation } from '../state/state-location.ts';
 import { type ConsoleContext, sendError } from './console-context.ts';
 import { JobCatalog } from './job-catalog.ts';
 import { actionsApi } from './routes/actions-api.ts';
@@ -39,7 +39,7 @@ export function buildConsole(o: ConsoleOptions): {
   ctx: ConsoleContext;
   dispose: () => Promise<void>;
 } {
-  const root = o.stateRoot ?? defaultStateRoot();
+  const root = o.stateRoot ?? defaultStateLocation();
   const catalog = new JobCatalog(root, o.logger);
   const tracker = new PositionTracker({
     stateRoot: root,

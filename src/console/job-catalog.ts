@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { type LoadedJob, listJobFiles, loadJob } from '../job/job-loader.ts';
 import type { JobSpec } from '../job/job-spec.ts';
-import { stateRoot as defaultStateRoot } from '../state/state-store.ts';
+import { defaultStateLocation, isLocalLocation } from '../state/state-location.ts';
 
 export interface CatalogEntry {
   name: string;
@@ -21,7 +21,7 @@ export class JobCatalog {
   private loadedAt = 0;
 
   constructor(
-    readonly stateRoot: string = defaultStateRoot(),
+    readonly stateRoot: string = defaultStateLocation(),
     private readonly logger?: Logger,
   ) {}
 
@@ -41,7 +41,8 @@ export class JobCatalog {
   }
 
   private stateJobs(): string[] {
-    if (!existsSync(this.stateRoot)) return [];
+    // Jobs known only from a remote store's folders are not listed (the job modules are).
+    if (!isLocalLocation(this.stateRoot) || !existsSync(this.stateRoot)) return [];
     return readdirSync(this.stateRoot).filter((d) => {
       try {
         return statSync(join(this.stateRoot, d)).isDirectory() && !d.startsWith('.');

@@ -4,7 +4,7 @@
 
 import type { JobSpec } from '../job/job-spec.ts';
 import type { PartitionPosition, PositionTracker } from '../metrics/job-positions.ts';
-import { StateStore } from '../state/state-store.ts';
+import { jobStateStore } from '../state/state-store.ts';
 import type { CatalogEntry } from './job-catalog.ts';
 import { type IterationView, iterationView, liveProgress } from './job-views.ts';
 
@@ -54,7 +54,7 @@ export async function jobDetail(
   root: string,
   tracker: PositionTracker,
 ): Promise<JobDetail> {
-  const store = new StateStore(entry.name, root);
+  const store = jobStateStore({ name: entry.name, stateStore: entry.job?.spec.stateStore }, root);
   const running = await liveProgress(store);
   const all = await store.iterations();
   const shown = all.slice(-SHOWN);

@@ -6,7 +6,7 @@ import { type ProgressFile, readProgress } from '../batch/progress-file.ts';
 import type { JobSpec } from '../job/job-spec.ts';
 import type { JobPositions, PositionTracker } from '../metrics/job-positions.ts';
 import { JobLock } from '../state/job-lock.ts';
-import { type OffsetsFile, StateStore } from '../state/state-store.ts';
+import { jobStateStore, type OffsetsFile, type StateStore } from '../state/state-store.ts';
 import type { CatalogEntry } from './job-catalog.ts';
 
 export type IterationStatus = 'committed' | 'reset' | 'planned' | 'running' | 'aborted';
@@ -138,7 +138,7 @@ export async function jobSummary(
   tracker: PositionTracker,
 ): Promise<JobSummary> {
   const spec = entry.job?.spec;
-  const store = new StateStore(entry.name, root);
+  const store = jobStateStore({ name: entry.name, stateStore: entry.job?.spec.stateStore }, root);
   const running = await liveProgress(store);
   const iterations = await store.iterations();
   const latest = iterations.at(-1);

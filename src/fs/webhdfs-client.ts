@@ -259,6 +259,15 @@ export class WebHdfsClient {
     if (!opts.overwrite) this.checkBoolean(res, 'RENAME', `${from} -> ${to}`);
   }
 
+  /**
+   * Renames unless the destination exists (HDFS rename without OVERWRITE): false when the NameNode
+   * refused it (the destination exists, or the source is gone). Atomic at the NameNode.
+   */
+  async renameIfAbsent(from: string, to: string): Promise<boolean> {
+    const res = await this.call('PUT', this.url(from, 'RENAME', { destination: to }), from);
+    return this.json<{ boolean: boolean }>(res).boolean;
+  }
+
   /** Deletes; returns false when nothing was there. */
   async delete(path: string, opts: { recursive?: boolean } = {}): Promise<boolean> {
     const res = await this.call(

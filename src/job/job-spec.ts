@@ -15,6 +15,7 @@ import { monitoringSchema } from './options/monitoring-options.ts';
 import { retrySchema } from './options/retry-options.ts';
 import { scheduleSchema } from './options/schedule-options.ts';
 import { sinkSchema } from './options/sink-options.ts';
+import { stateStoreSchema } from './options/state-store-options.ts';
 import { fn, options } from './options/strict-options.ts';
 import { type Schema, schemaSchema } from './schema.ts';
 import type { SchemaSource } from './schema-source.ts';
@@ -46,7 +47,7 @@ export { type RedisSinkSpec, redisSinkSchema } from './options/redis-sink-option
 export { type SinkSpec, sinkSchema } from './options/sink-options.ts';
 
 export const jobSpecSchema = options({
-  /** Job name: state lives in `state/<name>/`. */
+  /** Job name: state lives in `<stateStore>/<name>/` (`state/<name>/` by default). */
   name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'letters, digits, _ . -'),
   /** Shown by `krange jobs`. */
   description: z.string().optional(),
@@ -93,6 +94,12 @@ export const jobSpecSchema = options({
    * each (ranges, records, files), which `krange state` shows; a folded iteration cannot be rerun.
    */
   retainIterations: z.number().int().min(1).default(100),
+  /**
+   * Where the job's state and its lock's lease live: a directory (`file:///abs/dir`, a relative
+   * path), `webhdfs:///krange/state` (HDFS), or `postgres:` (the job's PostgreSQL, table
+   * `krange_state`). Default: KRANGE_STATE_URL, else KRANGE_STATE_DIR, else `./state`.
+   */
+  stateStore: stateStoreSchema.optional(),
   /**
    * Where tasks run: `threads` (default, the local worker threads) or `bullmq` (`krange executor`
    * processes on any hosts take them from a BullMQ queue on Redis).

@@ -16,7 +16,7 @@ import { Errors, isKrangeError } from '../errors.ts';
 import { AttemptLog } from './attempt-log.ts';
 import { commitMismatch } from './commit-check.ts';
 import { joinKey, type StateBackend } from './state-backend.ts';
-import { openStateBackend, stateRoot } from './state-location.ts';
+import { defaultStateLocation, openStateBackend, stateRoot } from './state-location.ts';
 
 export { stateRoot };
 
@@ -164,6 +164,17 @@ function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 
+/**
+ * The store of a job: its own `stateStore` when it names one, else `root` (a caller's override,
+ * such as the console's or a test's directory), else KRANGE_STATE_URL / KRANGE_STATE_DIR / ./state.
+ */
+export function jobStateStore(
+  spec: { name: string; stateStore?: string | undefined },
+  root?: string,
+): StateStore {
+  return new StateStore(spec.name, spec.stateStore ?? root ?? defaultStateLocation());
+}
+
 export class StateStore {
   readonly backend: StateBackend;
   /** The job's folder as people read it (a path or a URL): named in messages. */
@@ -171,7 +182,7 @@ export class StateStore {
 
   constructor(
     readonly job: string,
-    root: string | StateBackend = stateRoot(),
+    root: string | StateBackend = defaultStateLocation(),
   ) {
     this.backend = typeof root === 'string' ? openStateBackend(root) : root;
     this.dir = this.backend.describe(job);

@@ -10,13 +10,13 @@ import { connectAdmin } from '../../kafka/kafka-client.ts';
 import { fastPathEnabled, fastPathRefusal, recordsPathLine } from '../../records/fast-path.ts';
 import { columnarDisabled, columnarPathLine, columnarRefusal } from '../../sinks/parquet/columnar-sql.ts';
 import { assertIdentity } from '../../state/state-identity.ts';
-import { StateStore } from '../../state/state-store.ts';
+import { jobStateStore } from '../../state/state-store.ts';
 import { fmtInt, table } from '../format.ts';
 import { jobFromArg } from '../job-arg.ts';
 
 export async function planCommand(jobName: string, flags: { json?: boolean }, logger: Logger): Promise<void> {
   const job = await jobFromArg(jobName);
-  const store = new StateStore(job.spec.name);
+  const store = jobStateStore(job.spec);
   await assertIdentity(store, job.spec, job.modulePath);
   const pending = await store.pendingIteration();
   const plan =

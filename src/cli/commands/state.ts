@@ -7,7 +7,7 @@ import { schemaHash } from '../../job/schema.ts';
 import type { Attempt } from '../../state/attempt-log.ts';
 import { readHistory } from '../../state/state-history.ts';
 import { compareIdentity, type IdentityCheck, rebindIdentity } from '../../state/state-identity.ts';
-import { StateStore } from '../../state/state-store.ts';
+import { jobStateStore, type StateStore } from '../../state/state-store.ts';
 import { fmtBytes, fmtInt, fmtSeconds, table } from '../format.ts';
 import { jobFromArg } from '../job-arg.ts';
 
@@ -162,7 +162,7 @@ export async function stateCommand(
   flags: { json?: boolean; rebind?: boolean },
 ): Promise<void> {
   const job = await jobFromArg(jobName);
-  const store = new StateStore(job.spec.name);
+  const store = jobStateStore(job.spec);
   if (flags.rebind) return rebind(job, store);
   const state = await readState(store);
   const meta = await store.readMetadata();

@@ -4,7 +4,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import { parseResetTarget } from '../../batch/reset-job.ts';
-import { StateStore } from '../../state/state-store.ts';
+import { jobStateStore } from '../../state/state-store.ts';
 import { applyJobReset, previewJobReset, startCli } from '../actions.ts';
 import { type ConsoleContext, loadedJobOf, sendError, sendJson } from '../console-context.ts';
 import { authorise } from '../security.ts';
@@ -40,7 +40,7 @@ export function actionsApi(app: FastifyInstance, ctx: ConsoleContext): void {
       if (!authorise(req, reply, ctx.token)) return reply;
       const job = await loadedJobOf(ctx, req.params.job);
       const n = req.body.iteration;
-      if (!(await new StateStore(job.spec.name, ctx.stateRoot).hasOffsets(n)))
+      if (!(await jobStateStore(job.spec, ctx.stateRoot).hasOffsets(n)))
         return sendError(reply, 404, `job '${job.spec.name}' has no iteration ${n}`);
       return sendJson(reply, startCli(['rerun', job.modulePath, '--iteration', String(n)], ctx.logger), 202);
     },

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildPlan } from '../../batch/build-plan.ts';
 import { jobKafka } from '../../kafka/kafka-client.ts';
-import { StateStore } from '../../state/state-store.ts';
+import { jobStateStore } from '../../state/state-store.ts';
 import { type ConsoleContext, entryOf, loadedJobOf, sendJson } from '../console-context.ts';
 import { jobDetail } from '../job-detail.ts';
 import { jobSummary } from '../job-views.ts';
@@ -27,7 +27,7 @@ export function jobApi(app: FastifyInstance, ctx: ConsoleContext): void {
 
   app.get<{ Params: { job: string } }>('/api/jobs/:job/plan', { schema: { params } }, async (req, reply) => {
     const job = await loadedJobOf(ctx, req.params.job);
-    const store = new StateStore(job.spec.name, ctx.stateRoot);
+    const store = jobStateStore(job.spec, ctx.stateRoot);
     const pending = await store.pendingIteration();
     if (pending !== undefined)
       return sendJson(reply, { pending: true, ...(await store.readOffsets(pending)) });
