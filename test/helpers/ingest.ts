@@ -1,14 +1,18 @@
-// Starts `krange ingest` as a child process and reads its URL from stdout; reads topics back with
-// kcat (a reader krange did not write).
+// Starts `krange ingest` as a child process, its URL taken from its ingest.listening event; reads
+// topics back with kcat (a reader krange did not write).
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { type CliResult, startCli } from './cli.ts';
+import { type Daemon, follow } from './daemon.ts';
 import { brokers } from './kafka.ts';
 
 export interface GatewayProcess {
   url: string;
   child: ChildProcess;
   done: Promise<CliResult>;
+  /** Its structured log, followed as it arrives. */
+  log: Daemon;
+  /** What it printed on stdout and stderr. */
   output(): string;
 }
 
@@ -16,21 +20,21 @@ export async function startGateway(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<GatewayProcess> {
-  const { child, done } = startCli(['ingest', ...args], { KRANGE_JOBS_DIR: '/nonexistent-jobs-dir', ...env });
+  const started = startCli(['ingest', ...args], { KRANGE_JOBS_DIR: '/nonexistent-jobs-dir', ...env });
+  const { child, done } = started;
   let out = '';
   let err = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   child.stderr?.on('data', (d: Buffer) => {
     err += d.toString();
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1] !== undefined) resolve(m[1]);
-    });
-    void done.then((r) => reject(new Error(`krange ingest exited ${r.code}: ${r.stderr}`)));
-  });
-  return { url, child, done, output: () => out + err };
+  const log = follow(started, 'krange ingest');
+  // Ready when it logs ingest.listening, which names the URL it listens on.
+  await log.until('ingest.listening', (ls) => ls.some((l) => l.event === 'ingest.listening'), 60_000);
+  const url = String(log.events('ingest.listening')[0]?.['url']);
+  return { url, child, done, log, output: () => out + err };
 }
 
 export interface KafkaRecord {

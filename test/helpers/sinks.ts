@@ -2,7 +2,7 @@
 // checked against a schema exactly as the record processor checks them.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { Errors } from '../../src/errors.ts';
 import { serviceEndpoints } from '../../src/job/endpoints.ts';
 import type { Schema } from '../../src/job/schema.ts';
@@ -39,7 +39,12 @@ export function sinkRows(schema: Schema, inputs: RowInput[], topic = 'events'): 
   }));
 }
 
-export function taskContext(schema: Schema, rows: SinkRow[], attempt = 1): TaskContext {
+export function taskContext(
+  schema: Schema,
+  rows: SinkRow[],
+  attempt = 1,
+  logger: Logger = quietLogger,
+): TaskContext {
   const first = rows[0];
   const last = rows[rows.length - 1];
   const begin = first?.offset ?? 0n;
@@ -54,7 +59,7 @@ export function taskContext(schema: Schema, rows: SinkRow[], attempt = 1): TaskC
     end,
     attempt,
     schema,
-    logger: quietLogger,
+    logger,
     // As under onBadRecord: 'fail' (the default): a refused row fails the task, naming the record.
     reject: (r, reason, field) => {
       throw Errors.badRecord({
@@ -75,8 +80,9 @@ export async function runSinkTask(
   rows: SinkRow[],
   batch = 8192,
   attempt = 1,
+  logger: Logger = quietLogger,
 ): Promise<SinkTaskStats> {
-  const w = await sink.open(taskContext(schema, rows, attempt));
+  const w = await sink.open(taskContext(schema, rows, attempt, logger));
   try {
     for (let i = 0; i < rows.length; i += batch) await w.write(rows.slice(i, i + batch));
     return await w.commit();

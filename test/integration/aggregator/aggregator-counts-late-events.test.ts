@@ -7,7 +7,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runAggregator } from '../../../src/aggregator/aggregator.ts';
 import { serviceEndpoints } from '../../../src/job/endpoints.ts';
 import { validateJob } from '../../../src/job/job-loader.ts';
-import { createLogger } from '../../../src/logger.ts';
 import { makeAggJob } from '../../fixtures/jobs/agg-events.ts';
 import {
   AGG_JOB,
@@ -23,6 +22,7 @@ import {
   waitCaughtUp,
 } from '../../helpers/aggregator.ts';
 import { createTopic, testKafka, uniqueName } from '../../helpers/kafka.ts';
+import { captureLog } from '../../helpers/log-capture.ts';
 
 let fixture: AggFixture | undefined;
 let dlq = '';
@@ -92,13 +92,14 @@ describe('aggregator', () => {
     expect(truth.late).toBe(40);
 
     const ac = new AbortController();
+    const log = captureLog();
     const run = runAggregator({
       job: {
         spec: validateJob(makeAggJob(f.env), AGG_JOB),
         modulePath: AGG_JOB,
         endpoints: serviceEndpoints(),
       },
-      logger: createLogger('aggregate-test').child({ test: 'late' }),
+      logger: log.logger,
       signal: ac.signal,
       sessionTimeout: 6000,
       heartbeatInterval: 500,
@@ -125,6 +126,11 @@ describe('aggregator', () => {
       [f.job],
     );
     expect(Number(pos?.max_event_time)).toBe(T0 + 695_000);
+    // The log tells the same: each flush (aggregate.flushed, debug) with its records, and the late
+    // events it counted (aggregate.late).
+    const sum = (name: string, field: string) => log.events(name).reduce((n, l) => n + Number(l[field]), 0);
+    expect(sum('aggregate.flushed', 'records')).toBe(events.length);
+    expect(sum('aggregate.late', 'late')).toBe(40);
 
     const late = await readTopic(dlq, 40);
     expect(late).toHaveLength(40);

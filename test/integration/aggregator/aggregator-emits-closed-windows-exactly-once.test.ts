@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   type AggFixture,
   aggFixture,
+  aggregatorEvents,
   dropFixture,
   expectTableMatchesTruth,
   genEvents,
@@ -20,6 +21,7 @@ import {
   stopAggregator,
   T0,
   waitCaughtUp,
+  waitForEvent,
 } from '../../helpers/aggregator.ts';
 import { brokers, createTopic, uniqueName, withAdmin } from '../../helpers/kafka.ts';
 
@@ -213,31 +215,30 @@ describe('aggregator emit', () => {
         await sleep(250);
       }
     })();
-    const lease = /"event":"aggregate.emit-lease"/;
+    const leased = (h: RunnerHandle) => aggregatorEvents(h).some((l) => l.event === 'aggregate.emit-lease');
     let survivor: RunnerHandle;
     try {
-      const a = startAggregator(f);
-      const b = startAggregator(f);
+      // Debug level: each emit transaction is logged as aggregate.emitted.
+      const a = startAggregator(f, { KRANGE_LOG_LEVEL: 'debug' });
+      const b = startAggregator(f, { KRANGE_LOG_LEVEL: 'debug' });
       running = a;
       others.push(b);
       const deadline = Date.now() + 60_000;
-      while (!lease.test(a.output()) && !lease.test(b.output())) {
+      while (!leased(a) && !leased(b)) {
         if (Date.now() > deadline)
           throw new Error(`no member took the emit lease:\n${a.output().slice(-2000)}`);
         await sleep(100);
       }
-      const [leader, other] = lease.test(a.output()) ? [a, b] : [b, a];
+      const [leader, other] = leased(a) ? [a, b] : [b, a];
+      expect(aggregatorEvents(leader).find((l) => l.event === 'aggregate.emit-lease')).toMatchObject({
+        topic: outTopic,
+      });
       await sleep(1000 + Math.floor(random() * 1500));
       leader.child.kill('SIGKILL');
       await leader.exited;
       survivor = other;
       running = other;
-      const until = Date.now() + 60_000;
-      while (!lease.test(other.output())) {
-        if (Date.now() > until)
-          throw new Error(`the survivor did not take the emit lease:\n${other.output().slice(-3000)}`);
-        await sleep(100);
-      }
+      await waitForEvent(other, 'aggregate.emit-lease', 60_000);
       await sleep(1500);
     } finally {
       producing = false;
@@ -245,6 +246,10 @@ describe('aggregator emit', () => {
     }
     await waitCaughtUp(f, 90_000);
     await waitAllEmitted(f);
+    // The survivor emitted the windows closed after it took over, each transaction logged.
+    const emitted = aggregatorEvents(survivor).filter((l) => l.event === 'aggregate.emitted');
+    expect(emitted.length).toBeGreaterThan(0);
+    expect(emitted.every((l) => Number(l['windows']) > 0 && /^\d+$/.test(String(l['next'])))).toBe(true);
     await stopAggregator(survivor);
     await expectTableMatchesTruth(f);
     await expectClosedWindowsEmittedOnce(f);

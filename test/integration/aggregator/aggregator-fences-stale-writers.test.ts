@@ -1,17 +1,22 @@
 // The flush transaction moves each partition's stored offset by compare-and-set: a member that lost
 // a partition without noticing (a zombie still holding deltas from the old stored offset) has its
-// whole flush rolled back, so PostgreSQL never counts a record twice. Real PostgreSQL, no Kafka.
+// whole flush rolled back, so PostgreSQL never counts a record twice; its flusher drops the
+// partition, says so (aggregate.fenced) and re-reads the stored offset. Real PostgreSQL, no Kafka.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { PartitionState } from '../../../src/aggregator/partition-state.ts';
+import { DeadLetters } from '../../../src/aggregator/dead-letters.ts';
+import { Flusher } from '../../../src/aggregator/flusher.ts';
+import { PartitionState, tpKey } from '../../../src/aggregator/partition-state.ts';
 import { AggregateStore } from '../../../src/aggregator/pg-store.ts';
 import { planAggregate } from '../../../src/job/aggregate/aggregate-plan.ts';
+import { serviceEndpoints } from '../../../src/job/endpoints.ts';
 import { validateJob } from '../../../src/job/job-loader.ts';
 import { createLogger } from '../../../src/logger.ts';
 import type { SinkRow } from '../../../src/sinks/sink.ts';
 import { makeAggJob } from '../../fixtures/jobs/agg-events.ts';
 import { AGG_JOB, pgUrl, sql, T0 } from '../../helpers/aggregator.ts';
-import { uniqueName } from '../../helpers/kafka.ts';
+import { testKafka, uniqueName } from '../../helpers/kafka.ts';
+import { captureLog } from '../../helpers/log-capture.ts';
 
 const job = uniqueName('fence').replace('-', '_');
 const topic = 'fence-topic';
@@ -109,6 +114,56 @@ describe('aggregator flush', () => {
         { partition: 0, records: '14' },
         { partition: 1, records: '5' },
       ]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('drops a fenced partition in the flusher, logs aggregate.fenced and re-reads its offset', async () => {
+    const store = new AggregateStore(plan, { url: pgUrl(), poolSize: 2, statementTimeout: 5000, logger });
+    const log = captureLog();
+    try {
+      await store.ensureSchema();
+      await store.insertStartPositions([{ topic, partition: 0, next: 0n }]);
+      const at0 = (await store.readPositions()).get(`${topic}:0`)!;
+      const zombie = new PartitionState(topic, 0, at0, false);
+      const owner = new PartitionState(topic, 0, at0, false);
+      consume(zombie, 6, 1);
+      consume(owner, 8, 1);
+      const first = owner.snapshot();
+      expect((await store.flush([first])).fenced).toEqual([]);
+
+      // The zombie member's flusher still owns partition 0 at the old offset.
+      const states = new Map([[tpKey(topic, 0), zombie]]);
+      const reloaded: string[][] = [];
+      const flusher = new Flusher({
+        plan,
+        store,
+        deadLetters: new DeadLetters(
+          spec,
+          testKafka(),
+          async () => {
+            throw new Error('no dead letter is sent here');
+          },
+          serviceEndpoints(),
+        ),
+        states,
+        log: log.logger,
+        flushInterval: 60_000,
+        flushRecords: 1,
+        reload: (keys) => reloaded.push(keys),
+        fatal: (err) => {
+          throw err;
+        },
+      });
+      flusher.start();
+      const fenced = await log.waitFor('aggregate.fenced');
+      await flusher.close(Date.now() + 5000);
+      expect(fenced).toMatchObject({ topic, partition: 0, expected: '0' });
+      expect(reloaded).toEqual([[tpKey(topic, 0)]]);
+      expect(states.size).toBe(0);
+      expect((await store.readPositions()).get(`${topic}:0`)?.nextOffset).toBe(8n);
+      expect((await totals()).map((r) => r.events)).toEqual(['8', '8', '8']);
     } finally {
       await store.close();
     }

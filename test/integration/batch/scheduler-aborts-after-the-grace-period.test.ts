@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { batchFixture, EVENTS_JOB, expectExactlyOnce, produceEvents } from '../../helpers/batch.ts';
-import { cli } from '../../helpers/cli.ts';
+import { cli, logLines } from '../../helpers/cli.ts';
 import { startDaemon } from '../../helpers/daemon.ts';
 
 describe('krange schedule shutdown', () => {
@@ -42,7 +42,9 @@ describe('krange schedule shutdown', () => {
       await produceEvents(f, 500);
       const once = await cli(['schedule', '--once', EVENTS_JOB], f.env);
       expect(once.code).toBe(0);
-      expect(once.stderr).toMatch(/"event":"schedule.tick".*"status":"committed"/);
+      expect(logLines(once.stderr).filter((l) => l.event === 'schedule.tick')).toEqual([
+        expect.objectContaining({ iteration: 1, status: 'committed', records: 500 }),
+      ]);
       expect(existsSync(join(state, 'commits', '1.json'))).toBe(true);
       await expectExactlyOnce(f);
     } finally {

@@ -77,6 +77,11 @@ describe('a dead worker thread', () => {
     const failed = logLines(r.stderr).filter((l) => l.event === 'task.failed');
     expect(failed).toHaveLength(1);
     expect(failed[0]?.['code']).toBe('KRANGE_WORKER_EXITED');
+    expect(logLines(r.stderr).filter((l) => l.event === 'iteration.failed')).toEqual([
+      expect.objectContaining({
+        err: expect.objectContaining({ message: expect.stringContaining('exited with code 7') }),
+      }),
+    ]);
     expect(r.stderr).toContain('worker thread 0 exited with code 7 while running task');
     expect(r.stderr).not.toContain('KRANGE_KAFKA');
   });

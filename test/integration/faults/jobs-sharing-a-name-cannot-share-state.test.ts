@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli } from '../../helpers/cli.ts';
+import { cli, logLines } from '../../helpers/cli.ts';
 import { query } from '../../helpers/duckdb.ts';
 import { writeJobFile } from '../../helpers/job-file.ts';
 import { createTopic, produce, uniqueName } from '../../helpers/kafka.ts';
@@ -102,7 +102,9 @@ describe('two jobs declaring one name', () => {
     expect(unbound.stdout).toMatch(/no job identity yet/);
     const binding = await cli(['run', fileA], env);
     expect(binding.code).toBe(0);
-    expect(binding.stderr).toMatch(/had no job identity .* bound it to the topics and sinks of/);
+    expect(logLines(binding.stderr).filter((l) => l.event === 'state.bound')).toEqual([
+      expect.objectContaining({ dir: stateDir, module: fileA }),
+    ]);
     const bound = JSON.parse(readFileSync(join(stateDir, 'metadata.json'), 'utf8'));
     expect(bound.identity.topics).toEqual([topicA]);
     expect(bound.identity.module).toBe(fileA);

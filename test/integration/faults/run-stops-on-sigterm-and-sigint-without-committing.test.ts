@@ -37,6 +37,7 @@ describe('krange run and a signal', () => {
       );
       expect(r.stderr).toContain(`'krange run ${EVENTS_JOB}' re-runs the same plan`);
       expect(run.events('iteration.committed')).toHaveLength(0);
+      expect(run.events('iteration.aborted')).toEqual([expect.objectContaining({ iteration: 0 })]);
       expect(existsSync(join(state, 'lock.json')), sig).toBe(false);
       expect(existsSync(join(state, 'commits', '0.json')), sig).toBe(false);
       expect(readFileSync(join(state, 'offsets', '0.json'), 'utf8')).toBe(plan0);

@@ -5,7 +5,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { batchFixture, EVENTS_JOB, expectExactlyOnce, produceEvents } from '../../helpers/batch.ts';
-import { cli } from '../../helpers/cli.ts';
+import { cli, logLines } from '../../helpers/cli.ts';
 import { followCli } from '../../helpers/daemon.ts';
 import { readStateJson, statePath, writePendingPlan } from '../../helpers/state-files.ts';
 
@@ -60,7 +60,17 @@ describe('krange state and the attempts at an iteration', () => {
     // The next run records the kill and commits.
     const third = await cli(['run', EVENTS_JOB], f.env);
     expect(third.code).toBe(0);
-    expect(third.stderr).toMatch(/"event":"attempt.killed"/);
+    const thirdLog = logLines(third.stderr);
+    expect(thirdLog.filter((l) => l.event === 'attempt.killed')).toEqual([
+      expect.objectContaining({ iteration: 0, attempt: 2, pid: second.child.pid }),
+    ]);
+    // The killed runner never released its lock: the third run takes it over and says from whom.
+    expect(thirdLog.filter((l) => l.event === 'lock.stale')).toEqual([
+      expect.objectContaining({
+        job: expect.any(String),
+        owner: expect.stringContaining(`pid ${second.child.pid}`),
+      }),
+    ]);
     const committed = await shown(f.env);
     expect(committed[0]?.status).toBe('committed');
     expect(committed[0]?.attempts.map((a) => a.outcome)).toEqual(['aborted', 'killed', 'committed']);

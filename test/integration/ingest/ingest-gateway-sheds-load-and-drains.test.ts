@@ -75,11 +75,43 @@ describe('load shedding and shutdown', () => {
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
     const res = await g.done;
     expect(res.code).toBe(0);
-    expect(res.stderr).toMatch(/ingest\.stopped/);
+    // It said where it listened (the event and the line on stdout), then drained and stopped.
+    expect(g.log.events('ingest.listening')).toEqual([expect.objectContaining({ url: g.url, tokens: 0 })]);
+    expect(g.output()).toContain(`krange ingest listening on ${g.url}`);
+    const names = g.log.lines.map((l) => l.event);
+    expect(names.filter((n) => n === 'ingest.stopping' || n === 'ingest.stopped')).toEqual([
+      'ingest.stopping',
+      'ingest.stopped',
+    ]);
     const keys = readTopic(topic)
       .map((r) => r.key)
       .filter((k) => k.includes('drain-'))
       .sort();
     expect(keys).toEqual(['"drain-0"', '"drain-1"', '"drain-2"', '"drain-3"']);
+  });
+
+  it('answers a batch Kafka refuses as failed and logs ingest.produce-failed', async () => {
+    // Kafka refuses any batch over this topic's max.message.bytes (MESSAGE_TOO_LARGE).
+    const small = uniqueName('ingest-small');
+    await createTopic(small, 1, [{ name: 'max.message.bytes', value: '256' }]);
+    const g = await startGateway(['--port', '0']);
+    try {
+      const res = await fetch(`${g.url}/topics/${small}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.kafka.json.v2+json' },
+        body: JSON.stringify({ records: [{ key: 'big', value: { text: 'x'.repeat(2000) } }] }),
+      });
+      expect(res.status).toBe(500);
+      expect(await res.json()).toMatchObject({
+        error_code: 50002,
+        message: expect.stringContaining('Kafka error'),
+      });
+      await g.log.until('ingest.produce-failed', (ls) => ls.some((l) => l.event === 'ingest.produce-failed'));
+      expect(g.log.events('ingest.produce-failed')[0]?.['err']).toMatch(/larger than the max message size/);
+      expect(readTopic(small)).toEqual([]);
+    } finally {
+      g.child.kill('SIGTERM');
+      await g.done;
+    }
   });
 });

@@ -75,11 +75,15 @@ describe('krange push following a rotated file', () => {
       {
         input,
         encoding: 'utf8',
-        env: { ...process.env, KRANGE_LOG_FORMAT: 'json' },
+        env: { ...process.env, KRANGE_LOG_FORMAT: 'json', KRANGE_LOG_LEVEL: 'debug' },
       },
     );
     expect(res.status, res.stderr).toBe(0);
     expect(res.stdout).toMatch(/3 lines stored/);
+    // Each acknowledged batch is logged (debug) as push.sent with its record count.
+    const sent = logLines(res.stderr).filter((l) => l.event === 'push.sent');
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.reduce((n, l) => n + Number(l['records']), 0)).toBe(3);
     expect(readTopic(topic).map((r) => [r.key, r.value])).toEqual([
       ['s-1', '{"id":"s-1"}'],
       ['s-2', '{"id":"s-2"}'],

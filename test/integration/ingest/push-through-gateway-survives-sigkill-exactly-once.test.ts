@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, startCli } from '../../helpers/cli.ts';
+import { cli, logLines, startCli } from '../../helpers/cli.ts';
 import { type GatewayProcess, readTopic, startGateway } from '../../helpers/ingest.ts';
 import { createTopic, uniqueName } from '../../helpers/kafka.ts';
 import { appendLines, dropDatabase, freePort, lineDocuments, lineId, lineText } from '../../helpers/push.ts';
@@ -68,7 +68,11 @@ describe('push -> ingest -> Kafka -> job -> MongoDB', () => {
     agent.child.stderr?.on('data', (d: Buffer) => {
       agentLog += d.toString();
     });
-    await until('the agent to retry against the dead gateway', () => agentLog.includes('push.retry'), 60_000);
+    await until(
+      'the agent to retry against the dead gateway',
+      () => logLines(agentLog).some((l) => l.event === 'push.retry'),
+      60_000,
+    );
     const ackedBeforeKill = ackedOffset();
     agent.child.kill('SIGKILL');
     expect((await agent.done).signal).toBe('SIGKILL');

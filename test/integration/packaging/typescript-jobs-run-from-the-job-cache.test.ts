@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchFixture, expectExactlyOnce, produceEvents } from '../../helpers/batch.ts';
-import { type CliResult, cli } from '../../helpers/cli.ts';
+import { type CliResult, cli, logLines } from '../../helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'krange-job-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,10 +34,7 @@ interface Compiled {
 
 /** The driver's `job.compiled` debug lines. */
 function compiledLines(r: CliResult): Compiled[] {
-  return (r.stdout + r.stderr)
-    .split('\n')
-    .filter((l) => l.includes('"job.compiled"'))
-    .map((l) => JSON.parse(l) as Compiled);
+  return logLines(r.stdout + r.stderr).filter((l) => l.event === 'job.compiled') as unknown as Compiled[];
 }
 
 describe('the job cache', () => {

@@ -9,6 +9,7 @@ import { postgresSinkSchema } from '../../../src/job/job-spec.ts';
 import { type Schema, t } from '../../../src/job/schema.ts';
 import { PostgresSink } from '../../../src/sinks/postgres/postgres-sink.ts';
 import type { SinkRow } from '../../../src/sinks/sink.ts';
+import { captureLog } from '../../helpers/log-capture.ts';
 import { psql } from '../../helpers/pg-kafka.ts';
 import { endpoints, runSinkTask, sinkRows, taskContext, uniqueId } from '../../helpers/sinks.ts';
 
@@ -120,11 +121,20 @@ describe('postgres sink refusals and outages', () => {
   });
 
   it('retries an unreachable server within its budget, then fails retriably', async () => {
-    const err = await failure(
-      runSinkTask(sink({ retries: 1 }, 'postgres://krange@127.0.0.1:1/krange'), schema, sinkRows(schema, [])),
-    );
+    const log = captureLog();
+    const unreachable = sink({ retries: 1 }, 'postgres://krange@127.0.0.1:1/krange');
+    const err = await failure(runSinkTask(unreachable, schema, sinkRows(schema, []), 8192, 1, log.logger));
     expect(err.code).toBe('KRANGE_SINK');
     expect(err.retriable).toBe(true);
     expect(err.message).toMatch(/after 2 attempts.*KRANGE_PG_URL/);
+    // The one retry before giving up is logged as sink.retry, naming the sink and the task.
+    expect(log.events('sink.retry')).toEqual([
+      expect.objectContaining({
+        sink: unreachable.name,
+        task: 't-0-0',
+        attempt: 1,
+        delayMs: expect.any(Number),
+      }),
+    ]);
   });
 });
