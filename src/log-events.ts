@@ -45,6 +45,8 @@ export const LogEvents = {
   aggregateStopped: 'aggregate.stopped',
   aggregateEmitted: 'aggregate.emitted',
   aggregateEmitLease: 'aggregate.emit-lease',
+  executorReady: 'executor.ready',
+  executorTaskTaken: 'executor.task-taken',
   ingestListening: 'ingest.listening',
   ingestProduceFailed: 'ingest.produce-failed',
   ingestStopping: 'ingest.stopping',

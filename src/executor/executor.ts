@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { Errors, type KrangeError } from '../errors.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import { schemaHash } from '../job/schema.ts';
+import { LogEvents } from '../log-events.ts';
 import { recordExecutorTask, recordWorkers } from '../metrics/batch-metrics.ts';
 import { rangeFromJson } from '../offset-range.ts';
 import type { TaskResultJson } from '../state/state-store.ts';
@@ -105,7 +106,7 @@ export async function runExecutor(o: ExecutorOptions): Promise<void> {
   try {
     for (const job of o.jobs) served.push(await serve(job, threads, o));
     o.logger.info(
-      { jobs: o.jobs.map((j) => j.spec.name), threads },
+      { event: LogEvents.executorReady, jobs: o.jobs.map((j) => j.spec.name), threads },
       `executor ready: ${o.jobs.length} job queue(s), ${threads} warm worker thread(s) each`,
     );
     await new Promise<void>((resolve) => {
@@ -137,7 +138,10 @@ async function serve(
     if (data.schemaHash !== hash) {
       throw new UnrecoverableError(encodeFailure(Errors.schemaChanged(name, data.schemaHash, hash)));
     }
-    log.info({ task: data.taskId, iteration: data.iteration, attempt }, 'task taken');
+    log.info(
+      { event: LogEvents.executorTaskTaken, task: data.taskId, iteration: data.iteration, attempt },
+      'task taken',
+    );
     recordWorkers(name, ++busy, threads);
     try {
       const result = await warm.run(data, attempt, (records) => {

@@ -18,7 +18,7 @@ import {
 } from '../../helpers/three-sinks.ts';
 
 const taken = (d: Daemon, iteration: number): LogLine[] =>
-  d.lines.filter((l) => l.msg === 'task taken' && l.iteration === iteration);
+  d.lines.filter((l) => l.event === 'executor.task-taken' && l.iteration === iteration);
 
 describe('executors on separate hosts', () => {
   let cluster: Cluster;
@@ -44,7 +44,7 @@ describe('executors on separate hosts', () => {
       f.env,
     );
     executors.set(h.name, e);
-    await e.until(`executor ready on ${h.name}`, (ls) => ls.some((l) => l.msg?.startsWith('executor ready')));
+    await e.until(`executor ready on ${h.name}`, (ls) => ls.some((l) => l.event === 'executor.ready'));
     return e;
   };
   const runOnH1 = (): Daemon => h1.krange(['run', THREE_SINKS_JOB, '--executors', 'bullmq', '--json'], f.env);

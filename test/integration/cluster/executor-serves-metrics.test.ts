@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchFixture, EVENTS_JOB, produceEvents } from '../../helpers/batch.ts';
-import { startCli } from '../../helpers/cli.ts';
+import { logLines, startCli } from '../../helpers/cli.ts';
 import { type Sample, scrape, sum } from '../../helpers/prometheus.ts';
 import { until } from '../../helpers/until.ts';
 
@@ -23,7 +23,7 @@ describe('krange executor /metrics', () => {
     e.child.stderr?.on('data', (d: Buffer) => {
       err += d.toString();
     });
-    await until('the executor ready', () => err.includes('executor ready'), 120_000);
+    await until('the executor ready', () => logLines(err).some((l) => l.event === 'executor.ready'), 120_000);
     const url = /"url":"(http:\/\/[^"]+\/metrics)"/.exec(err)?.[1];
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     const before = await scrape(url!);

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchFixture, EVENTS_JOB, expectExactlyOnce, produceEvents } from '../../helpers/batch.ts';
-import { cli, startCli } from '../../helpers/cli.ts';
+import { cli, logLines, startCli } from '../../helpers/cli.ts';
 import { until } from '../../helpers/until.ts';
 
 interface Taken {
@@ -14,12 +14,12 @@ interface Taken {
   attempt: number;
 }
 
+/** The executor's executor.task-taken events. */
 function taken(stderr: string): Taken[] {
-  return stderr
-    .split('\n')
-    .filter((l) => l.includes('"task taken"'))
-    .map((l) => JSON.parse(l) as Taken);
+  return logLines(stderr).filter((l) => l.event === 'executor.task-taken') as unknown as Taken[];
 }
+
+const ready = (stderr: string) => logLines(stderr).some((l) => l.event === 'executor.ready');
 
 describe('tasks on BullMQ executors', () => {
   const started: ReturnType<typeof startCli>[] = [];
@@ -49,10 +49,7 @@ describe('tasks on BullMQ executors', () => {
     const b = startExecutor();
     const aErr = stderr(a);
     const bErr = stderr(b);
-    await until(
-      'both executors ready',
-      () => aErr().includes('executor ready') && bErr().includes('executor ready'),
-    );
+    await until('both executors ready', () => ready(aErr()) && ready(bErr()));
 
     // 1. Every task of iteration 0 runs on an executor; the driver commits their results.
     await produceEvents(f, 6000);
