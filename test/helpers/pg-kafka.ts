@@ -59,8 +59,16 @@ export interface OutRecord {
   payload: string;
 }
 
-/** kcat with read_committed: every committed record of the output topic. */
-export function readCommitted(topic: string): OutRecord[] {
+export interface CommittedRecord {
+  partition: number;
+  key: string;
+  /** kcat's `%h`: the headers as `name=value` pairs joined by commas. */
+  headers: string;
+  value: string;
+}
+
+/** kcat with isolation.level=read_committed: every committed record of the topic, in topic order. */
+export function kcatReadCommitted(topic: string): CommittedRecord[] {
   const out = execFileSync(
     'kcat',
     [
@@ -71,21 +79,31 @@ export function readCommitted(topic: string): OutRecord[] {
       topic,
       '-X',
       'isolation.level=read_committed',
+      '-o',
+      'beginning',
       '-e',
       '-q',
       '-f',
-      '%k\t%h\t%s\n',
+      '%p\t%k\t%h\t%s\n',
     ],
-    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+    { encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 1024 * 1024 },
   );
   return out
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => {
-      const [key = '', headers = '', value = '{}'] = l.split('\t');
-      const source = /krange-source=([^,]*)/.exec(headers)?.[1] ?? '';
-      return { key, source, payload: (JSON.parse(value) as { payload: string }).payload };
+      const [partition = '', key = '', headers = '', ...value] = l.split('\t');
+      return { partition: Number(partition), key, headers, value: value.join('\t') };
     });
+}
+
+/** The output topic of the pg-kafka job, read_committed: each record's key, source and payload. */
+export function readCommitted(topic: string): OutRecord[] {
+  return kcatReadCommitted(topic).map((r) => ({
+    key: r.key,
+    source: /krange-source=([^,]*)/.exec(r.headers)?.[1] ?? '',
+    payload: (JSON.parse(r.value === '' ? '{}' : r.value) as { payload: string }).payload,
+  }));
 }
 
 /** kcat read_committed: each produced record exactly once in the output topic. */

@@ -4,7 +4,6 @@
 // windows are produced in an open transaction), just after a Kafka commit (before PostgreSQL
 // learns it), and at a random point mid-stream; and with two members, when the emitting one is
 // killed the other takes the lease. The reader is kcat, independent of krange.
-import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type AggFixture,
@@ -23,7 +22,8 @@ import {
   waitCaughtUp,
   waitForEvent,
 } from '../../helpers/aggregator.ts';
-import { brokers, createTopic, uniqueName, withAdmin } from '../../helpers/kafka.ts';
+import { createTopic, uniqueName, withAdmin } from '../../helpers/kafka.ts';
+import { kcatReadCommitted } from '../../helpers/pg-kafka.ts';
 
 let fixture: AggFixture | undefined;
 let outTopic = '';
@@ -44,36 +44,6 @@ afterEach(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** kcat, read_committed, the whole topic: each record's key and value. */
-function readCommitted(topic: string): { key: string; headers: string; value: string }[] {
-  const out = execFileSync(
-    'kcat',
-    [
-      '-C',
-      '-b',
-      brokers().join(','),
-      '-t',
-      topic,
-      '-X',
-      'isolation.level=read_committed',
-      '-o',
-      'beginning',
-      '-e',
-      '-q',
-      '-f',
-      '%k\\t%h\\t%s\\n',
-    ],
-    { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
-  );
-  return out
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => {
-      const [key, headers, ...value] = l.split('\t');
-      return { key: key ?? '', headers: headers ?? '', value: value.join('\t') };
-    });
-}
 
 async function exitsKilled(h: RunnerHandle, what: string): Promise<void> {
   const r = await Promise.race([h.exited, sleep(90_000).then(() => undefined)]);
@@ -115,7 +85,7 @@ async function expectClosedWindowsEmittedOnce(f: AggFixture): Promise<void> {
   );
   expect(Number(open?.n)).toBeGreaterThan(0); // windows still open are not emitted
 
-  const records = readCommitted(outTopic);
+  const records = kcatReadCommitted(outTopic);
   const seen = new Map<string, Record<string, unknown>>();
   const dup: string[] = [];
   const firstSeq = new Map<string, string>();

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchFixture, expectExactlyOnce, produceEvents } from '../../helpers/batch.ts';
 import { cli } from '../../helpers/cli.ts';
+import { writeStackRecordingJob } from '../../helpers/job-file.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'krange-compiled-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,27 +27,7 @@ describe('compiled krange', () => {
     const calls = join(dir, 'calls');
     const job = join(dir, 'compiled.mts');
     // Each worker writes, once, the file of the frame that called its transform.
-    writeFileSync(
-      job,
-      [
-        `import { writeFileSync } from 'node:fs';`,
-        `import { threadId } from 'node:worker_threads';`,
-        `import { defineJob, parquet, t } from ${JSON.stringify(INDEX)};`,
-        'let written = false;',
-        `export default defineJob({ name: ${JSON.stringify(f.job)}, topics: [${JSON.stringify(f.topic)}],`,
-        '  schema: { id: t.int64(), payload: t.utf8(), kafka_partition: t.int32(), kafka_offset: t.int64() },',
-        '  transform: (r) => {',
-        '    if (!written) {',
-        `      const caller = (new Error().stack ?? '').split('\\n')[2] ?? '';`,
-        `      writeFileSync(${JSON.stringify(calls)} + '-' + threadId, caller);`,
-        '      written = true;',
-        '    }',
-        '    const e = r.value as { id: number; payload: string };',
-        '    return { id: e.id, payload: e.payload, kafka_partition: r.partition, kafka_offset: r.offset };',
-        '  },',
-        `  sinks: [parquet({ path: ${JSON.stringify(`webhdfs://${f.hdfsDir}`)} })] });`,
-      ].join('\n'),
-    );
+    writeStackRecordingJob(job, { job: f.job, topic: f.topic, hdfsDir: f.hdfsDir, calls, frame: 2 });
     const r = await cli(['run', job, '--workers', '2'], f.env);
     expect(r.code, r.stderr).toBe(0);
     await expectExactlyOnce(f);

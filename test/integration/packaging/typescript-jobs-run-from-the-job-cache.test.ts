@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchFixture, expectExactlyOnce, produceEvents } from '../../helpers/batch.ts';
 import { type CliResult, cli, logLines } from '../../helpers/cli.ts';
+import { writeStackRecordingJob } from '../../helpers/job-file.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'krange-job-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,27 +45,7 @@ describe('the job cache', () => {
     const calls = join(dir, 'calls');
     const job = join(project, 'cached.ts');
     // Each worker writes, once, the file its transform runs from (its own stack frame).
-    writeFileSync(
-      job,
-      [
-        `import { writeFileSync } from 'node:fs';`,
-        `import { threadId } from 'node:worker_threads';`,
-        `import { defineJob, parquet, t } from ${JSON.stringify(INDEX)};`,
-        'let written = false;',
-        `export default defineJob({ name: ${JSON.stringify(f.job)}, topics: [${JSON.stringify(f.topic)}],`,
-        '  schema: { id: t.int64(), payload: t.utf8(), kafka_partition: t.int32(), kafka_offset: t.int64() },',
-        '  transform: (r) => {',
-        '    if (!written) {',
-        `      const here = (new Error().stack ?? '').split('\\n')[1] ?? '';`,
-        `      writeFileSync(${JSON.stringify(calls)} + '-' + threadId, here);`,
-        '      written = true;',
-        '    }',
-        '    const e = r.value as { id: number; payload: string };',
-        '    return { id: e.id, payload: e.payload, kafka_partition: r.partition, kafka_offset: r.offset };',
-        '  },',
-        `  sinks: [parquet({ path: ${JSON.stringify(`webhdfs://${f.hdfsDir}`)} })] });`,
-      ].join('\n'),
-    );
+    writeStackRecordingJob(job, { job: f.job, topic: f.topic, hdfsDir: f.hdfsDir, calls, frame: 1 });
     const first = await cli(['plan', job], { ...f.env, ...DEBUG });
     expect(first.code, first.stderr).toBe(0);
     expect(compiledLines(first)).toEqual([{ ...compiledLines(first)[0], module: job, built: true }]);

@@ -1,13 +1,13 @@
 // The Kafka sink's records, read back with kcat (read_committed): the row as JSON keyed by a field
 // (int64 exact), or what message(row) returns (key, value, headers); the `source` partitioner keeps
 // the source partition; zstd (built in) works; a record over maxMessageBytes follows onBadRecord.
-import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kafkaSinkSchema } from '../../../src/job/job-spec.ts';
 import { type Schema, t } from '../../../src/job/schema.ts';
 import { KafkaSink } from '../../../src/sinks/kafka/kafka-sink.ts';
 import type { SinkRow } from '../../../src/sinks/sink.ts';
 import { brokers, createTopic, uniqueName } from '../../helpers/kafka.ts';
+import { kcatReadCommitted } from '../../helpers/pg-kafka.ts';
 import { runSinkTask, sinkRows, taskContext } from '../../helpers/sinks.ts';
 
 const schema: Schema = { user: t.utf8(), big: t.int64(), body: t.utf8() };
@@ -21,32 +21,10 @@ afterAll(async () => {
   await Promise.all(sinks.map((s) => s.close()));
 });
 
-/** kcat read_committed: partition, key, headers and value of every record. */
+/** kcat read_committed: partition, key, headers and value of every record, by value. */
 function kcat(topic: string): { p: number; key: string; headers: string; value: string }[] {
-  const out = execFileSync(
-    'kcat',
-    [
-      '-C',
-      '-b',
-      brokers().join(','),
-      '-t',
-      topic,
-      '-X',
-      'isolation.level=read_committed',
-      '-e',
-      '-q',
-      '-f',
-      '%p\t%k\t%h\t%s\n',
-    ],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
-  return out
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => {
-      const [p = '', key = '', headers = '', value = ''] = l.split('\t');
-      return { p: Number(p), key, headers, value };
-    })
+  return kcatReadCommitted(topic)
+    .map((r) => ({ p: r.partition, key: r.key, headers: r.headers, value: r.value }))
     .sort((a, b) => a.value.localeCompare(b.value));
 }
 
