@@ -45,6 +45,7 @@ export function buildConsole(o: ConsoleOptions): {
     stateRoot: root,
     logger: o.logger,
     brokersOf: (job) => catalog.spec(job)?.kafka.brokers,
+    storeOf: (job) => catalog.spec(job)?.stateStore,
     topicsOf: (job) => {
       const t = catalog.spec(job)?.topics;
       return Array.isArray(t) ? t : undefined;
@@ -80,6 +81,7 @@ export function buildConsole(o: ConsoleOptions): {
     jobs: () => catalog.entries().map((e) => e.name),
     tracker,
     stateRoot: root,
+    storeOf: (job) => catalog.spec(job)?.stateStore,
   });
   pages(app);
   jobsApi(app, ctx);

@@ -39,6 +39,8 @@ export class PositionTracker {
   constructor(
     private readonly opts: {
       stateRoot?: string | undefined;
+      /** A job's own state store (its `stateStore`), when it names one. */
+      storeOf?: (job: string) => string | undefined;
       logger?: Logger | undefined;
       /** Brokers of a job that names its own (default: the local stack / KRANGE_KAFKA_BROKERS). */
       brokersOf?: (job: string) => string[] | undefined;
@@ -76,7 +78,7 @@ export class PositionTracker {
   }
 
   async positions(job: string): Promise<JobPositions> {
-    const store = new StateStore(job, this.opts.stateRoot);
+    const store = new StateStore(job, this.opts.storeOf?.(job) ?? this.opts.stateRoot);
     let committed: Map<string, bigint> | undefined;
     try {
       committed = await store.committedPositions();

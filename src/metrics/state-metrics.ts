@@ -13,12 +13,14 @@ export interface StateMetricsOptions {
   jobs: () => string[];
   tracker: PositionTracker;
   stateRoot?: string | undefined;
+  /** A job's own state store (its `stateStore`), when it names one. */
+  storeOf?: (job: string) => string | undefined;
 }
 
 export async function refreshStateMetrics(o: StateMetricsOptions): Promise<void> {
   await Promise.all(
     o.jobs().map(async (job) => {
-      const store = new StateStore(job, o.stateRoot);
+      const store = new StateStore(job, o.storeOf?.(job) ?? o.stateRoot);
       const n = await store.latestCommitted().catch(() => undefined);
       if (n !== undefined) {
         try {

@@ -53,12 +53,17 @@ async function serveJobMetrics(
   const tracker = new PositionTracker({
     logger,
     brokersOf: (job) => specs.get(job)?.kafka.brokers,
+    storeOf: (job) => specs.get(job)?.stateStore,
     topicsOf: (job) => {
       const t = specs.get(job)?.topics;
       return Array.isArray(t) ? t : undefined;
     },
   });
-  const unregister = registerStateMetrics({ jobs: () => [...specs.keys()], tracker });
+  const unregister = registerStateMetrics({
+    jobs: () => [...specs.keys()],
+    tracker,
+    storeOf: (job) => specs.get(job)?.stateStore,
+  });
   const close = await serveMetrics(flags, logger);
   return async () => {
     unregister();

@@ -2,12 +2,14 @@
 
 import type { Command } from 'commander';
 import { lockFor } from '../../batch/run-iteration.ts';
+import { Errors } from '../../errors.ts';
 import type { LoadedJob } from '../../job/job-loader.ts';
 import { schemaHash } from '../../job/schema.ts';
 import type { Attempt } from '../../state/attempt-log.ts';
 import { readHistory } from '../../state/state-history.ts';
 import { compareIdentity, type IdentityCheck, rebindIdentity } from '../../state/state-identity.ts';
-import { jobStateStore, type StateStore } from '../../state/state-store.ts';
+import { migrateState } from '../../state/state-migrate.ts';
+import { jobStateStore, StateStore } from '../../state/state-store.ts';
 import { fmtBytes, fmtInt, fmtSeconds, table } from '../format.ts';
 import { jobFromArg } from '../job-arg.ts';
 
@@ -215,16 +217,42 @@ export async function stateCommand(
   );
 }
 
+/** `krange state <job> migrate --to <url>`: copies the job's state to another store and verifies it. */
+async function migrateCommand(jobName: string, to: string | undefined): Promise<void> {
+  if (to === undefined)
+    throw Errors.usage('migrate needs --to <url> (webhdfs:///dir, postgres:, file:///dir)');
+  const job = await jobFromArg(jobName);
+  const from = jobStateStore(job.spec);
+  const target = new StateStore(job.spec.name, to);
+  const m = await migrateState(from, target, 'krange state migrate');
+  process.stdout.write(
+    `${job.spec.name}: copied ${fmtInt(m.files)} state files (${fmtBytes(m.bytes)}) from ${m.from} to ${m.to} and verified them ` +
+      `(newest commit ${m.committed ?? 'none'}${m.pending === undefined ? '' : `, plan ${m.pending} pending`}).\n` +
+      `Now set stateStore: '${to}' in ${job.modulePath} (or KRANGE_STATE_URL=${to} for every driver): until then runs keep using ${m.from}, ` +
+      `which is left as it was; remove it once the job runs from the new store.\n`,
+  );
+}
+
 export function registerStateCommand(program: Command): void {
   program
-    .command('state <job>')
+    .command('state <job> [action]')
     .description(
-      "show the iterations in the job's state directory (committed, running, aborted, killed, failed, pending), with bad records and the rows each sink refused",
+      "show the iterations in the job's state store (committed, running, aborted, killed, failed, pending), with bad records and the rows each sink refused; " +
+        "'migrate --to <url>' copies the job's state to another store (webhdfs:///dir, postgres:, file:///dir) and verifies the copy",
     )
     .option('--json', 'print as JSON')
     .option(
       '--rebind',
       'bind the state directory to the job as it is now (its topics and sinks), after a deliberate change',
     )
-    .action((job: string, flags: { json?: boolean; rebind?: boolean }) => stateCommand(job, flags));
+    .option('--to <url>', 'with migrate: the state store to copy to (it must hold no state for the job)')
+    .action(
+      (job: string, action: string | undefined, flags: { json?: boolean; rebind?: boolean; to?: string }) => {
+        if (action === undefined) return stateCommand(job, flags);
+        if (action === 'migrate') return migrateCommand(job, flags.to);
+        throw Errors.usage(
+          `unknown state action '${action}': the only one is migrate (krange state <job> migrate --to <url>)`,
+        );
+      },
+    );
 }
