@@ -1,13 +1,19 @@
 // Shared set-up for the aggregator's integration tests: a unique topic and job (so a unique table
 // and offsets), deterministic events, the ground truth computed here from the produced events
 // (independently of src/aggregator), the PostgreSQL table read back in the same shape, and the
-// aggregator as a child process that tests may SIGKILL.
+// aggregator as a child process that tests may SIGKILL, or in this process.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { expect } from 'vitest';
+import { type AggregatorOptions, runAggregator } from '../../src/aggregator/aggregator.ts';
 import { rand } from '../../src/demo/clickstream-events.ts';
+import { serviceEndpoints } from '../../src/job/endpoints.ts';
+import { type LoadedJob, validateJob } from '../../src/job/job-loader.ts';
+import { createLogger } from '../../src/logger.ts';
+import { makeAggJob } from '../fixtures/jobs/agg-events.ts';
 import { createTopic, produce, uniqueName, watermarks, withAdmin } from './kafka.ts';
 
 export const AGG_JOB = resolve('test/fixtures/jobs/agg-events.ts');
@@ -323,4 +329,32 @@ export async function expectTableMatchesTruth(
   expect(truth.rows.length).toBeGreaterThan(0);
   expect(table.length).toBe(truth.rows.length);
   expect(table).toEqual(truth.rows);
+}
+
+/** The fixture's job as the CLI loads it (its spec validated from the fixture's environment). */
+export function aggJob(f: AggFixture): LoadedJob {
+  return {
+    spec: validateJob(makeAggJob(f.env), AGG_JOB),
+    modulePath: AGG_JOB,
+    endpoints: serviceEndpoints(),
+  };
+}
+
+/**
+ * The aggregator of the fixture's job in this process, with short group timings (a test's member
+ * joins and its partitions move fast); logs as `test` unless given a logger.
+ */
+export function runAggregatorHere(
+  f: AggFixture,
+  test: string,
+  opts: Omit<AggregatorOptions, 'job' | 'logger'> & { logger?: Logger } = {},
+): Promise<void> {
+  const { logger, ...rest } = opts;
+  return runAggregator({
+    job: aggJob(f),
+    logger: logger ?? createLogger('aggregate-test').child({ test }),
+    sessionTimeout: 6000,
+    heartbeatInterval: 500,
+    ...rest,
+  });
 }

@@ -3,13 +3,7 @@
 // restart stops there again); 'deadLetter' counts them and sends them to the dead-letter topic.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { runAggregator } from '../../../src/aggregator/aggregator.ts';
-import { serviceEndpoints } from '../../../src/job/endpoints.ts';
-import { validateJob } from '../../../src/job/job-loader.ts';
-import { createLogger } from '../../../src/logger.ts';
-import { makeAggJob } from '../../fixtures/jobs/agg-events.ts';
 import {
-  AGG_JOB,
   type AggFixture,
   aggFixture,
   dropFixture,
@@ -17,6 +11,7 @@ import {
   genEvents,
   produceAgg,
   rng,
+  runAggregatorHere,
   sql,
   T0,
   waitCaughtUp,
@@ -32,17 +27,7 @@ afterEach(async () => {
 });
 
 function run(f: AggFixture, signal?: AbortSignal): Promise<void> {
-  return runAggregator({
-    job: {
-      spec: validateJob(makeAggJob(f.env), AGG_JOB),
-      modulePath: AGG_JOB,
-      endpoints: serviceEndpoints(),
-    },
-    logger: createLogger('aggregate-test').child({ test: 'bad-records' }),
-    sessionTimeout: 6000,
-    heartbeatInterval: 500,
-    ...(signal ? { signal } : {}),
-  });
+  return runAggregatorHere(f, 'bad-records', signal ? { signal } : {});
 }
 
 const BAD = [

@@ -4,12 +4,7 @@
 // partition: a partition whose time runs behind another's is not late because of it.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { runAggregator } from '../../../src/aggregator/aggregator.ts';
-import { serviceEndpoints } from '../../../src/job/endpoints.ts';
-import { validateJob } from '../../../src/job/job-loader.ts';
-import { makeAggJob } from '../../fixtures/jobs/agg-events.ts';
 import {
-  AGG_JOB,
   type AggEvent,
   type AggFixture,
   aggFixture,
@@ -17,6 +12,7 @@ import {
   expectTableMatchesTruth,
   groundTruth,
   produceAgg,
+  runAggregatorHere,
   sql,
   T0,
   waitCaughtUp,
@@ -93,17 +89,7 @@ describe('aggregator', () => {
 
     const ac = new AbortController();
     const log = captureLog();
-    const run = runAggregator({
-      job: {
-        spec: validateJob(makeAggJob(f.env), AGG_JOB),
-        modulePath: AGG_JOB,
-        endpoints: serviceEndpoints(),
-      },
-      logger: log.logger,
-      signal: ac.signal,
-      sessionTimeout: 6000,
-      heartbeatInterval: 500,
-    });
+    const run = runAggregatorHere(f, 'late', { logger: log.logger, signal: ac.signal });
     try {
       await waitCaughtUp(f);
     } finally {

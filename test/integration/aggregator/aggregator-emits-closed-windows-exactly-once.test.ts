@@ -111,31 +111,52 @@ async function expectClosedWindowsEmittedOnce(f: AggFixture): Promise<void> {
   expect(Object.fromEntries(seen)).toEqual(Object.fromEntries(closed.map((c) => [c.k, c.v])));
 }
 
+/**
+ * A fixture whose job emits closed windows to a new topic: `first` events, then rounds of `each`
+ * every 250 ms until `stop()`; each round advances the watermark and closes windows, so emits
+ * happen often.
+ */
+async function emittingFixture(
+  partitions: number,
+  seed: number,
+  first: number,
+  each: number,
+): Promise<{ f: AggFixture; stop: () => Promise<void> }> {
+  outTopic = uniqueName('agg-emit');
+  const f = await aggFixture(partitions, {
+    KRANGE_AGG_FLUSH_MS: '100',
+    KRANGE_AGG_LATENESS: '30000',
+    KRANGE_AGG_EMIT_TOPIC: outTopic,
+  });
+  fixture = f;
+  await createTopic(outTopic, 2);
+  const random = rng(seed);
+  let t = T0;
+  const round = async (n: number) => {
+    await produceAgg(f, genEvents(random, n, t));
+    t += n * 37;
+  };
+  await round(first);
+  let producing = true;
+  const producer = (async () => {
+    while (producing) {
+      await round(each);
+      await sleep(250);
+    }
+  })();
+  return {
+    f,
+    stop: async () => {
+      producing = false;
+      await producer;
+    },
+  };
+}
+
 describe('aggregator emit', () => {
   it('emits every closed window once, equal to its row, through crashes around the Kafka commit', async () => {
-    outTopic = uniqueName('agg-emit');
-    const f = await aggFixture(3, {
-      KRANGE_AGG_FLUSH_MS: '100',
-      KRANGE_AGG_LATENESS: '30000',
-      KRANGE_AGG_EMIT_TOPIC: outTopic,
-    });
-    fixture = f;
-    await createTopic(outTopic, 2);
-    const random = rng(11);
-    let t = T0;
-    const round = async (n: number) => {
-      await produceAgg(f, genEvents(random, n, t));
-      t += n * 37;
-    };
-    await round(1500);
-    // Rounds keep arriving, each advancing the watermark: each closes windows, so emits happen often.
-    let producing = true;
-    const producer = (async () => {
-      while (producing) {
-        await round(300);
-        await sleep(250);
-      }
-    })();
+    const { f, stop } = await emittingFixture(3, 11, 1500, 300);
+    const random = rng(12);
     try {
       // 1. Killed with its 2nd emit transaction open: windows recorded in PostgreSQL, sent, not committed.
       running = startAggregator(f, { KRANGE_DEBUG_EMIT_CRASH: 'before-kafka-commit:2' });
@@ -149,8 +170,7 @@ describe('aggregator emit', () => {
       running.child.kill('SIGKILL');
       await running.exited;
     } finally {
-      producing = false;
-      await producer;
+      await stop();
     }
     // 4. Restarted: catches up and emits what is closed.
     running = startAggregator(f);
@@ -163,28 +183,8 @@ describe('aggregator emit', () => {
   });
 
   it('moves the emitter to the surviving member when the emitting one is killed', async () => {
-    outTopic = uniqueName('agg-emit');
-    const f = await aggFixture(4, {
-      KRANGE_AGG_FLUSH_MS: '100',
-      KRANGE_AGG_LATENESS: '30000',
-      KRANGE_AGG_EMIT_TOPIC: outTopic,
-    });
-    fixture = f;
-    await createTopic(outTopic, 2);
-    const random = rng(23);
-    let t = T0;
-    const round = async (n: number) => {
-      await produceAgg(f, genEvents(random, n, t));
-      t += n * 37;
-    };
-    await round(1000);
-    let producing = true;
-    const producer = (async () => {
-      while (producing) {
-        await round(200);
-        await sleep(250);
-      }
-    })();
+    const { f, stop } = await emittingFixture(4, 23, 1000, 200);
+    const random = rng(24);
     const leased = (h: RunnerHandle) => aggregatorEvents(h).some((l) => l.event === 'aggregate.emit-lease');
     let survivor: RunnerHandle;
     try {
@@ -211,8 +211,7 @@ describe('aggregator emit', () => {
       await waitForEvent(other, 'aggregate.emit-lease', 60_000);
       await sleep(1500);
     } finally {
-      producing = false;
-      await producer;
+      await stop();
     }
     await waitCaughtUp(f, 90_000);
     await waitAllEmitted(f);

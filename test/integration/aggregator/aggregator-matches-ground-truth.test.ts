@@ -3,21 +3,17 @@
 // Also reports the sustained records/s into PostgreSQL.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { runAggregator } from '../../../src/aggregator/aggregator.ts';
 import { aggregatorStatus } from '../../../src/aggregator/status.ts';
-import { serviceEndpoints } from '../../../src/job/endpoints.ts';
-import { validateJob } from '../../../src/job/job-loader.ts';
-import { createLogger } from '../../../src/logger.ts';
-import { makeAggJob } from '../../fixtures/jobs/agg-events.ts';
 import {
-  AGG_JOB,
   type AggFixture,
   aggFixture,
+  aggJob,
   dropFixture,
   expectTableMatchesTruth,
   genEvents,
   produceAgg,
   rng,
+  runAggregatorHere,
   sql,
   T0,
   waitCaughtUp,
@@ -37,21 +33,13 @@ describe('aggregator', () => {
     const first = genEvents(random, 60_000, T0);
     await produceAgg(f, first);
 
-    const job = {
-      spec: validateJob(makeAggJob(f.env), AGG_JOB),
-      modulePath: AGG_JOB,
-      endpoints: serviceEndpoints(),
-    };
+    const job = aggJob(f);
     const ac = new AbortController();
     let flushed = 0;
     const started = performance.now();
     let caughtUpMs = 0;
-    const run = runAggregator({
-      job,
-      logger: createLogger('aggregate-test').child({ test: 'ground-truth' }),
+    const run = runAggregatorHere(f, 'ground-truth', {
       signal: ac.signal,
-      sessionTimeout: 6000,
-      heartbeatInterval: 500,
       onFlush: (x) => {
         flushed += x.records;
         if (flushed >= first.length && caughtUpMs === 0) caughtUpMs = performance.now() - started;
