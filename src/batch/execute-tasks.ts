@@ -17,7 +17,7 @@ import { metricsEnabled } from '../metrics/registry.ts';
 import { rangeFromJson } from '../offset-range.ts';
 import { prepareSinks } from '../sinks/sink-factory.ts';
 import type { OffsetsFile, StateStore } from '../state/state-store.ts';
-import type { TaskResult } from '../worker/messages.ts';
+import type { TaskFence, TaskResult } from '../worker/messages.ts';
 import { type PoolHooks, type PoolOptions, WorkerPool } from '../worker/worker-pool.ts';
 import { ProgressWriter } from './progress-file.ts';
 import type { WarmPools } from './warm-pools.ts';
@@ -31,6 +31,8 @@ export interface ExecuteOptions {
   onProgress?: (recordsDone: number, recordsPlanned: number) => void;
   /** The daemon's warm pools: the tasks run on the job's warm threads, which stay for the next iteration. */
   warm?: WarmPools;
+  /** The runner's lock generation: each task checks it before its final renames and commits. */
+  fence?: TaskFence;
 }
 
 export function plannedRecords(plan: Pick<OffsetsFile, 'tasks'>): number {
@@ -107,7 +109,11 @@ export async function executeTasks(
   try {
     const results = await pool.run(
       plan.iteration,
-      plan.tasks.map((t) => ({ taskId: t.id, range: rangeFromJson(t) })),
+      plan.tasks.map((t) => ({
+        taskId: t.id,
+        range: rangeFromJson(t),
+        ...(opts.fence === undefined ? {} : { fence: opts.fence }),
+      })),
       opts.signal,
       hooks,
     );
@@ -148,6 +154,7 @@ async function executeOnQueue(
       redisUrl: job.endpoints.redisUrl,
       logger: opts.logger.child({ job: job.spec.name }),
       ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+      ...(opts.fence === undefined ? {} : { fence: opts.fence }),
       onProgress: (taskId, records) => {
         // A re-run attempt reports from zero again: count only what this attempt adds.
         done += records - (progress.get(taskId) ?? 0);

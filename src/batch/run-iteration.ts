@@ -2,6 +2,7 @@
 // plan ahead -> fan out to the worker pool -> commit only after every task's sinks succeeded ->
 // unlock. Also rerun of a saved plan and reset of the starting point, under the same lock.
 
+import { resolve } from 'node:path';
 import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Errors, isKrangeError } from '../errors.ts';
@@ -15,7 +16,9 @@ import { commitToGroup } from '../metrics/commit-to-group.ts';
 import { JobLock } from '../state/job-lock.ts';
 import { foldHistory, readHistory } from '../state/state-history.ts';
 import { bindIdentity } from '../state/state-identity.ts';
+import { isLocalLocation } from '../state/state-location.ts';
 import { jobStateStore, type OffsetsFile, type StateStore } from '../state/state-store.ts';
+import type { TaskFence } from '../worker/messages.ts';
 import { AttemptRecorder } from './attempt-recorder.ts';
 import { buildPlan, isNoop, jobPositions } from './build-plan.ts';
 import { executeTasks, plannedRecords, refusedBySink, totals } from './execute-tasks.ts';
@@ -86,6 +89,16 @@ export async function bindStateDir(
       { event: LogEvents.stateBound, dir: store.dir, module: job.modulePath },
       `state directory ${store.dir} had no job identity (an older release wrote it): bound it to the topics and sinks of ${job.modulePath}`,
     );
+}
+
+/** What the tasks of a holder of `lock` carry to check it before their final renames. */
+function fenceOf(lock: JobLock, store: StateStore): TaskFence {
+  if (lock.generation === undefined)
+    throw Errors.config(`job '${lock.job}': tasks run only under the job's lock`);
+  const at = store.backend.location;
+  // A directory given relative to the driver's working directory means nothing on an executor host.
+  const state = isLocalLocation(at) && !at.startsWith('file:') ? resolve(at) : at;
+  return { generation: lock.generation, state, dir: store.key() };
 }
 
 export function lockFor(store: StateStore, logger?: Logger): JobLock {
@@ -164,7 +177,7 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
     opts.onPlanned?.(plan, resumed);
     if (opts.signal?.aborted)
       throw Errors.aborted(`iteration ${plan.iteration} cancelled before its tasks started`);
-    const results = await executeTasks(job, store, plan, opts);
+    const results = await executeTasks(job, store, plan, { ...opts, fence: fenceOf(lock, store) });
     await debugPause('KRANGE_DEBUG_PAUSE_BEFORE_COMMIT_MS');
     // Fencing: a runner that was presumed gone and taken over must not commit over the new holder.
     await lock.assertHeld(`commit iteration ${plan.iteration}`);
@@ -257,7 +270,7 @@ export async function rerunIteration(job: LoadedJob, n: number, opts: RunOptions
     await bindStateDir(store, job, hash, opts.logger.child({ job: job.spec.name }));
     if (plan.schemaHash !== hash) throw Errors.schemaChanged(job.spec.name, plan.schemaHash, hash);
     opts.onPlanned?.(plan, false);
-    const results = await executeTasks(job, store, plan, opts);
+    const results = await executeTasks(job, store, plan, { ...opts, fence: fenceOf(lock, store) });
     recordTaskResults(job.spec.name, results, false);
     recordIterationStatus(job.spec.name, 'rerun');
     const t = totals(results);

@@ -11,6 +11,7 @@ import { Errors, isKrangeError, type KrangeError } from '../errors.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import { schemaHash } from '../job/schema.ts';
 import type { OffsetsFile, TaskResultJson } from '../state/state-store.ts';
+import type { TaskFence } from '../worker/messages.ts';
 import {
   decodeFailure,
   QUEUE_PREFIX,
@@ -26,6 +27,8 @@ export interface EnqueueOptions {
   /** Records read so far by a task's running attempt (from the executors' job progress). */
   onProgress?: (taskId: string, records: number) => void;
   onTaskDone?: (result: TaskResultJson) => void;
+  /** The driver's lock generation, carried by every task (task-queue.ts). */
+  fence?: TaskFence;
 }
 
 /** Runs the plan's tasks on `krange executor` processes; returns the results in plan order. */
@@ -65,6 +68,7 @@ export async function runOnExecutors(
             taskId: t.id,
             range: { topic: t.topic, partition: t.partition, begin: t.begin, end: t.end },
             schemaHash: hash,
+            ...(o.fence === undefined ? {} : { fence: o.fence }),
           },
           opts: {
             jobId,

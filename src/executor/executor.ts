@@ -81,7 +81,12 @@ class WarmThreads {
     slot.hooks.progress = onProgress;
     try {
       const [result] = await slot.pool.run(data.iteration, [
-        { taskId: data.taskId, range: rangeFromJson(data.range), firstAttempt: attempt },
+        {
+          taskId: data.taskId,
+          range: rangeFromJson(data.range),
+          firstAttempt: attempt,
+          ...(data.fence === undefined ? {} : { fence: data.fence }),
+        },
       ]);
       if (result === undefined) throw Errors.config(`task ${data.taskId} returned no result`);
       return result;

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { deserializeError, type KrangeError, type SerializedError, serializeError } from '../errors.ts';
 import { serviceEndpoints } from '../job/endpoints.ts';
 import type { OffsetRangeJson } from '../offset-range.ts';
+import type { TaskFence } from '../worker/messages.ts';
 
 /** Redis key prefix of every krange queue (BullMQ's `prefix`). */
 export const QUEUE_PREFIX = 'krange';
@@ -24,6 +25,8 @@ export interface TaskJobData {
   range: OffsetRangeJson;
   /** The driver's schema hash: an executor with another version of the job refuses the task. */
   schemaHash: string;
+  /** The driver's lock generation, checked before the task's final renames and commits. */
+  fence?: TaskFence;
 }
 
 /**

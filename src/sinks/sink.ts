@@ -27,6 +27,12 @@ export interface TaskContext {
    * naming the record; otherwise the row is counted (and dead-lettered) as a bad record.
    */
   reject(row: SinkRow, reason: string, field?: string): void;
+  /**
+   * The lease's fencing check (worker/task-fence.ts): a sink awaits it right before each step that
+   * makes output final (Parquet: each rename); it rejects with KRANGE_FENCED when the task's runner
+   * lost the job's lock to a newer one. Absent when the task is not fenced.
+   */
+  fence?(what: string): Promise<void>;
 }
 
 export interface SinkTaskStats {

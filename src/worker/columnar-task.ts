@@ -153,6 +153,7 @@ export async function runColumnarTask(t: TaskRun, sink: ParquetSink): Promise<Ta
         schema: t.job.schema,
         logger: t.logger,
         reject: sinkRejection(t.job.onBadRecord, [], sink.name),
+        ...(t.fence === undefined ? {} : { fence: t.fence }),
       },
       files,
     );

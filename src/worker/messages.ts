@@ -44,12 +44,25 @@ export interface WorkerInit {
   schema?: Schema;
 }
 
+/**
+ * The fencing token a task was planned under: its runner's lock generation and where the job's lock
+ * lives. Before a final rename or publish the task checks that no newer generation took the job over.
+ */
+export interface TaskFence {
+  generation: number;
+  /** The state store's location (state-location.ts; an absolute directory for files). */
+  state: string;
+  /** The job's folder in it (lock-generations/ is inside). */
+  dir: string;
+}
+
 export interface TaskMessage {
   type: 'task';
   iteration: number;
   taskId: string;
   range: OffsetRangeJson;
   attempt: number;
+  fence?: TaskFence;
 }
 
 export type DriverMessage = TaskMessage | { type: 'cancel'; taskId: string } | { type: 'shutdown' };

@@ -12,6 +12,7 @@ import type { RecordProcessor } from '../records/record-processor.ts';
 import { badRecordError, type DeadLetterTarget, sinkRejection } from '../sinks/dead-letter.ts';
 import type { Sink, SinkRow, SinkTaskWriter, TaskContext } from '../sinks/sink.ts';
 import type { TaskResult } from './messages.ts';
+import type { FenceCheck } from './task-fence.ts';
 
 export interface TaskRun {
   job: JobSpec;
@@ -27,6 +28,8 @@ export interface TaskRun {
   /** Called now and then with the number of records read so far. */
   onProgress?: (records: number) => void;
   signal?: AbortSignal;
+  /** The lease's fencing check, run before the sinks commit (and by a sink before each final rename). */
+  fence?: FenceCheck | undefined;
 }
 
 /** Rows handed to the sinks at a time. */
@@ -56,6 +59,7 @@ export async function runTask(t: TaskRun): Promise<TaskResult> {
     schema: t.job.schema,
     logger: t.logger,
     reject: sinkRejection(policy, bad, sinkName),
+    ...(t.fence === undefined ? {} : { fence: t.fence }),
   });
   const writers: SinkTaskWriter[] = [];
   let records = 0;
@@ -109,6 +113,8 @@ export async function runTask(t: TaskRun): Promise<TaskResult> {
       t.onProgress?.(records);
     }
     await flush();
+    // A runner that lost the job's lease must not publish (Kafka and PostgreSQL commit here).
+    await t.fence?.(`commit task ${t.taskId}`);
     const stats = await Promise.all(writers.map((w) => w.commit()));
     // After the sinks' commits, which may still report refused rows. A failure here fails the task,
     // and its retry rewrites the same (idempotent) outputs.

@@ -16,6 +16,7 @@ import { ParquetSink } from '../sinks/parquet/parquet-sink.ts';
 import { createSinks } from '../sinks/sink-factory.ts';
 import { runColumnarTask } from './columnar-task.ts';
 import type { DriverMessage, TaskResult, WorkerInit, WorkerMessage } from './messages.ts';
+import { fenceCheck } from './task-fence.ts';
 import { runTask, type TaskRun } from './task-runner.ts';
 
 /** Runs this worker thread's side of the pool for the job `load` returns. */
@@ -99,6 +100,7 @@ async function main(
       deadLetter,
       logger,
       signal: ac.signal,
+      fence: fenceCheck(spec.name, msg.fence, logger, endpoints),
       onProgress: (records) => {
         const now = Date.now();
         if (now - lastProgress >= 200) {

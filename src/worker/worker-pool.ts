@@ -12,13 +12,15 @@ import type { Schema } from '../job/schema.ts';
 import { LogEvents } from '../log-events.ts';
 import { type OffsetRange, rangeToJson } from '../offset-range.ts';
 import { backoffDelay } from '../retry.ts';
-import type { DriverMessage, TaskResult, WorkerInit, WorkerMessage } from './messages.ts';
+import type { DriverMessage, TaskFence, TaskResult, WorkerInit, WorkerMessage } from './messages.ts';
 
 export interface PoolTask {
   taskId: string;
   range: OffsetRange;
   /** The attempt number of its first run here (an executor passes BullMQ's); default 1. */
   firstAttempt?: number;
+  /** The runner's fencing token, checked by the task before it moves or publishes final output. */
+  fence?: TaskFence;
 }
 
 /** What a caller of run() hears about its tasks (a warm pool serves a new caller each iteration). */
@@ -224,6 +226,7 @@ export class WorkerPool {
             taskId: next.task.taskId,
             range: rangeToJson(next.task.range),
             attempt: next.attempt,
+            ...(next.task.fence === undefined ? {} : { fence: next.task.fence }),
           });
         }
       };

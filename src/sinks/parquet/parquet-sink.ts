@@ -70,9 +70,13 @@ export class ParquetSink implements Sink {
         bytes += statSync(f.local).size;
         await this.fs.writeStream(joinPath(tmpRoot, f.dir, name), createReadStream(f.local));
       }
+      await debugPause('KRANGE_DEBUG_PAUSE_BEFORE_RENAME_MS');
       for (const f of files) {
         const finalPath = joinPath(this.base, f.dir, name);
-        await this.fs.rename(joinPath(tmpRoot, f.dir, name), finalPath);
+        const tmpPath = joinPath(tmpRoot, f.dir, name);
+        // As on the task writer's path: only while the runner still holds the job's lease.
+        await ctx.fence?.(`rename ${tmpPath} to ${finalPath}`);
+        await this.fs.rename(tmpPath, finalPath);
         finals.push(finalPath);
       }
     } catch (err) {
@@ -226,13 +230,16 @@ class ParquetTaskWriter implements SinkTaskWriter {
     } catch (err) {
       throw Errors.sink(this.name(), `writing ${this.ctx.taskId} failed: ${(err as Error).message}`, {}, err);
     }
-    // Rename into place only when every file of the task is complete.
+    await debugPause('KRANGE_DEBUG_PAUSE_BEFORE_RENAME_MS');
+    // Rename into place only when every file of the task is complete, and only while the runner
+    // still holds the job's lease (a zombie's task stops here with KRANGE_FENCED).
     for (const f of this.files.values()) {
       const finalPath = joinPath(
         this.base,
         f.dir,
         fileName(this.ctx.topic, this.ctx.partition, this.ctx.begin, this.ctx.end),
       );
+      await this.ctx.fence?.(`rename ${f.tmpPath} to ${finalPath}`);
       await this.fs.rename(f.tmpPath, finalPath);
       finals.push(finalPath);
     }
@@ -284,6 +291,12 @@ async function cleanupTemporary(
     const gone = await fs.delete(dir, false).catch(() => false);
     if (!gone) break;
   }
+}
+
+/** Fault tests set this to hold a task between its complete upload and its renames. */
+async function debugPause(variable: string): Promise<void> {
+  const ms = Number(process.env[variable] ?? '0');
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
 }
 
 /** Values sampled per column to judge a dictionary's worth. */
