@@ -17,7 +17,10 @@ import { runMeasured } from '../lib/proc-tree.ts';
 import { summarize } from '../lib/stats.ts';
 
 const records = Number(option('--records') ?? 250_000);
-/** The job to run, relative to the copy's root: jobs/clickstream-columns.ts measures the fast path. */
+/**
+ * The job to run, relative to the copy's root: jobs/clickstream-columns.ts takes the columnar path
+ * (DuckDB; KRANGE_COLUMNAR=0 for the JavaScript path), jobs/clickstream.ts the JS transform.
+ */
 const jobFile = option('--job') ?? 'jobs/clickstream.ts';
 
 async function child(root: string): Promise<void> {
@@ -82,9 +85,12 @@ async function child(root: string): Promise<void> {
     async close() {},
   };
   const sinks = await createSinks(spec.sinks);
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const res = await runTask({
+  // The columnar path as the worker takes it (worker-main.ts), in copies that have it.
+  const columnar = await imp('src/worker/columnar-task.ts').catch(() => undefined);
+  const sql = await imp('src/sinks/parquet/columnar-sql.ts').catch(() => undefined);
+  const useColumnar =
+    columnar !== undefined && sql.columnarRefusal(spec) === undefined && !sql.columnarDisabled();
+  const task = {
     job: spec,
     iteration: 0,
     taskId: 't0',
@@ -95,12 +101,16 @@ async function child(root: string): Promise<void> {
     sinks,
     deadLetter: undefined,
     logger: pino({ level: 'warn' }),
-  });
+  };
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const fast = useColumnar ? await columnar.runColumnarTask(task, sinks[0]) : undefined;
+  const res = fast ?? (await runTask(task));
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   rmSync(out, { recursive: true, force: true });
   process.stdout.write(
-    `${JSON.stringify({ records: res.records, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`,
+    `${JSON.stringify({ records: res.records, path: fast === undefined ? 'js' : 'columnar', wallMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`,
   );
 }
 
@@ -136,7 +146,7 @@ async function ab(): Promise<void> {
       };
       got.get(v.name)!.push(s);
       process.stderr.write(
-        `${v.name.padEnd(12)} #${r}: cpu ${s.cpuMs.toFixed(0)} ms, wall ${s.wallMs.toFixed(0)} ms, rss ${s.maxRssMiB.toFixed(0)} MiB\n`,
+        `${v.name.padEnd(12)} #${r} (${(s as { path?: string }).path ?? 'js'} path): cpu ${s.cpuMs.toFixed(0)} ms, wall ${s.wallMs.toFixed(0)} ms, rss ${s.maxRssMiB.toFixed(0)} MiB\n`,
       );
     }
   }
