@@ -238,6 +238,15 @@ function compileNullable(j: string, ft: FieldType): Compiled {
   };
 }
 
+/**
+ * The column's value where the JavaScript path stores the same, else error(DECLINED): the check and
+ * the conversion in one expression, evaluated once per row (a separate WHERE measured 1.3x the CPU).
+ */
+function checkedValue(j: string, ft: FieldType): string {
+  const c = compileValue(j, ft);
+  return `(CASE WHEN ${isNull(j)} THEN ${ft.nullable ? 'NULL' : declined} WHEN ${c.ok} THEN ${c.value} ELSE ${declined} END)`;
+}
+
 function kafkaColumn(k: KafkaColumn, ft: FieldType, task: TaskCoordinates): Compiled {
   switch (k) {
     case 'offset':
@@ -257,6 +266,11 @@ function kafkaColumn(k: KafkaColumn, ft: FieldType, task: TaskCoordinates): Comp
 
 /** A `where` condition's `x === c` on a value's field as the JavaScript path reads it. */
 function equalsJson(j: string, c: FilterScalar): string {
+  // Never NULL (a missing field is not equal to 'US', and `not: 'US'` keeps it, as in JavaScript).
+  return `coalesce(${equalsJsonOrNull(j, c)}, false)`;
+}
+
+function equalsJsonOrNull(j: string, c: FilterScalar): string {
   if (c === null) return isNull(j);
   if (typeof c === 'string') return `(${isString(j)} AND ${stringValue(j)} = ${sqlString(c)})`;
   if (typeof c === 'boolean') return `(${j} = '${c}')`;
@@ -319,17 +333,13 @@ export function columnarCopySql(
   const keys = [...new Set(src.flatMap((s) => ('value' in s ? [s.value] : [])))];
   // A job of Kafka metadata only still needs the value to be an object (or null): one unused key.
   const struct = `STRUCT(${(keys.length > 0 ? keys : ['krange.none']).map((k) => `${sqlIdent(k)} JSON`).join(', ')})`;
-  const select: string[] = [];
-  const oks: string[] = [];
-  const cols = names.map((name, i) => {
+  const select = names.map((name, i) => {
     const ft = spec.schema[name]!;
     const s = src[i]!;
-    return 'value' in s ? compileNullable(field(s.value), ft) : kafkaColumn(s.kafka, ft, task);
-  });
-  names.forEach((name, i) => {
-    const c = cols[i]!;
-    select.push(`${c.value} AS ${sqlIdent(name)}`);
-    if (c.ok !== 'true') oks.push(c.ok);
+    if ('value' in s) return `${checkedValue(field(s.value), ft)} AS ${sqlIdent(name)}`;
+    const k = kafkaColumn(s.kafka, ft, task);
+    const value = k.ok === 'true' ? k.value : `(CASE WHEN ${k.ok} THEN ${k.value} ELSE ${declined} END)`;
+    return `${value} AS ${sqlIdent(name)}`;
   });
   const where = Object.entries(spec.where ?? {}).map(([name, cond]) => {
     const s = src[names.indexOf(name)];
@@ -351,14 +361,15 @@ export function columnarCopySql(
       ms = 'value' in s ? epochMs(field(s.value)) : 't';
       if ('value' in s) ms = `(CASE WHEN ${isNull(field(s.value))} THEN NULL ELSE ${ms} END)`;
     }
-    // A directory only for instants the JavaScript path names the same way (else declined).
-    if ('kafkaTimestamp' in p) oks.push(`(t BETWEEN ${MIN_MS} AND ${MAX_MS})`);
+    // A directory only for instants the JavaScript path names the same way (else declined; a
+    // field's instant is checked by its column).
+    if ('kafkaTimestamp' in p)
+      ms = `(CASE WHEN t BETWEEN ${MIN_MS} AND ${MAX_MS} THEN t ELSE ${declined} END)`;
     select.push(
       `coalesce(strftime(epoch_ms(${ms}), ${sqlString(fmt)}), '__HIVE_DEFAULT_PARTITION__') AS ${sqlIdent(p.name)}`,
     );
     partition = `, PARTITION_BY (${sqlIdent(p.name)})`;
   }
-  const accepted = oks.length === 0 ? 'true' : oks.join('\n    AND ');
   const keep = where.length === 0 ? 'true' : where.join(' AND ');
   const meta = {
     'krange.job': task.job,
@@ -374,7 +385,6 @@ export function columnarCopySql(
   FROM read_json(${sqlString(input.values)}, format = 'newline_delimited', records = false,
     columns = {v: ${sqlString(struct)}})
   POSITIONAL JOIN read_csv(${sqlString(input.meta)}, header = false, auto_detect = false, delim = ',', columns = {o: 'BIGINT', t: 'BIGINT'})
-  WHERE CASE WHEN o IS NULL OR v IS NULL THEN ${declined} WHEN NOT (${keep}) THEN false
-    WHEN ${accepted} THEN true ELSE ${declined} END
+  WHERE CASE WHEN o IS NULL OR v IS NULL THEN ${declined} ELSE (${keep}) END
 ) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${sink.rowGroupSize}${partition}, KV_METADATA {${kv}})`;
 }
