@@ -47,7 +47,7 @@ export class PostgresStateBackend implements StateBackend {
     private readonly url: string,
     /** What set the URL, for an unreachable server (`set by KRANGE_PG_URL`, the job's stateStore). */
     private readonly origin: string,
-    /** The location as the user gave it, for messages. */
+    /** The location as the user gave it (reopened by tasks: it may hold a password; never shown). */
     readonly location: string,
     private readonly retryBudgetMs: number,
   ) {
@@ -65,7 +65,7 @@ export class PostgresStateBackend implements StateBackend {
   }
 
   describe(key: string): string {
-    return `${this.location} (table ${STATE_TABLE}, path '${key}')`;
+    return `${redactUrl(this.location)} (table ${STATE_TABLE}, path '${key}')`;
   }
 
   private async query<R extends pg.QueryResultRow>(
@@ -97,10 +97,14 @@ export class PostgresStateBackend implements StateBackend {
         classify: (err) =>
           err instanceof KrangeError
             ? err
-            : new KrangeError('KRANGE_POSTGRES', `state store ${this.location}: ${(err as Error).message}`, {
-                cause: err,
-                retriable: transient(err),
-              }),
+            : new KrangeError(
+                'KRANGE_POSTGRES',
+                `state store ${redactUrl(this.location)}: ${(err as Error).message}`,
+                {
+                  cause: err,
+                  retriable: transient(err),
+                },
+              ),
       });
     } catch (err) {
       const last = err instanceof RetriesExhausted ? err.last : err;
@@ -109,14 +113,18 @@ export class PostgresStateBackend implements StateBackend {
           service: 'PostgreSQL',
           address: redactUrl(this.url),
           origin: this.origin,
-          reason: `${(last as Error).message} (the job's state store ${this.location})`,
+          reason: `${(last as Error).message} (the job's state store ${redactUrl(this.location)})`,
           cause: last,
         });
       if (err instanceof KrangeError) throw err;
-      throw new KrangeError('KRANGE_POSTGRES', `state store ${this.location}: ${(last as Error).message}`, {
-        cause: last,
-        retriable: false,
-      });
+      throw new KrangeError(
+        'KRANGE_POSTGRES',
+        `state store ${redactUrl(this.location)}: ${(last as Error).message}`,
+        {
+          cause: last,
+          retriable: false,
+        },
+      );
     }
   }
 

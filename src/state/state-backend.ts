@@ -16,7 +16,11 @@
 import { hostname } from 'node:os';
 
 export interface StateBackend {
-  /** The root as people should read it (a directory, `webhdfs:///krange/state`, `postgres:…`). */
+  /**
+   * The root as given (a directory, `webhdfs:///krange/state`, `postgres:`, a `postgres://` URL):
+   * `openStateBackend(location)` opens the same store again (a task does, to check the lease). It
+   * may hold a password: messages show `describe()`, never this.
+   */
   readonly location: string;
   /** Where a key lives, for messages: an absolute or relative path, or a URL. */
   describe(key: string): string;

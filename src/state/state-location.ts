@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { Errors } from '../errors.ts';
 import { WebHdfsClient } from '../fs/webhdfs-client.ts';
-import { addressOrigin, redactUrl, type ServiceEndpoints, serviceEndpoints } from '../job/endpoints.ts';
+import { addressOrigin, type ServiceEndpoints, serviceEndpoints } from '../job/endpoints.ts';
 import { FileStateBackend } from './file-state-backend.ts';
 import { PostgresStateBackend } from './postgres-state-backend.ts';
 import type { StateBackend } from './state-backend.ts';
@@ -76,7 +76,7 @@ function remoteBackend(
     return new PostgresStateBackend(
       location,
       `named by the state store location (the job's stateStore or ${STATE_URL_VARIABLE})`,
-      redactUrl(location),
+      location,
       endpoints.retryBudgetMs,
     );
   throw Errors.config(

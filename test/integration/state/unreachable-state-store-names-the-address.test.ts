@@ -36,4 +36,16 @@ describe('an unreachable state store', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('cannot connect to WebHDFS at http://127.0.0.1:1 (set by KRANGE_WEBHDFS_URL)');
   });
+
+  it('names the URL a stateStore gives, without its password, and where it came from', async () => {
+    const r = await cli(['state', job()], {
+      KRANGE_STATE_URL: 'postgres://krange:s3cret@127.0.0.1:1/krange',
+      KRANGE_RETRY_BUDGET_MS: '1500',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "cannot connect to PostgreSQL at postgres://krange@127.0.0.1:1/krange (named by the state store location (the job's stateStore or KRANGE_STATE_URL))",
+    );
+    expect(r.stderr).not.toContain('s3cret');
+  });
 });
