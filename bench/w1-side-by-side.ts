@@ -12,8 +12,11 @@
 // krange/Spark ratios. Then one krange worker profile of the declarative job (`node --cpu-prof`),
 // summarised by stage and top self-time functions (bench/lib/cpuprofile.ts). The order of the
 // engines rotates each repeat, so none always runs first. The environment reaches krange as it is
-// (e.g. KRANGE_FAST_PATH=1); the results record the KRANGE_* variables that were set.
-//   node --import tsx bench/w1-side-by-side.ts [--records 2000000] [--repeats 3] [--only a,b] [--no-profile]
+// (e.g. KRANGE_FAST_PATH=1); the results record the KRANGE_* variables that were set. The V8 profile
+// sees JavaScript threads only: native threads (DuckDB's own, on the columnar path) are not in it, so
+// `--perf` adds one more declarative run under `perf record` (Linux perf, all threads), reported as
+// shares of the process's samples by shared object (V8's JIT code, node, DuckDB, libc, the kernel).
+//   node --import tsx bench/w1-side-by-side.ts [--records 2000000] [--repeats 3] [--only a,b] [--no-profile] [--perf]
 // Results: bench/results/w1-side-by-side-<run>.json, and a Markdown report on stdout.
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,6 +47,7 @@ const engines = (option('--only')?.split(',') ?? [...ENGINES]) as Engine[];
 for (const e of engines)
   if (!ENGINES.includes(e)) throw new Error(`unknown engine '${e}' (${ENGINES.join(', ')})`);
 const profile = !process.argv.includes('--no-profile');
+const perf = process.argv.includes('--perf');
 
 const runId = `r${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
 const topic = `bench-clicks-${records}`;
@@ -181,6 +185,41 @@ if (profile && engines.includes('krange-declarative')) {
   }
 }
 
+/** One declarative run under `perf record`: the share of samples per shared object (top 8). */
+async function perfByObject(): Promise<{ object: string; pct: number }[]> {
+  const data = join(tmpdir(), `krange-bench-perf-${runId}.data`);
+  const stateDir = freshStateDir();
+  try {
+    await runKrange({
+      job: join(ROOT, 'jobs/clickstream-columns.ts'),
+      stateDir,
+      wrapper: ['perf', 'record', '-F', '199', '-q', '-o', data, '--'],
+      env: { KRANGE_CLICKSTREAM_TOPIC: topic, KRANGE_CLICKSTREAM_PATH: `webhdfs://${base}/perf` },
+    });
+    const report = assertOk(
+      await runMeasured('perf', ['report', '-i', data, '--sort', 'dso', '--stdio', '-q']),
+      'perf report',
+    );
+    // V8's generated code is one object per thread ("[JIT] tid N"): summed as one.
+    const shares = new Map<string, number>();
+    for (const line of report.stdout.split('\n')) {
+      const m = /^\s*([\d.]+)%\s+(.+?)\s*$/.exec(line);
+      if (m === null) continue;
+      const object = m[2]!.replace(/^\[JIT\] tid \d+$/, '[JIT] (V8 code)');
+      shares.set(object, (shares.get(object) ?? 0) + Number(m[1]));
+    }
+    return [...shares]
+      .map(([object, pct]) => ({ object, pct }))
+      .sort((a, b) => b.pct - a.pct)
+      .slice(0, 8);
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+    rmSync(data, { force: true });
+    await hdfs.delete(base, { recursive: true }).catch(() => false);
+  }
+}
+const perfObjects = perf ? await perfByObject() : undefined;
+
 const krangeEnv = Object.fromEntries(
   Object.entries(process.env).filter(([k]) => k.startsWith('KRANGE_') && !/_URL$|_BROKERS$/.test(k)),
 );
@@ -199,6 +238,7 @@ const results = {
   notes,
   profileDir,
   profile: profileSummary,
+  perfObjects,
 };
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 const resultsPath = join(ROOT, 'bench/results', `w1-side-by-side-${runId}.json`);
@@ -256,6 +296,16 @@ if (profileSummary !== undefined) {
     '| function | stage | ms | share of busy |',
     '| --- | --- | ---: | ---: |',
     ...p.topFunctions.map((f) => `| \`${f.name}\` | ${f.stage} | ${int(f.ms)} | ${f.pct.toFixed(0)}% |`),
+  );
+}
+if (perfObjects !== undefined) {
+  out.push(
+    '',
+    'One declarative run under `perf record` (every thread, native ones included), samples by shared object:',
+    '',
+    '| shared object | share |',
+    '| --- | ---: |',
+    ...perfObjects.map((o) => `| ${o.object} | ${o.pct.toFixed(1)}% |`),
   );
 }
 out.push('', `Raw results: ${resultsPath.slice(ROOT.length + 1)}`);

@@ -28,6 +28,8 @@ export interface KrangeOptions {
   env?: Record<string, string>;
   /** Extra node flags (e.g. --cpu-prof). */
   nodeFlags?: string[];
+  /** A command that runs node under it (e.g. `perf record -o f --`): the process measured is that command. */
+  wrapper?: string[];
   args?: string[];
   /** Kills the process tree after this long. */
   timeoutMs?: number;
@@ -46,7 +48,14 @@ function krangeEnv(o: KrangeOptions): NodeJS.ProcessEnv {
 /** `krange <args>` (default: run <job> --json); the outcome is parsed from the last stdout line. */
 export async function runKrange(o: KrangeOptions): Promise<KrangeRun> {
   const args = o.args ?? ['run', o.job, '--json'];
-  const run = await runMeasured(process.execPath, [...(o.nodeFlags ?? []), KRANGE_BIN, ...args], {
+  const [command, ...argv] = [
+    ...(o.wrapper ?? []),
+    process.execPath,
+    ...(o.nodeFlags ?? []),
+    KRANGE_BIN,
+    ...args,
+  ];
+  const run = await runMeasured(command!, argv, {
     cwd: ROOT,
     env: krangeEnv(o),
     ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
