@@ -9,7 +9,7 @@ export KAFKAJS_NO_PARTITIONER_WARNING := 1
 
 .PHONY: help install build lint format typecheck test test-tools test-unit test-integration run-job demo \
         services-up services-down services-status services-logs services-env services-docker \
-        bench bench-quick bench-ingest bench-w1-side-by-side bench-small-iteration bench-takeover clean browser serve
+        bench bench-quick bench-ingest bench-w1-side-by-side bench-small-iteration bench-takeover bench-state-store clean browser serve
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -98,6 +98,9 @@ bench-small-iteration: install services-up ## warm vs cold krange schedule, ~1,0
 
 bench-takeover: install services-up ## takeover time: SIGKILL the leading `krange schedule`, time the other to take over (root: unshare --uts; ~3 min)
 	node --import tsx bench/takeover.ts
+
+bench-state-store: install services-up ## the state work of one iteration on a directory, WebHDFS and PostgreSQL, alternated (~1 min)
+	node --import tsx bench/state-store-latency.ts
 
 bench-quick: install services-up ## a small version of the benchmarks (CI smoke test; no time assertions)
 	node --import tsx bench/run.ts --quick
