@@ -1,12 +1,11 @@
 // The committed history of a job, read from its commit and plan files (not through krange): the
 // iterations are 0..n-1 with none missing, each commit's ranges are its plan's, every partition's
 // ranges follow each other without gap or overlap from the first offset to the log end, and a
-// commit's tasks tile its ranges. Readers are given as functions, so the same check serves a state
-// directory on this disk or a store reached over the network.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// commit's tasks tile its ranges. Read through a StateView: a state directory on this disk or a
+// store reached over the network.
 import { expect } from 'vitest';
 import { watermarks } from '../kafka.ts';
+import type { StateView } from './state-view.ts';
 
 interface Range {
   topic: string;
@@ -22,43 +21,21 @@ interface CommitFile {
   records: number;
 }
 
-export interface HistoryReader {
-  /** Iteration numbers with a commit file. */
-  commits(): Promise<number[]>;
-  commit(n: number): Promise<unknown>;
-  plan(n: number): Promise<unknown>;
-}
-
-/** A state directory on this machine (`<stateDir>/<job>/`). */
-export function localHistory(stateDir: string, job: string): HistoryReader {
-  const dir = join(stateDir, job);
-  const read = (p: string): unknown => JSON.parse(readFileSync(join(dir, p), 'utf8'));
-  return {
-    commits: async () =>
-      readdirSync(join(dir, 'commits'))
-        .map((f) => /^(\d+)\.json$/.exec(f)?.[1])
-        .filter((n): n is string => n !== undefined)
-        .map(Number),
-    commit: async (n) => read(`commits/${n}.json`),
-    plan: async (n) => read(`offsets/${n}.json`),
-  };
-}
-
 const key = (r: Range): string => `${r.topic}/${r.partition}`;
 
 /** Every record of `topic` committed exactly once, in iterations 0..n-1; returns n. */
-export async function expectGaplessHistory(
-  h: HistoryReader,
-  topic: string,
-  records: number,
-): Promise<number> {
-  const numbers = (await h.commits()).sort((a, b) => a - b);
+export async function expectGaplessHistory(h: StateView, topic: string, records: number): Promise<number> {
+  const numbers = (await h.list('commits'))
+    .map((f) => /^(\d+)\.json$/.exec(f)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
   expect(numbers, 'committed iterations').toEqual(numbers.map((_, i) => i));
   const next = new Map<string, bigint>();
   let total = 0;
   for (const n of numbers) {
-    const c = (await h.commit(n)) as CommitFile;
-    const p = (await h.plan(n)) as CommitFile;
+    const c = (await h.readJson(`commits/${n}.json`)) as CommitFile;
+    const p = (await h.readJson(`offsets/${n}.json`)) as CommitFile;
     expect(c.iteration).toBe(n);
     expect(c.ranges, `commit ${n} holds its plan's ranges`).toEqual(p.ranges);
     for (const r of c.ranges) {

@@ -6,8 +6,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { produceEvents } from '../../helpers/batch.ts';
-import { expectGaplessHistory, localHistory } from '../../helpers/cluster/history.ts';
+import { expectGaplessHistory } from '../../helpers/cluster/history.ts';
 import { type Cluster, type ClusterHost, startCluster } from '../../helpers/cluster/netns-cluster.ts';
+import { localStateView } from '../../helpers/cluster/state-view.ts';
 import type { Daemon, LogLine } from '../../helpers/daemon.ts';
 import {
   dropThreeSinkData,
@@ -83,7 +84,7 @@ describe('executors on separate hosts', () => {
     expect(rerun.length, `task ${String(held)} re-run on h3`).toBe(1);
     expect(rerun[0]?.['attempt']).toBeGreaterThanOrEqual(2);
     await expectThreeSinksExact(f);
-    expect(await expectGaplessHistory(localHistory(f.stateDir, f.job), f.topic, 6000)).toBe(1);
+    expect(await expectGaplessHistory(localStateView(f.stateDir, f.job), f.topic, 6000)).toBe(1);
   });
 
   it('finishes a cut-off host’s task elsewhere, and the host back on the network doubles nothing', async () => {
@@ -109,6 +110,6 @@ describe('executors on separate hosts', () => {
     await committed(runOnH1(), 2, 3000);
     expect(taken(e2, 2).length).toBeGreaterThan(0);
     await expectThreeSinksExact(f);
-    expect(await expectGaplessHistory(localHistory(f.stateDir, f.job), f.topic, 15000)).toBe(3);
+    expect(await expectGaplessHistory(localStateView(f.stateDir, f.job), f.topic, 15000)).toBe(3);
   });
 });
