@@ -1,14 +1,15 @@
 // krange as a cluster of hosts in network namespaces: the driver (`krange run --executors bullmq`) on
-// host h1, `krange executor` on hosts h2 and h3, each host reaching Kafka, HDFS and Redis only
-// through its own link. An executor SIGKILLed mid-task, and an executor host cut off mid-task and
-// plugged back in later, both leave every record exactly once: DuckDB on the Parquet files, one MongoDB
-// document per record, each Redis `latest` key at its Kafka key's last offset, and the commit files read back as a history without gap or overlap up to Kafka's log end.
-import { join } from 'node:path';
+// host h1, `krange executor` on hosts h2 and h3, each host reaching Kafka, HDFS, MongoDB and Redis
+// only through its own link, the job's state on HDFS. An executor SIGKILLed mid-task, and an
+// executor host cut off mid-task and plugged back in later, both leave every record exactly once:
+// DuckDB on the Parquet files, one MongoDB document per record, each Redis `latest` key at its Kafka
+// key's last offset, and the commit files read back as a history without gap or overlap up to
+// Kafka's log end.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { produceEvents } from '../../helpers/batch.ts';
 import { expectGaplessHistory } from '../../helpers/cluster/history.ts';
 import { type Cluster, type ClusterHost, startCluster } from '../../helpers/cluster/netns-cluster.ts';
-import { localStateView } from '../../helpers/cluster/state-view.ts';
+import { webhdfsStateView } from '../../helpers/cluster/state-view.ts';
 import type { Daemon, LogLine } from '../../helpers/daemon.ts';
 import {
   dropThreeSinkData,
@@ -27,6 +28,7 @@ describe('executors on separate hosts', () => {
   let h2: ClusterHost;
   let h3: ClusterHost;
   let f: ThreeSinkFixture;
+  let root: string;
   const executors = new Map<string, Daemon>();
 
   const startExecutor = async (h: ClusterHost): Promise<Daemon> => {
@@ -60,14 +62,22 @@ describe('executors on separate hosts', () => {
     [h1, h2, h3] = cluster.hosts as [ClusterHost, ClusterHost, ClusterHost];
     // 1,000 records a task with a 200 ms pause every 250: a task takes about a second.
     f = await threeSinkFixture(3, { KRANGE_TEST_MAX_PER_TASK: '1000', KRANGE_TEST_DELAY_MS: '200' });
-    // The driver's state lives on h1 only.
-    f.stateDir = join(h1.dir, 'state');
-    f.env['KRANGE_STATE_DIR'] = f.stateDir;
+    // The job's state on HDFS: the driver on h1 plans and commits there, and the executors' tasks
+    // check the job's lease there before their final renames.
+    root = `/krange-test/state-${f.job}`;
+    f.env['KRANGE_STATE_URL'] = `webhdfs://${root}`;
+    delete f.env['KRANGE_STATE_DIR'];
     await Promise.all([startExecutor(h2), startExecutor(h3)]);
   });
   afterAll(async () => {
     cluster?.destroy();
-    if (f !== undefined) await dropThreeSinkData(f);
+    if (f !== undefined) {
+      await dropThreeSinkData(f);
+      const hdfs = process.env['KRANGE_WEBHDFS_URL'] ?? 'http://127.0.0.1:19870';
+      await fetch(`${hdfs}/webhdfs/v1${root}?op=DELETE&recursive=true&user.name=krange`, {
+        method: 'DELETE',
+      });
+    }
   });
 
   it("re-runs a SIGKILLed executor's task on the other host", async () => {
@@ -84,7 +94,7 @@ describe('executors on separate hosts', () => {
     expect(rerun.length, `task ${String(held)} re-run on h3`).toBe(1);
     expect(rerun[0]?.['attempt']).toBeGreaterThanOrEqual(2);
     await expectThreeSinksExact(f);
-    expect(await expectGaplessHistory(localStateView(f.stateDir, f.job), f.topic, 6000)).toBe(1);
+    expect(await expectGaplessHistory(webhdfsStateView(root, f.job), f.topic, 6000)).toBe(1);
   });
 
   it('finishes a cut-off host’s task elsewhere, and the host back on the network doubles nothing', async () => {
@@ -110,6 +120,6 @@ describe('executors on separate hosts', () => {
     await committed(runOnH1(), 2, 3000);
     expect(taken(e2, 2).length).toBeGreaterThan(0);
     await expectThreeSinksExact(f);
-    expect(await expectGaplessHistory(localStateView(f.stateDir, f.job), f.topic, 15000)).toBe(3);
+    expect(await expectGaplessHistory(webhdfsStateView(root, f.job), f.topic, 15000)).toBe(3);
   });
 });

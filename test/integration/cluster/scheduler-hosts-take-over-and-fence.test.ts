@@ -9,6 +9,7 @@
 // commit files a history without gap or overlap up to Kafka's log end.
 import { afterEach, describe, expect, it } from 'vitest';
 import { produceEvents } from '../../helpers/batch.ts';
+import { finalFileIds } from '../../helpers/cluster/hdfs-file-ids.ts';
 import { expectGaplessHistory } from '../../helpers/cluster/history.ts';
 import { type Cluster, type ClusterHost, startCluster } from '../../helpers/cluster/netns-cluster.ts';
 import { type StateView, webhdfsStateView } from '../../helpers/cluster/state-view.ts';
@@ -160,9 +161,12 @@ describe('schedulers on two hosts', () => {
       120_000,
     );
     const commit0 = await state.readJson('commits/0.json');
+    const files = await finalFileIds(f.hdfsDir);
+    expect(Object.keys(files).length).toBeGreaterThan(0);
     leader.child.kill('SIGCONT');
 
-    // The zombie's driver finds the newer generation before committing: its iteration fails, fenced.
+    // The zombie's tasks find the newer generation before renaming anything into place, and its
+    // driver before committing: its iteration fails, fenced.
     await leader.until('the old leader is fenced', (ls) =>
       ls.some((l) => l.event === 'schedule.failed' && l.iteration === 0),
     );
@@ -171,6 +175,8 @@ describe('schedulers on two hosts', () => {
     );
     expect(fenced.length, 'the zombie was fenced').toBeGreaterThan(0);
     expect(committedTick(leader, 0)).toBeUndefined();
+    // No final file was replaced by the zombie (a rename would bring its own file id).
+    expect(await finalFileIds(f.hdfsDir)).toEqual(files);
     expect(await state.readJson('commits/0.json')).toEqual(commit0);
     expect(leader.child.exitCode).toBeNull();
 
