@@ -13,6 +13,7 @@ import { connectAdmin } from '../kafka/kafka-client.ts';
 import { LogEvents } from '../log-events.ts';
 import { recordIterationStatus, recordPhase, recordTaskResults } from '../metrics/batch-metrics.ts';
 import { commitToGroup } from '../metrics/commit-to-group.ts';
+import { finishIteration } from '../sinks/sink-factory.ts';
 import { JobLock } from '../state/job-lock.ts';
 import { foldHistory, readHistory } from '../state/state-history.ts';
 import { bindIdentity } from '../state/state-identity.ts';
@@ -99,6 +100,17 @@ function fenceOf(lock: JobLock, store: StateStore): TaskFence {
   // A directory given relative to the driver's working directory means nothing on an executor host.
   const state = isLocalLocation(at) && !at.startsWith('file:') ? resolve(at) : at;
   return { generation: lock.generation, state, dir: store.key() };
+}
+
+/** The sinks' clean-up after a commit (Parquet's staging folder); a failure only leaves empty folders. */
+async function finishSinks(job: LoadedJob, log: Logger): Promise<void> {
+  for (const s of job.spec.sinks)
+    await finishIteration(s, job.spec.name, job.endpoints).catch((err: unknown) =>
+      log.warn(
+        { sink: s.kind, err: (err as Error).message },
+        'cannot remove the staging folder after the commit',
+      ),
+    );
 }
 
 export function lockFor(store: StateStore, logger?: Logger): JobLock {
@@ -213,6 +225,7 @@ export async function runIteration(job: LoadedJob, opts: RunOptions): Promise<It
       { event: LogEvents.iterationCommitted, iteration: plan.iteration, ...t, durationMs },
       'committed',
     );
+    await finishSinks(job, log);
     const group = spec.monitoring?.commitToGroup;
     if (group !== undefined) {
       const ranges = plan.ranges;
@@ -283,6 +296,7 @@ export async function rerunIteration(job: LoadedJob, n: number, opts: RunOptions
       records: t.records,
       tasks: results,
     });
+    await finishSinks(job, opts.logger.child({ job: job.spec.name }));
     return {
       job: job.spec.name,
       iteration: n,

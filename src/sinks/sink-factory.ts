@@ -70,6 +70,29 @@ export async function prepareIteration(
   }
 }
 
+/**
+ * What a sink kind does in the driver after an iteration (or a rerun) was committed, still under
+ * the job lock: Parquet removes the job's staging folder. Best effort: the caller logs a failure.
+ */
+export async function finishIteration(
+  spec: SinkSpec,
+  job: string,
+  endpoints: ServiceEndpoints,
+): Promise<void> {
+  switch (spec.kind) {
+    case 'parquet': {
+      const { removeJobTemporary } = await import('./parquet/parquet-temporary.ts');
+      await removeJobTemporary(spec, job, endpoints);
+      return;
+    }
+    case 'mongo':
+    case 'redis':
+    case 'postgres':
+    case 'kafka':
+      return;
+  }
+}
+
 /** prepareIteration for every sink of a job, one after the other. */
 export async function prepareSinks(
   specs: SinkSpec[],

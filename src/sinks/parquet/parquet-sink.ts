@@ -84,7 +84,7 @@ export class ParquetSink implements Sink {
       if (err instanceof KrangeError) throw err;
       throw Errors.sink(this.name, `writing ${ctx.taskId} failed: ${(err as Error).message}`, {}, err);
     }
-    await cleanupTemporary(this.fs, this.base, ctx, tmpRoot);
+    // The emptied staging folders go with the driver's clean-up after the commit (finishIteration).
     const rows = files.reduce((n, f) => n + f.rows, 0);
     ctx.logger.debug({
       event: LogEvents.sinkFlushed,
@@ -243,7 +243,7 @@ class ParquetTaskWriter implements SinkTaskWriter {
       await this.fs.rename(f.tmpPath, finalPath);
       finals.push(finalPath);
     }
-    await this.cleanupTemp();
+    // The emptied staging folders go with the driver's clean-up after the commit (finishIteration).
     let rows = 0;
     let bytes = 0;
     for (const f of this.files.values()) {

@@ -2,11 +2,12 @@
 // the job, every iteration with tasks names the same pool and the same thread ids in its
 // schedule.tick line, and the pool is closed once when the daemon stops. The output of the
 // iterations run on the warm threads is exactly once: per committed range, DuckDB counts exactly
-// end - begin rows of that partition and offsets, and over all of them every payload once.
+// end - begin rows of that partition and offsets, and over all of them every payload once; and
+// nothing is left under the output's _temporary.
 import { describe, expect, it } from 'vitest';
 import { batchFixture, EVENTS_JOB, expectExactlyOnce, produceEvents } from '../../helpers/batch.ts';
 import { type LogLine, startDaemon } from '../../helpers/daemon.ts';
-import { downloadParquet, parquetGlob, query } from '../../helpers/duckdb.ts';
+import { downloadParquet, hdfsClient, parquetGlob, query } from '../../helpers/duckdb.ts';
 import { readStateJson } from '../../helpers/state-files.ts';
 
 interface Pool {
@@ -74,6 +75,8 @@ describe('krange schedule with warm worker threads', () => {
       }
       expect(sum).toBe(f.payloads.length);
       await expectExactlyOnce(f);
+      // Each commit removed what its tasks staged (the driver's clean-up after the commit).
+      expect(await hdfsClient().getFileStatus(`${f.hdfsDir}/_temporary`)).toBeUndefined();
     } finally {
       d.child.kill('SIGKILL');
     }
