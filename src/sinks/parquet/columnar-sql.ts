@@ -276,7 +276,8 @@ function equalsJsonOrNull(j: string, c: FilterScalar): string {
   if (typeof c === 'boolean') return `(${j} = '${c}')`;
   // Beyond the safe integers the JavaScript path holds a BigInt (never === a number): declined.
   const d = `TRY_CAST(${j} AS DOUBLE)`;
-  return `(${isNumber(j)} AND (CASE WHEN abs(${d}) <= ${SAFE} THEN ${d} = ${numberLiteral(c)} ELSE ${declined} END))`;
+  // One CASE, so error() is reached only by numbers (an AND may evaluate both sides).
+  return `(CASE WHEN NOT coalesce(${isNumber(j)}, false) THEN false WHEN abs(${d}) <= ${SAFE} THEN ${d} = ${numberLiteral(c)} ELSE ${declined} END)`;
 }
 
 function numberLiteral(n: number): string {

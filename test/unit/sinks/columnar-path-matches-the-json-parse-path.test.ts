@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateJob } from '../../../src/job/job-loader.ts';
-import type { JobSpec } from '../../../src/job/job-spec.ts';
+import type { JobSpec, ParquetSinkSpec } from '../../../src/job/job-spec.ts';
 import { t } from '../../../src/job/schema.ts';
 import { RecordProcessor } from '../../../src/records/record-processor.ts';
 import { columnarCopySql, columnarRefusal, DECLINED } from '../../../src/sinks/parquet/columnar-sql.ts';
 import { runColumnarCopy } from '../../../src/sinks/parquet/columnar-writer.ts';
+import { partitioner } from '../../../src/sinks/parquet/parquet-paths.ts';
 import { parquet } from '../../../src/sinks/sink-specs.ts';
 import { Declined, encodeRecords } from '../../../src/worker/columnar-task.ts';
 import { AWKWARD_BYTES, ORDINARY, record } from '../../helpers/awkward-json.ts';
@@ -93,10 +94,13 @@ async function columnar(job: JobSpec, records: Rec[]): Promise<unknown[][] | 'de
         ? `epoch_ms("${n}")::DOUBLE AS "${n}"`
         : `"${n}"`;
   });
+  // Each row with its partition directory, as the sink names it.
+  const dirOf = files.map((f) => `WHEN '${f.local}' THEN '${f.dir}'`).join(' ');
   return read(
-    `SELECT ${cols.join(', ')} FROM read_parquet([${files.map((f) => `'${f.local}'`).join(', ')}], filename = true)
+    `SELECT ${cols.join(', ')}, CASE filename ${dirOf} END AS "dir"
+     FROM read_parquet([${files.map((f) => `'${f.local}'`).join(', ')}], filename = true)
      ORDER BY ${names.includes('off') ? '"off"::BIGINT' : 'filename, file_row_number'}`,
-    names,
+    [...names, 'dir'],
   );
 }
 
@@ -116,22 +120,29 @@ function normal(v: unknown): unknown {
   return v;
 }
 
+const PER_MS = { s: 0.001, ms: 1, us: 1000, ns: 1_000_000 } as const;
+
 function javascript(job: JobSpec, records: Rec[]): unknown[][] | 'refused' {
   const p = new RecordProcessor(job);
+  const sink = job.sinks[0] as ParquetSinkSpec;
+  const dirOf = partitioner(sink.partitionBy, job.schema);
   const out: unknown[][] = [];
   for (const r of records) {
     const res = p.process(r);
     if (!res.ok) return 'refused';
     for (const row of res.rows) {
       const names = Object.keys(job.schema);
-      out.push(
-        row.values.map((v, i) => {
+      out.push([
+        ...row.values.map((v, i) => {
           const ft = job.schema[names[i]!]!;
           if (ft.kind === 'int64' && v !== null) return String(v);
-          if (ft.kind === 'timestamp' && v !== null) return Number(v);
+          if (ft.kind === 'timestamp' && v !== null) return Number(v) / PER_MS[ft.unit];
+          if (ft.kind === 'list' && ft.item.kind === 'int64' && Array.isArray(v))
+            return v.map((x) => (x === null ? null : String(x)));
           return normal(v);
         }),
-      );
+        dirOf(row),
+      ]);
     }
   }
   return out;
@@ -186,9 +197,23 @@ describe('columnar path', () => {
       {
         name: 'filtered',
         topics: ['t'],
-        schema: { id: t.int64(), country: t.utf8(), referrer: t.nullable(t.utf8()), part: t.int32() },
+        schema: {
+          id: t.int64(),
+          country: t.utf8(),
+          referrer: t.nullable(t.utf8()),
+          part: t.int32(),
+          device: t.nullable(t.utf8()),
+          score: t.nullable(t.float64()),
+        },
         columns: { part: { kafka: 'partition' } },
-        where: { country: { in: ['US', 'DE'] }, referrer: { not: null }, part: 3 },
+        // A missing device is not 'tv' (kept); a score of 1.0 equals 1 (JavaScript numbers).
+        where: {
+          country: { in: ['US', 'DE'] },
+          referrer: { not: null },
+          part: 3,
+          device: { not: 'tv' },
+          score: { in: [1, null] },
+        },
         sinks: [parquet({ path: '/tmp/x' })],
       },
       'test',
@@ -200,13 +225,74 @@ describe('columnar path', () => {
       '{"id":4,"country":"DE"}',
       '{"id":5,"country":"DE","referrer":"x","extra":[1]}',
       '{"id":6,"country":7,"referrer":"x"}',
+      '{"id":7,"country":"US","referrer":"r","device":"tv"}',
+      '{"id":8,"country":"US","referrer":"r","device":"phone","score":1.0}',
+      '{"id":9,"country":"US","referrer":"r","score":2}',
     ].map((s, i) => record(Buffer.from(s), BigInt(i)));
     const col = await columnar(filtered, recs);
     expect(col).toEqual(javascript(filtered, recs));
     expect(col).toEqual([
-      ['1', 'US', 'r', 3],
-      ['5', 'DE', 'x', 3],
+      ['1', 'US', 'r', 3, null, null, ''],
+      ['5', 'DE', 'x', 3, null, null, ''],
+      ['8', 'US', 'r', 3, 'phone', 1, ''],
     ]);
+  });
+
+  it('gives the same timestamps in every unit, Kafka metadata, renames and hour directories', async () => {
+    const job = validateJob(
+      {
+        name: 'units',
+        topics: ['t'],
+        schema: {
+          id: t.int64(),
+          at_s: t.nullable(t.timestamp('s')),
+          at_us: t.nullable(t.timestamp('us', null)),
+          at_ns: t.nullable(t.timestamp('ns')),
+          at_naive: t.nullable(t.timestamp('ms', null)),
+          topic: t.utf8(),
+          kts: t.timestamp('ms'),
+          off: t.utf8(),
+          flag: t.nullable(t.bool()),
+          l: t.nullable(t.list(t.int64())),
+          nm: t.nullable(t.utf8()),
+        },
+        columns: {
+          topic: { kafka: 'topic' },
+          kts: { kafka: 'timestamp' },
+          off: { kafka: 'offset' },
+          nm: 'name',
+          at_s: 'at',
+          at_us: 'at',
+          at_ns: 'at',
+          at_naive: 'at',
+        },
+        onBadRecord: 'skip',
+        sinks: [parquet({ path: '/tmp/x', partitionBy: { kafkaTimestamp: true, format: 'hour' } })],
+      },
+      'test',
+    );
+    const values = [
+      '{"id":1,"at":"2026-11-24T10:00:00.999Z","flag":true,"l":[1,"2",-3],"name":"a"}',
+      '{"id":2,"at":"1969-12-31T23:59:59.001+01:30","flag":false,"l":[]}',
+      '{"id":3,"at":1764000000123,"l":null,"name":null}',
+      '{"id":4}',
+      '{"id":5,"at":null,"l":[9223372036854775807]}',
+      '{"id":6,"at":"2026-11-24T10:00:00Z","flag":"true"}',
+      '{"id":7,"l":[1.5]}',
+      '{"id":8,"l":[null]}',
+    ];
+    const declined: string[] = [];
+    for (const [i, v] of values.entries()) {
+      const recs = [record(Buffer.from(v), BigInt(i))];
+      const col = await columnar(job, recs);
+      if (col === 'declined') declined.push(v);
+      else expect([v, col]).toEqual([v, javascript(job, recs)]);
+      if (javascript(job, recs) === 'refused') expect(declined).toContain(v);
+    }
+    expect(declined).toEqual([values[5], values[6], values[7]]);
+    // All of the accepted ones in one batch, in order.
+    const recs = values.slice(0, 5).map((v, i) => record(Buffer.from(v), BigInt(i)));
+    expect(await columnar(job, recs)).toEqual(javascript(job, recs));
   });
 
   it('says why a job cannot take it', () => {
