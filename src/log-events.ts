@@ -47,6 +47,7 @@ export const LogEvents = {
   aggregateEmitLease: 'aggregate.emit-lease',
   executorReady: 'executor.ready',
   executorTaskTaken: 'executor.task-taken',
+  metricsListening: 'metrics.listening',
   ingestListening: 'ingest.listening',
   ingestProduceFailed: 'ingest.produce-failed',
   ingestStopping: 'ingest.stopping',

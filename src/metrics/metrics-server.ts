@@ -4,6 +4,7 @@
 
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { LogEvents } from '../log-events.ts';
 import { contentType, enableProcessMetrics, scrape } from './registry.ts';
 
 export interface MetricsServerOptions {
@@ -30,7 +31,7 @@ export async function startMetricsServer(
   try {
     const address = await app.listen({ host: o.host, port: o.port });
     const url = `${address}/metrics`;
-    o.logger.info({ url }, `metrics at ${url}`);
+    o.logger.info({ event: LogEvents.metricsListening, url }, `metrics at ${url}`);
     return { url, close: () => app.close() };
   } catch (err) {
     o.logger.warn(

@@ -24,7 +24,7 @@ describe('krange executor /metrics', () => {
       err += d.toString();
     });
     await until('the executor ready', () => logLines(err).some((l) => l.event === 'executor.ready'), 120_000);
-    const url = /"url":"(http:\/\/[^"]+\/metrics)"/.exec(err)?.[1];
+    const url = logLines(err).find((l) => l.event === 'metrics.listening')?.['url'] as string | undefined;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     const before = await scrape(url!);
     expect(sum(before, 'krange_executor_tasks_total', { job: f.job })).toBe(0);
