@@ -6,7 +6,7 @@
 // JSON.parse not, DuckDB's error, a value it declines) makes it give up: runTask() then runs the
 // task on the JavaScript path, which applies the job's bad-record policy with its usual messages.
 
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,11 +21,18 @@ import type { ParquetSink } from '../sinks/parquet/parquet-sink.ts';
 import type { TaskResult } from './messages.ts';
 import type { TaskRun } from './task-runner.ts';
 
-/** Where the NDJSON and DuckDB's files go: KRANGE_COLUMNAR_DIR, else /dev/shm (memory), else the temp dir. */
-function scratchRoot(): string {
+/** Ranges up to this many records use /dev/shm (memory); a larger one the temp dir (disk). */
+const SHM_RECORDS = 500_000;
+
+/**
+ * Where the NDJSON and DuckDB's files go: KRANGE_COLUMNAR_DIR, else /dev/shm for a range of up to
+ * 500,000 records (~120 MB of demo values: memory the process's RSS does not show), else the temp dir,
+ * so a 2,000,000-record task does not hold half a GiB of RAM per worker.
+ */
+function scratchRoot(records: bigint): string {
   const env = process.env['KRANGE_COLUMNAR_DIR'];
   if (env !== undefined && env !== '') return env;
-  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  return records <= BigInt(SHM_RECORDS) && existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 }
 
 /**
@@ -105,7 +112,7 @@ export function encodeRecords(batch: readonly RawRecord[]): { values: Buffer; me
 export async function runColumnarTask(t: TaskRun, sink: ParquetSink): Promise<TaskResult | undefined> {
   const started = performance.now();
   const { range } = t;
-  const scratch = join(scratchRoot(), `krange-columnar-${process.pid}-${threadId}`);
+  const scratch = join(scratchRoot(range.end - range.begin), `krange-columnar-${process.pid}-${threadId}`);
   const dir = join(scratch, `${t.taskId}-a${t.attempt}`.replace(/[^A-Za-z0-9_.-]/g, '_'));
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -186,5 +193,9 @@ export async function runColumnarTask(t: TaskRun, sink: ParquetSink): Promise<Ta
     return undefined;
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    // The thread's directory too, unless DuckDB spilled into it (its temp directory lives there).
+    try {
+      rmdirSync(scratch);
+    } catch {}
   }
 }
