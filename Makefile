@@ -96,7 +96,7 @@ bench-w1-side-by-side: install services-up ## W1 on 2M events: krange declarativ
 bench-small-iteration: install services-up ## warm vs cold krange schedule, ~1,000 records a second (~3 min)
 	node --import tsx bench/small-iteration.ts
 
-bench-takeover: install services-up ## takeover time: SIGKILL the leading `krange schedule`, time the other to take over (root: unshare --uts; ~3 min)
+bench-takeover: install services-up ## takeover time: SIGKILL the leading `krange schedule`, time the other to take over, state in a directory and on HDFS (root: unshare --uts; ~8 min)
 	node --import tsx bench/takeover.ts
 
 bench-state-store: install services-up ## the state work of one iteration on a directory, WebHDFS and PostgreSQL, alternated (~1 min)
