@@ -8,11 +8,12 @@
 //   file written); tick to done: -> the schedule.tick line (after the staging clean-up and the
 //   lock's release); in-iteration: the outcome's durationMs (lock -> commit file written).
 // The first iteration of each daemon (thread start, catching up the records produced while it
-// started) is left out. Usage:
-//   node --import tsx bench/small-iteration.ts [--rate 1000] [--partitions 2] [--seconds 20] [--rounds 2]
+// started) is left out. `--vs <checkout>` alternates this checkout's warm daemon with another
+// checkout's (its dist/ built) instead of the cold one: an A/B of a change. Usage:
+//   node --import tsx bench/small-iteration.ts [--rate 1000] [--partitions 2] [--seconds 20] [--rounds 2] [--vs dir]
 
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { clickEvent } from '../src/demo/clickstream-events.ts';
 import { serviceEndpoints } from '../src/job/endpoints.ts';
 import { createKafka } from '../src/kafka/kafka-client.ts';
@@ -25,7 +26,20 @@ const rate = Number(option('--rate') ?? 1000);
 const partitions = Number(option('--partitions') ?? 2);
 const seconds = Number(option('--seconds') ?? 20);
 const rounds = Number(option('--rounds') ?? 2);
-const JOB = join(ROOT, 'bench/jobs/clicks-every-second.ts');
+const vs = option('--vs');
+
+interface Variant {
+  name: string;
+  /** The checkout whose bin/krange.mjs and bench job run. */
+  root: string;
+  warm: boolean;
+}
+const variants: [Variant, Variant] = [
+  { name: 'warm', root: ROOT, warm: true },
+  vs === undefined
+    ? { name: 'cold', root: ROOT, warm: false }
+    : { name: `warm (${vs})`, root: resolve(vs), warm: true },
+];
 const stamp = Date.now();
 const topic = `bench-small-${stamp}`;
 
@@ -67,19 +81,21 @@ async function produceLoop(): Promise<void> {
 }
 
 /** One daemon for `seconds`: its committed ticks (the first left out). */
-async function daemon(warm: boolean, round: number): Promise<Tick[]> {
+async function daemon(v: Variant, round: number): Promise<Tick[]> {
+  const tag = `${v.warm ? 'warm' : 'cold'}-${v.root === ROOT ? 'a' : 'b'}`;
   const env = {
     ...process.env,
     KRANGE_STATE_DIR: freshStateDir(),
     KRANGE_LOG_FORMAT: 'json',
     KRANGE_CLICKSTREAM_TOPIC: topic,
-    KRANGE_CLICKSTREAM_PATH: `webhdfs:///bench/small-iteration/${stamp}-${round}-${warm ? 'warm' : 'cold'}`,
-    KRANGE_BENCH_JOB: `bench-small-${warm ? 'warm' : 'cold'}-${round}`,
+    KRANGE_CLICKSTREAM_PATH: `webhdfs:///bench/small-iteration/${stamp}-${round}-${tag}`,
+    KRANGE_BENCH_JOB: `bench-small-${tag}-${round}`,
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
   };
-  const args = [join(ROOT, 'bin/krange.mjs'), 'schedule', JOB, '--metrics-port', '0'];
-  if (!warm) args.push('--no-warm-workers');
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const job = join(v.root, 'bench/jobs/clicks-every-second.ts');
+  const args = [join(v.root, 'bin/krange.mjs'), 'schedule', job, '--metrics-port', '0'];
+  if (!v.warm) args.push('--no-warm-workers');
+  const child = spawn(process.execPath, args, { cwd: v.root, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const ticks: Tick[] = [];
   const committedAt = new Map<number, number>();
   let partial = '';
@@ -99,23 +115,23 @@ async function daemon(warm: boolean, round: number): Promise<Tick[]> {
   await new Promise((r) => setTimeout(r, seconds * 1000));
   child.kill('SIGTERM');
   const code = await exited;
-  if (code !== 0) throw new Error(`krange schedule (${warm ? 'warm' : 'cold'}) exited ${code}`);
+  if (code !== 0) throw new Error(`krange schedule (${v.name}) exited ${code}`);
   return ticks.slice(1);
 }
 
 const loop = produceLoop();
-const results = { warm: [] as Tick[], cold: [] as Tick[] };
+const results = new Map<Variant, Tick[]>(variants.map((v) => [v, []]));
 const loads: string[] = [load()];
 try {
   // Let the producer reach its pace before the first daemon starts.
   await new Promise((r) => setTimeout(r, 2000));
   for (let r = 0; r < rounds; r++) {
     // Alternate which goes first, so neither always meets the same moment of the machine's load.
-    for (const warm of r % 2 === 0 ? [true, false] : [false, true]) {
-      const ticks = await daemon(warm, r);
-      results[warm ? 'warm' : 'cold'].push(...ticks);
+    for (const v of r % 2 === 0 ? variants : [...variants].reverse()) {
+      const ticks = await daemon(v, r);
+      results.get(v)!.push(...ticks);
       loads.push(load());
-      process.stderr.write(`[bench] round ${r} ${warm ? 'warm' : 'cold'}: ${ticks.length} iterations\n`);
+      process.stderr.write(`[bench] round ${r} ${v.name}: ${ticks.length} iterations\n`);
     }
   }
 } finally {
@@ -138,7 +154,7 @@ function row(name: string, ticks: Tick[]): string {
   return (
     `| ${name} | ${ticks.length} | ${recs.median} (${recs.min}-${recs.max}) | ` +
     `${fmt(s.median)} s | ${fmt(percentile(toCommit, 90))} s | ${fmt(s.min)}-${fmt(s.max)} s | ` +
-    `${fmt(toDone.median)} s | ${fmt(d.median)} s (${fmt(d.min)}-${fmt(d.max)}) | ${name === 'warm' ? pools.size : '-'} |`
+    `${fmt(toDone.median)} s | ${fmt(d.median)} s (${fmt(d.min)}-${fmt(d.max)}) | ${name.startsWith('warm') ? pools.size : '-'} |`
   );
 }
 
@@ -146,5 +162,5 @@ process.stdout.write(
   `\nsmall iterations: ~${rate} events/s on ${partitions} partition(s), ${rounds} round(s) of ${seconds} s per daemon, load ${loads.join(' -> ')}\n\n` +
     '| daemon | iterations | records/iteration, median (min-max) | tick to commit, median | p90 | min-max | tick to done, median | in-iteration (durationMs), median (min-max) | warm pools seen |\n' +
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n' +
-    `${row('warm', results.warm)}\n${row('cold', results.cold)}\n`,
+    `${variants.map((v) => row(v.name, results.get(v)!)).join('\n')}\n`,
 );
