@@ -4,7 +4,7 @@
 
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlString } from './columnar-sql.ts';
 
 /** DuckDB's memory limit per worker thread (KRANGE_COLUMNAR_MEMORY, e.g. `512MB`); it spills beyond. */
@@ -14,6 +14,9 @@ let connection: Promise<DuckDBConnection> | undefined;
 
 function connect(scratch: string): Promise<DuckDBConnection> {
   connection ??= (async () => {
+    // Loaded on first use: a worker of a job off the columnar path never maps DuckDB's ~50 MB
+    // library, and where it cannot load the task is given back to the JavaScript path.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
     const db = await DuckDBInstance.create(':memory:', {
       threads: '1',
       memory_limit: MEMORY_LIMIT,
