@@ -6,10 +6,12 @@
 // host sees the services through its own link only, and cutting that link (`ip link set ... down`)
 // cuts the host off as a pulled cable would. A host's processes run under `unshare --uts` with its
 // name as hostname (and KRANGE_HOST_ID), in a directory of their own that is also their HOME.
-// Needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN): startCluster fails with a clear error otherwise.
+// What a test process killed outright leaves behind (namespaces, root-side forwarders) is removed by
+// the next startCluster. Needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN): startCluster fails with a clear
+// error otherwise.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,8 +89,30 @@ function removeNamespace(ns: string): void {
   tryIp('netns', 'del', ns);
 }
 
-/** Namespaces left by a cluster test whose process died without cleaning up (SIGKILL, OOM). */
+/** Where a cluster records its root-namespace forwarders, which live outside its namespaces. */
+const forwardersFile = (owner: number): string => join(tmpdir(), `krange-cluster-${owner}.forwarders`);
+
+/** Kills the forwarders a dead test process recorded (only processes still running the forwarder). */
+function killOrphanForwarders(): void {
+  for (const f of readdirSync(tmpdir())) {
+    const m = /^krange-cluster-(\d+)\.forwarders$/.exec(f);
+    if (m?.[1] === undefined || alive(Number(m[1]))) continue;
+    for (const pid of readFileSync(join(tmpdir(), f), 'utf8').split('\n').filter(Boolean).map(Number)) {
+      let cmd = '';
+      try {
+        cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        continue;
+      }
+      if (cmd.includes('tcp-forwarder.mjs')) process.kill(pid, 'SIGKILL');
+    }
+    rmSync(join(tmpdir(), f), { force: true });
+  }
+}
+
+/** Namespaces and forwarders left by a cluster test whose process died without cleaning up (SIGKILL, OOM). */
 function removeOrphans(): void {
+  killOrphanForwarders();
   let list = '';
   try {
     list = ip('netns', 'list');
@@ -200,6 +224,7 @@ export async function startCluster(names: string[]): Promise<Cluster> {
     for (const p of processes) killGroup(p);
     for (const ns of namespaces) removeNamespace(ns);
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    rmSync(forwardersFile(process.pid), { force: true });
     process.off('exit', destroy);
   };
   process.on('exit', destroy);
@@ -225,7 +250,9 @@ export async function startCluster(names: string[]): Promise<Cluster> {
       ip('-n', ns, 'addr', 'add', `${hostAddress}/24`, 'dev', peer);
       ip('-n', ns, 'link', 'set', peer, 'up');
       ip('-n', ns, 'link', 'set', 'lo', 'up');
-      processes.push(await startForwarder(undefined, rootAddress, '127.0.0.1', ports));
+      const outside = await startForwarder(undefined, rootAddress, '127.0.0.1', ports);
+      processes.push(outside);
+      appendFileSync(forwardersFile(process.pid), `${outside.child.pid}\n`);
       processes.push(await startForwarder(ns, '127.0.0.1', rootAddress, ports));
       const dir = mkdtempSync(join(tmpdir(), `krange-${name}-`));
       dirs.push(dir);
