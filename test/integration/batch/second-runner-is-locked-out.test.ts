@@ -13,7 +13,10 @@ describe('job lock', () => {
     const lock = join(f.stateDir, f.job, 'lock.json');
     const end = Date.now() + 30_000;
     while (!existsSync(lock) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-    const second = await cli(['run', EVENTS_JOB], f.env);
+    // Hold the first runner still while the second starts, so a loaded machine cannot let the first
+    // finish before the second asks for the lock (its pid stays alive: the lock is not stale).
+    first.child.kill('SIGSTOP');
+    const second = await cli(['run', EVENTS_JOB], f.env).finally(() => first.child.kill('SIGCONT'));
     expect(second.code).toBe(3);
     expect(second.stderr).toMatch(/is locked by krange run \(pid \d+/);
     expect((await first.done).code).toBe(0);
