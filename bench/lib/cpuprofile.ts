@@ -2,7 +2,7 @@
 // worker, and tsx's loader threads) and splits each thread's time into pipeline stages. A sample
 // belongs to the deepest frame on its stack that a rule recognises (JSON.parse called from the
 // json decoder is `decode`; Buffer work under kafkajs is `fetch`), else to `other`. Frames in
-// compiled krange (dist/) are mapped back to their TypeScript sources through tsc's source maps
+// compiled krange (dist/) are mapped back to their TypeScript sources through the build's source maps
 // first, so the rules see src/... paths.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

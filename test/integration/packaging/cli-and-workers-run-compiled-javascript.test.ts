@@ -1,4 +1,4 @@
-// The CLI and the worker threads run krange compiled to JavaScript (dist/, built by tsc); only the
+// The CLI and the worker threads run krange compiled to JavaScript (dist/, built by scripts/build.mjs); only the
 // job module is compiled (job cache, or tsx). A job edited between two commands takes effect at
 // once (typescript-jobs-run-from-the-job-cache.test.ts tests the cache itself).
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
