@@ -27,6 +27,7 @@ import {
 } from '../../../src/job/job-spec.ts';
 import { type Schema, t } from '../../../src/job/schema.ts';
 import type { BadRecord } from '../../../src/records/record.ts';
+import { withRetries } from '../../../src/retry.ts';
 import { deadLetterTarget, sinkRejection } from '../../../src/sinks/dead-letter.ts';
 import type { Sink, SinkRow } from '../../../src/sinks/sink.ts';
 import { createSink } from '../../../src/sinks/sink-factory.ts';
@@ -96,6 +97,14 @@ const rowsOf = (inputs: Record<string, unknown>[]): SinkRow[] =>
   );
 
 const byN = (a: Stored, b: Stored) => a.n - b.n;
+
+// A task as the worker pool runs it: a retriable failure (a fresh broker's transaction coordinator
+// still loading, say) is tried again as the next attempt, decided by the one retry module.
+const runTask = (sink: Sink, rows: SinkRow[], batch?: number, attempt = 1) =>
+  withRetries((k) => runSinkTask(sink, schema, rows, batch, attempt + 10 * (k - 1)), {
+    budgetMs: 60_000,
+    maxRetries: 5,
+  });
 const text = (v: unknown): string => (isLosslessNumber(v) ? v.toString() : String(v));
 const num = (v: unknown): number => (isLosslessNumber(v) ? Number(v.toString()) : Number(v));
 const time = (v: unknown): number => (typeof v === 'string' ? Date.parse(v) : num(v));
@@ -354,12 +363,12 @@ describe.each(KINDS.map((k) => [k.name, k] as const))('sink %s', (_name, kind) =
   it('writes every row of a task, and a replay of the same range writes nothing twice', async () => {
     const target = await kind.target();
     const rows = rowsOf(Array.from({ length: N }, (_, n) => input(n)));
-    const first = await runSinkTask(await open(target), schema, rows, 7);
+    const first = await runTask(await open(target), rows, 7);
     expect(first.rows).toBe(N);
     expect((await target.read()).map((r) => r.n).sort((a, b) => a - b)).toEqual([...Array(N).keys()]);
     // A retried attempt through the same sink, then a rerun through a new one (another worker).
-    await runSinkTask(await open(target), schema, rows, 5, 2);
-    await runSinkTask(await open(target), schema, rows, N, 3);
+    await runTask(await open(target), rows, 5, 2);
+    await runTask(await open(target), rows, N, 3);
     const stored = await target.read();
     expect(stored).toHaveLength(N);
     expect(new Set(stored.map((r) => r.n)).size).toBe(N);
@@ -371,7 +380,7 @@ describe.each(KINDS.map((k) => [k.name, k] as const))('sink %s', (_name, kind) =
       : "stores the declared fields' values (int64 exact, instants, nulls, lists) and, as documented, the transform's other fields",
     async () => {
       const target = await kind.target();
-      await runSinkTask(await open(target), schema, rowsOf(Array.from({ length: N }, (_, n) => input(n))));
+      await runTask(await open(target), rowsOf(Array.from({ length: N }, (_, n) => input(n))));
       const stored = (await target.read()).sort(byN);
       if (kind.checked) {
         expect(stored).toEqual(Array.from({ length: N }, (_, n) => expected(n)));
@@ -431,7 +440,7 @@ describe.each(KINDS.map((k) => [k.name, k] as const))('sink %s', (_name, kind) =
       const failing = await kind.target();
       const again = Array.from({ length: 10 }, (_, n) => input(n));
       const failOptions = (await failing.refuse?.(again)) ?? {};
-      const err = await runSinkTask(await open(failing, failOptions), schema, rowsOf(again)).then(
+      const err = await runTask(await open(failing, failOptions), rowsOf(again)).then(
         () => undefined,
         (e: unknown) => e,
       );
