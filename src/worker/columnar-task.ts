@@ -14,12 +14,11 @@ import { threadId } from 'node:worker_threads';
 import { Errors } from '../errors.ts';
 import { LogEvents } from '../log-events.ts';
 import type { RawRecord } from '../records/record.ts';
-import { sinkRejection } from '../sinks/dead-letter.ts';
 import { columnarCopySql } from '../sinks/parquet/columnar-sql.ts';
 import { runColumnarCopy } from '../sinks/parquet/columnar-writer.ts';
 import type { ParquetSink } from '../sinks/parquet/parquet-sink.ts';
 import type { TaskResult } from './messages.ts';
-import type { TaskRun } from './task-runner.ts';
+import { sinkContext, type TaskRun } from './task-runner.ts';
 
 /** Ranges up to this many records use /dev/shm (memory); a larger one the temp dir (disk). */
 const SHM_RECORDS = 500_000;
@@ -147,23 +146,7 @@ export async function runColumnarTask(t: TaskRun, sink: ParquetSink): Promise<Ta
       throw new Declined((err as Error).message);
     }
     rmSync(input.values, { force: true });
-    const stats = await sink.commitFiles(
-      {
-        job: t.job.name,
-        iteration: t.iteration,
-        taskId: t.taskId,
-        topic: range.topic,
-        partition: range.partition,
-        begin: range.begin,
-        end: range.end,
-        attempt: t.attempt,
-        schema: t.job.schema,
-        logger: t.logger,
-        reject: sinkRejection(t.job.onBadRecord, [], sink.name),
-        ...(t.fence === undefined ? {} : { fence: t.fence }),
-      },
-      files,
-    );
+    const stats = await sink.commitFiles(sinkContext(t, sink.name, []), files);
     // As on the JavaScript path: no bad records also clears what an earlier read left.
     if (t.deadLetter !== undefined) await t.deadLetter.write(t.job.name, range, []);
     return {

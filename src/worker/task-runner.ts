@@ -39,15 +39,13 @@ const SINK_FLUSH_MS = 500;
 /** Bad records kept in memory per task before the task fails regardless of policy. */
 const MAX_BAD_RECORDS_BUFFERED = 100_000;
 
-export async function runTask(t: TaskRun): Promise<TaskResult> {
-  const started = performance.now();
+/**
+ * What a sink is told about the task it writes for (both paths: the JavaScript one and the columnar
+ * one). A row its server refuses goes to `bad`, naming the sink.
+ */
+export function sinkContext(t: TaskRun, sinkName: string, bad: BadRecord[]): TaskContext {
   const { range } = t;
-  const policy = t.job.onBadRecord;
-  const bad: BadRecord[] = [];
-  // A row a sink's server refuses is left out of that sink only: it stays in the job's other sinks
-  // (a refusal is known only once a sink has written the batch), so it is counted per sink (from
-  // `bad`, where it names the sink), in the commit file and in `krange state`.
-  const ctxFor = (sinkName: string): TaskContext => ({
+  return {
     job: t.job.name,
     iteration: t.iteration,
     taskId: t.taskId,
@@ -58,9 +56,20 @@ export async function runTask(t: TaskRun): Promise<TaskResult> {
     attempt: t.attempt,
     schema: t.job.schema,
     logger: t.logger,
-    reject: sinkRejection(policy, bad, sinkName),
+    reject: sinkRejection(t.job.onBadRecord, bad, sinkName),
     ...(t.fence === undefined ? {} : { fence: t.fence }),
-  });
+  };
+}
+
+export async function runTask(t: TaskRun): Promise<TaskResult> {
+  const started = performance.now();
+  const { range } = t;
+  const policy = t.job.onBadRecord;
+  const bad: BadRecord[] = [];
+  // A row a sink's server refuses is left out of that sink only: it stays in the job's other sinks
+  // (a refusal is known only once a sink has written the batch), so it is counted per sink (from
+  // `bad`, where it names the sink), in the commit file and in `krange state`.
+  const ctxFor = (sinkName: string): TaskContext => sinkContext(t, sinkName, bad);
   const writers: SinkTaskWriter[] = [];
   let records = 0;
   let rows = 0;
