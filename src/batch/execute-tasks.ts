@@ -4,7 +4,6 @@
 
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
-import { runOnExecutors } from '../executor/enqueue-tasks.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import type { ExecutorsKind } from '../job/options/executors-options.ts';
 import {
@@ -150,6 +149,8 @@ async function executeOnQueue(
   let done = 0;
   const shown = metricsEnabled ? new ProgressWriter(store, plan, 0) : undefined;
   try {
+    // BullMQ (and ioredis) load only for a job whose tasks go to executors.
+    const { runOnExecutors } = await import('../executor/enqueue-tasks.ts');
     const results = await runOnExecutors(job, plan, {
       redisUrl: job.endpoints.redisUrl,
       logger: opts.logger.child({ job: job.spec.name }),

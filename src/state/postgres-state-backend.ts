@@ -17,7 +17,7 @@
 // (An append retried that way may add its text twice: history readers keep one line per iteration.)
 
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { Errors, isTransientSystemError, KrangeError } from '../errors.ts';
 import { redactUrl } from '../job/endpoints.ts';
 import { RetriesExhausted, withRetries } from '../retry.ts';
@@ -40,7 +40,8 @@ function after(prefix: string): string {
 }
 
 export class PostgresStateBackend implements StateBackend {
-  private readonly pool: pg.Pool;
+  // `pg` is loaded on first use: a command whose job keeps its state elsewhere never loads it.
+  private pool: Promise<pg.Pool> | undefined;
   private ready: Promise<void> | undefined;
 
   constructor(
@@ -50,18 +51,24 @@ export class PostgresStateBackend implements StateBackend {
     /** The location as the user gave it (reopened by tasks: it may hold a password; never shown). */
     readonly location: string,
     private readonly retryBudgetMs: number,
-  ) {
-    this.pool = new pg.Pool({
-      connectionString: url,
-      max: 4,
-      connectionTimeoutMillis: 5000,
-      idleTimeoutMillis: 5000,
-      // The CLI exits when its work is done; an idle connection must not keep it alive.
-      allowExitOnIdle: true,
-      application_name: 'krange state',
+  ) {}
+
+  private connect(): Promise<pg.Pool> {
+    this.pool ??= import('pg').then(({ default: pg }) => {
+      const pool = new pg.Pool({
+        connectionString: this.url,
+        max: 4,
+        connectionTimeoutMillis: 5000,
+        idleTimeoutMillis: 5000,
+        // The CLI exits when its work is done; an idle connection must not keep it alive.
+        allowExitOnIdle: true,
+        application_name: 'krange state',
+      });
+      pool.on('error', () => undefined);
+      pool.on('connect', (client) => client.on('error', () => undefined));
+      return pool;
     });
-    this.pool.on('error', () => undefined);
-    this.pool.on('connect', (client) => client.on('error', () => undefined));
+    return this.pool;
   }
 
   describe(key: string): string {
@@ -92,7 +99,7 @@ export class PostgresStateBackend implements StateBackend {
 
   private async run<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {
     try {
-      return await withRetries(() => this.pool.query<R>(sql, params), {
+      return await withRetries(async () => (await this.connect()).query<R>(sql, params), {
         budgetMs: this.retryBudgetMs,
         classify: (err) =>
           err instanceof KrangeError
@@ -185,6 +192,6 @@ export class PostgresStateBackend implements StateBackend {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    if (this.pool !== undefined) await (await this.pool).end();
   }
 }
