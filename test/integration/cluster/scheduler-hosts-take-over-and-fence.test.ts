@@ -4,7 +4,8 @@
 // is the leader for it. SIGKILLed mid-iteration, the other host takes the lease once it lapses and
 // resumes the uncommitted plan first, then runs the next iterations. SIGSTOPped past its lease and
 // SIGCONTed after the other host committed its plan, the old leader is fenced (it commits nothing)
-// and goes on as a follower. After each: every record once in the Parquet files (DuckDB), one
+// and goes on as a follower. Cut off from the network (its link down) mid-iteration, it loses the
+// lease the same way, and once its link is back it is fenced too. After each: every record once in the Parquet files (DuckDB), one
 // MongoDB document per record, each Redis `latest` key at its Kafka key's last offset, and the
 // commit files a history without gap or overlap up to Kafka's log end.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -185,6 +186,50 @@ describe('schedulers on two hosts', () => {
     await until('the next records committed', () => committedRecords([leader, follower]) === 9000, 120_000);
     expect(leader.events('schedule.failed').filter((l) => l['code'] !== 'KRANGE_FENCED')).toEqual([]);
     expect(follower.events('schedule.failed')).toEqual([]);
+    await expectThreeSinksExact(f);
+    expect(await expectGaplessHistory(state, f.topic, 9000)).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a leader cut off from the network loses the job to the other host and is fenced when its link is back', async () => {
+    const f = await setUp();
+    await produceEvents(f, 6000);
+    const pair = await twoSchedulers(cluster!, f);
+    const { leader, follower, followerHost } = await whoPlans(cluster!, pair, 0);
+    const leaderHost = cluster!.hosts.find((h) => h !== followerHost)!;
+    leaderHost.cut();
+    let commit0: unknown;
+    let files: Record<string, unknown>;
+    try {
+      // Its heartbeats no longer reach HDFS: the other host takes the lease once it lapses.
+      await follower.until(
+        'the follower commits iteration 0',
+        () => committedTick(follower, 0) !== undefined,
+        120_000,
+      );
+      expect(follower.events('iteration.resumed').some((l) => l.iteration === 0)).toBe(true);
+      commit0 = await state.readJson('commits/0.json');
+      files = await finalFileIds(f.hdfsDir);
+      expect(Object.keys(files).length).toBeGreaterThan(0);
+    } finally {
+      leaderHost.restore();
+    }
+
+    // Back on the network, its retried writes reach the servers again, but its tasks and its driver
+    // find the newer generation: iteration 0 ends without a commit of its own.
+    await leader.until(
+      'the old leader gives iteration 0 up',
+      (ls) => ls.some((l) => l.event === 'schedule.failed' && l.iteration === 0),
+      180_000,
+    );
+    const gaveUp = leader.events('schedule.failed').find((l) => l.iteration === 0);
+    expect(gaveUp?.['code'], 'the old leader was fenced').toBe('KRANGE_FENCED');
+    expect(committedTick(leader, 0)).toBeUndefined();
+    expect(await finalFileIds(f.hdfsDir)).toEqual(files);
+    expect(await state.readJson('commits/0.json')).toEqual(commit0);
+    expect(leader.child.exitCode).toBeNull();
+
+    await produceEvents(f, 3000);
+    await until('the next records committed', () => committedRecords([leader, follower]) === 9000, 120_000);
     await expectThreeSinksExact(f);
     expect(await expectGaplessHistory(state, f.topic, 9000)).toBeGreaterThanOrEqual(2);
   });
