@@ -57,9 +57,12 @@ export async function withProducer<T>(
   fn: (p: Producer) => Promise<T>,
   opts: { idempotent?: boolean; transactionalId?: string } = {},
 ): Promise<T> {
+  // Idempotent unless a test asks otherwise: a send retried after a partial failure (a fresh broker
+  // under load answering some partitions with a retriable error) must not write the others twice,
+  // or a test counts records it never meant to produce.
   const p = testKafka().producer({
     allowAutoTopicCreation: false,
-    ...(opts.idempotent ? { idempotent: true, maxInFlightRequests: 1 } : {}),
+    ...((opts.idempotent ?? true) ? { idempotent: true, maxInFlightRequests: 1 } : {}),
     ...(opts.transactionalId
       ? { transactionalId: opts.transactionalId, idempotent: true, maxInFlightRequests: 1 }
       : {}),
