@@ -1,7 +1,7 @@
 // The layer rule of src/, checked by `make lint` (ARCHITECTURE.md, "Layers"): a folder may import
 // only from folders of a LOWER rank, never from a higher one nor from another folder of its own
 // rank; files inside one folder import each other freely. The root files (errors, log-events,
-// logger, offset-range, retry) are the vocabulary under everything; src/index.ts, the public API,
+// logger, offset-range, retry, debug-pause) are the vocabulary under everything; src/index.ts, the public API,
 // stands above everything. A new folder must be given a rank here before it may import anything.
 
 /** Bottom to top; folders on one line are peers and must not import each other. */
@@ -42,7 +42,7 @@ module.exports = {
     {
       name: 'vocabulary-stays-at-the-bottom',
       comment:
-        'the root files of src/ (errors, log-events, logger, offset-range, retry) are the vocabulary every layer uses: they import no folder of src/',
+        'the root files of src/ (errors, log-events, logger, offset-range, retry, debug-pause) are the vocabulary every layer uses: they import no folder of src/',
       severity: 'error',
       from: { path: '^src/[^/]+$', pathNot: '^src/index\\.ts$' },
       to: { path: '^src/[^/]+/' },

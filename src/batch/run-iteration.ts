@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
+import { debugPause } from '../debug-pause.ts';
 import { Errors, isKrangeError } from '../errors.ts';
 import type { LoadedJob } from '../job/job-loader.ts';
 import type { ExecutorsKind } from '../job/options/executors-options.ts';
@@ -70,12 +71,6 @@ export async function withAdmin<T>(
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
-}
-
-/** Crash tests set this to hold the process between the last rename and the commit. */
-async function debugPause(variable: string): Promise<void> {
-  const ms = Number(process.env[variable] ?? '0');
-  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
 }
 
 /** Refuses a state directory bound to another job; binds one of an older release and says so. */

@@ -6,6 +6,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { Transform } from 'node:stream';
 import type { RecordBatch } from 'apache-arrow';
+import { debugPause } from '../../debug-pause.ts';
 import { Errors, KrangeError } from '../../errors.ts';
 import type { OutputFs } from '../../fs/output-fs.ts';
 import { resolveLocation } from '../../fs/resolve-location.ts';
@@ -291,12 +292,6 @@ async function cleanupTemporary(
     const gone = await fs.delete(dir, false).catch(() => false);
     if (!gone) break;
   }
-}
-
-/** Fault tests set this to hold a task between its complete upload and its renames. */
-async function debugPause(variable: string): Promise<void> {
-  const ms = Number(process.env[variable] ?? '0');
-  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
 }
 
 /** Values sampled per column to judge a dictionary's worth. */
