@@ -20,6 +20,8 @@ export const LogEvents = {
   stateFolded: 'state.folded',
   lockTaken: 'lock.taken',
   lockStale: 'lock.stale',
+  /** A task's Parquet files complete in the sink's temporary directory, before their renames (debug). */
+  sinkStaged: 'sink.staged',
   sinkFlushed: 'sink.flushed',
   sinkRetry: 'sink.retry',
   scheduleStarted: 'schedule.started',

@@ -71,6 +71,12 @@ export class ParquetSink implements Sink {
         bytes += statSync(f.local).size;
         await this.fs.writeStream(joinPath(tmpRoot, f.dir, name), createReadStream(f.local));
       }
+      ctx.logger.debug({
+        event: LogEvents.sinkStaged,
+        sink: this.name,
+        task: ctx.taskId,
+        files: files.length,
+      });
       await debugPause('KRANGE_DEBUG_PAUSE_BEFORE_RENAME_MS');
       for (const f of files) {
         const finalPath = joinPath(this.base, f.dir, name);
@@ -231,6 +237,12 @@ class ParquetTaskWriter implements SinkTaskWriter {
     } catch (err) {
       throw Errors.sink(this.name(), `writing ${this.ctx.taskId} failed: ${(err as Error).message}`, {}, err);
     }
+    this.ctx.logger.debug({
+      event: LogEvents.sinkStaged,
+      sink: this.name(),
+      task: this.ctx.taskId,
+      files: this.files.size,
+    });
     await debugPause('KRANGE_DEBUG_PAUSE_BEFORE_RENAME_MS');
     // Rename into place only when every file of the task is complete, and only while the runner
     // still holds the job's lease (a zombie's task stops here with KRANGE_FENCED).
