@@ -3,11 +3,11 @@
 // back, the same sink reconnects and the whole range ends as exactly one document per record.
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isKrangeError, type KrangeError } from '../../../src/errors.ts';
 import { mongoSinkSchema } from '../../../src/job/job-spec.ts';
 import { t } from '../../../src/job/schema.ts';
 import { MongoSink } from '../../../src/sinks/mongo/mongo-sink.ts';
-import { endpoints, runSinkTask, service, sinkRows, taskContext, uniqueId } from '../../helpers/sinks.ts';
+import { failTaskDuringOutage } from '../../helpers/sink-outage.ts';
+import { endpoints, runSinkTask, service, sinkRows, uniqueId } from '../../helpers/sinks.ts';
 
 const schema = { id: t.int64(), body: t.utf8() };
 const database = uniqueId('krange_it');
@@ -33,27 +33,7 @@ describe('mongo outage', () => {
       Array.from({ length: 2000 }, (_, i) => ({ offset: i, row: { id: i, body: `b${i}` } })),
     );
     try {
-      const w = await s.open(taskContext(schema, data));
-      await w.write(data.slice(0, 1000));
-      service('mongo', 'stop');
-      let err: unknown;
-      const started = performance.now();
-      try {
-        await w.write(data.slice(1000));
-        await w.commit();
-      } catch (e) {
-        err = e;
-        await w.abort();
-      } finally {
-        service('mongo', 'start');
-      }
-      const failedAfter = performance.now() - started;
-      process.stderr.write(
-        `[mongo outage] failed after ${Math.round(failedAfter)} ms: ${(err as Error).message}\n`,
-      );
-      expect(isKrangeError(err, 'KRANGE_SINK')).toBe(true);
-      const k = err as KrangeError;
-      expect(k.retriable).toBe(true);
+      const { err: k } = await failTaskDuringOutage('mongo', s, schema, data, 1000);
       expect(k.message).toMatch(
         /cannot write 250 document\(s\) to mongodb:\/\/[^ ]+\/krange_it_\w+\.events after 3 attempts/,
       );

@@ -3,11 +3,11 @@
 // same sink (its client reconnects) writes the whole range, nothing lost or doubled.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isKrangeError, type KrangeError } from '../../../src/errors.ts';
 import { redisSinkSchema } from '../../../src/job/job-spec.ts';
 import { t } from '../../../src/job/schema.ts';
 import { RedisSink } from '../../../src/sinks/redis/redis-sink.ts';
-import { endpoints, runSinkTask, service, sinkRows, taskContext, uniqueId } from '../../helpers/sinks.ts';
+import { failTaskDuringOutage } from '../../helpers/sink-outage.ts';
+import { endpoints, runSinkTask, service, sinkRows, uniqueId } from '../../helpers/sinks.ts';
 
 const schema = { id: t.int64() };
 const prefix = uniqueId('krange_it');
@@ -42,30 +42,10 @@ describe('redis outage', () => {
       Array.from({ length: 3000 }, (_, i) => ({ offset: i, row: { id: i } })),
     );
     try {
-      const w = await s.open(taskContext(schema, data));
-      await w.write(data.slice(0, 1000));
-      service('redis', 'stop');
-      let err: unknown;
-      const started = performance.now();
-      try {
-        await w.write(data.slice(1000));
-        await w.commit();
-      } catch (e) {
-        err = e;
-        await w.abort();
-      } finally {
-        service('redis', 'start');
-      }
-      const failedAfter = performance.now() - started;
-      process.stderr.write(
-        `[redis outage] failed after ${Math.round(failedAfter)} ms: ${(err as Error).message}\n`,
-      );
-      expect(isKrangeError(err, 'KRANGE_SINK')).toBe(true);
-      const k = err as KrangeError;
-      expect(k.retriable).toBe(true);
+      const { err: k, failedAfterMs } = await failTaskDuringOutage('redis', s, schema, data, 1000);
       expect(k.message).toMatch(/cannot write 200 row\(s\) to redis:\/\/[^ ]+ after 3 attempts/);
       expect(k.message).toMatch(/Check that the server is up/);
-      expect(failedAfter).toBeLessThan(30_000);
+      expect(failedAfterMs).toBeLessThan(30_000);
 
       // The task's next attempt, on the same sink: the client reconnected by itself.
       await runSinkTask(s, schema, data, 1000, 2);
