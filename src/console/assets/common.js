@@ -128,7 +128,7 @@ function lineChart(name, container, title, xs, series, opts) {
     title,
     width,
     height: 240,
-    scales: { x: { time: !(opts && opts.xNumeric) } },
+    scales: { x: { time: !opts?.xNumeric } },
     series: [
       {},
       ...series.map((s, i) => ({
