@@ -9,7 +9,7 @@ export KAFKAJS_NO_PARTITIONER_WARNING := 1
 
 .PHONY: help install build lint format typecheck test test-tools test-unit test-integration run-job demo \
         services-up services-down services-status services-logs services-env services-docker \
-        bench bench-quick bench-ingest bench-w1-side-by-side bench-small-iteration bench-takeover bench-state-store clean browser serve
+        bench bench-quick bench-ingest bench-w1-side-by-side bench-rss bench-small-iteration bench-takeover bench-state-store clean browser serve
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -92,6 +92,9 @@ bench-ingest: install services-up ## gateway vs raw kafkajs (autocannon), latenc
 
 bench-w1-side-by-side: install services-up ## W1 on 2M events: krange declarative and JS, Spark, DuckDB (NDJSON file), alternating; CPU per record, profile (~15 min)
 	node --import tsx bench/w1-side-by-side.ts
+
+bench-rss: install services-up ## peak RSS against N: krange declarative and JS over 1M, 2M, 4M demo events, fresh state each (~6 min)
+	node --import tsx bench/rss-scaling.ts
 
 bench-small-iteration: install services-up ## warm vs cold krange schedule, ~1,000 records a second (~3 min)
 	node --import tsx bench/small-iteration.ts

@@ -10,6 +10,14 @@ import { sqlString } from './columnar-sql.ts';
 /** DuckDB's memory limit per worker thread (KRANGE_COLUMNAR_MEMORY, e.g. `512MB`); it spills beyond. */
 const MEMORY_LIMIT = process.env['KRANGE_COLUMNAR_MEMORY'] ?? '256MB';
 
+/**
+ * Rows a partitioned COPY gathers before handing them to the files' writers (which then hold at
+ * most a row group per file). DuckDB's default, 524,288, kept nearly all of a 500,000-record task
+ * in memory, so the peak RSS grew with the task's size (BENCHMARKS.md, *Peak memory against N*);
+ * 65,536 (the Parquet sink's default row group) bounds it and writes the same row groups.
+ */
+const PARTITIONED_FLUSH_ROWS = 65_536;
+
 let connection: Promise<DuckDBConnection> | undefined;
 
 function connect(scratch: string): Promise<DuckDBConnection> {
@@ -21,6 +29,7 @@ function connect(scratch: string): Promise<DuckDBConnection> {
       threads: '1',
       memory_limit: MEMORY_LIMIT,
       preserve_insertion_order: 'true',
+      partitioned_write_flush_threshold: String(PARTITIONED_FLUSH_ROWS),
       temp_directory: join(scratch, 'duckdb-spill'),
       // json and parquet are built in; nothing is fetched at run time.
       autoinstall_known_extensions: 'false',
