@@ -65,8 +65,9 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       '\nServices default to the local stack (make services-up); override with KRANGE_KAFKA_BROKERS, KRANGE_WEBHDFS_URL,\n' +
-        'KRANGE_MONGO_URL, KRANGE_REDIS_URL, KRANGE_PG_URL. State lives in ./state (KRANGE_STATE_DIR), jobs in ./jobs\n' +
-        "(KRANGE_JOBS_DIR). <job> is a job's file name in ./jobs, a path to a job module, or the name the job declares.\n" +
+        'KRANGE_MONGO_URL, KRANGE_REDIS_URL, KRANGE_PG_URL. State lives in ./state (KRANGE_STATE_DIR), or in the store\n' +
+        "KRANGE_STATE_URL or a job's stateStore names; jobs in ./jobs (KRANGE_JOBS_DIR). <job> is a job's file name in\n" +
+        './jobs, a path to a job module, or the name the job declares.\n' +
         '\nExit codes: 0 done, 1 failed, 2 usage or config error, 3 job locked by another runner,\n' +
         '130/143 run stopped by SIGINT/SIGTERM (nothing of the unfinished iteration committed).',
     );

@@ -237,7 +237,7 @@ export function registerStateCommand(program: Command): void {
   program
     .command('state <job> [action]')
     .description(
-      "show the iterations in the job's state store (committed, running, aborted, killed, failed, pending), with bad records and the rows each sink refused; " +
+      "show the iterations in the job's state store (committed, running, aborted, killed, failed, pending, abandoned), with bad records and the rows each sink refused; " +
         "'migrate --to <url>' copies the job's state to another store (webhdfs:///dir, postgres:, file:///dir) and verifies the copy",
     )
     .option('--json', 'print as JSON')
