@@ -87,7 +87,10 @@ async function child(root: string): Promise<void> {
   const sinks = await createSinks(spec.sinks);
   // The columnar path as the worker takes it (worker-main.ts), in copies that have it.
   const columnar = await imp('src/worker/columnar-task.ts').catch(() => undefined);
-  const sql = await imp('src/sinks/parquet/columnar-sql.ts').catch(() => undefined);
+  // columnarRefusal moved to columnar-plan.ts; older copies have it in columnar-sql.ts.
+  const sql =
+    (await imp('src/sinks/parquet/columnar-plan.ts').catch(() => undefined)) ??
+    (await imp('src/sinks/parquet/columnar-sql.ts').catch(() => undefined));
   const useColumnar =
     columnar !== undefined && sql.columnarRefusal(spec) === undefined && !sql.columnarDisabled();
   const task = {

@@ -1,11 +1,12 @@
 // One task on the columnar path: the range's record values are copied, without a JavaScript value
-// per record, into one NDJSON file (`{"o":<offset>,"t":<ms>,"v":<value bytes>}` a line) in a scratch
-// directory (/dev/shm when there is one), DuckDB turns it into the task's Parquet files
+// per record, into an NDJSON file (one value a line) beside a CSV of their offsets and timestamps in a
+// scratch directory (/dev/shm when there is one), DuckDB turns them into the task's Parquet files
 // (sinks/parquet/columnar-sql.ts), and the Parquet sink commits them by its usual protocol. Any
-// record the path cannot vouch for (a newline or JSON that DuckDB's reader would accept and
-// JSON.parse not, DuckDB's error, a value it declines) makes it give up: runTask() then runs the
-// task on the JavaScript path, which applies the job's bad-record policy with its usual messages.
+// record the path cannot vouch for (records/json-walker.ts: not strict JSON on one line, or a typed
+// field DuckDB would read otherwise; DuckDB's error; a value the SQL declines) makes it give up:
+// runTask() then runs the task on the JavaScript path, which applies the bad-record policy as usual.
 
+import { isUtf8 } from 'node:buffer';
 import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,9 @@ import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { Errors } from '../errors.ts';
 import { LogEvents } from '../log-events.ts';
+import { JsonWalker } from '../records/json-walker.ts';
 import type { RawRecord } from '../records/record.ts';
+import { typedFields } from '../sinks/parquet/columnar-plan.ts';
 import { columnarCopySql } from '../sinks/parquet/columnar-sql.ts';
 import { runColumnarCopy } from '../sinks/parquet/columnar-writer.ts';
 import type { ParquetSink } from '../sinks/parquet/parquet-sink.ts';
@@ -34,13 +37,6 @@ function scratchRoot(records: bigint): string {
   return records <= BigInt(SHM_RECORDS) && existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 }
 
-/**
- * What DuckDB's JSON reader accepts and JSON.parse does not (trailing commas, NaN, Infinity), and
- * the number -0, which DuckDB reads as the integer 0 where JSON.parse keeps the double -0. A match
- * inside a string is harmless: the task just takes the JavaScript path.
- */
-const LENIENT = /,[ \t\r\n]*[\]}]|[:,[][ \t\r\n]*-?(?:NaN|Infinity)|[:,[][ \t\r\n]*-0(?![0-9.eE])|\r/;
-
 /** A record the columnar path cannot vouch for: the task goes to the JavaScript path. */
 export class Declined extends Error {}
 
@@ -55,11 +51,14 @@ function isNullText(b: Buffer, start: number, len: number): boolean {
 
 /**
  * A fetched batch as NDJSON value lines and `offset,timestamp` CSV lines, a line each per record
- * with a value (a null value gives no row on either path). Throws Declined for a value it cannot
- * pass on as it is: one that does not start with `{`, holds a newline, or may lean on a leniency
- * of DuckDB's reader.
+ * with a value (a null value gives no row on either path). Throws Declined for a value the walker
+ * does not vouch for (not a strict JSON object on one line, or a typed field DuckDB would read
+ * otherwise than the JavaScript path) and for a batch that is not valid UTF-8.
  */
-export function encodeRecords(batch: readonly RawRecord[]): { values: Buffer; meta: string; rows: number } {
+export function encodeRecords(
+  batch: readonly RawRecord[],
+  walker: JsonWalker,
+): { values: Buffer; meta: string; rows: number } {
   let size = 0;
   for (let i = 0; i < batch.length; i++) {
     const r = batch[i]!;
@@ -67,7 +66,7 @@ export function encodeRecords(batch: readonly RawRecord[]): { values: Buffer; me
     if (len > 0) size += len + 1;
   }
   const out = Buffer.allocUnsafe(size);
-  const ends: number[] = [];
+  let rows = 0;
   let meta = '';
   let pos = 0;
   for (let i = 0; i < batch.length; i++) {
@@ -87,21 +86,17 @@ export function encodeRecords(batch: readonly RawRecord[]): { values: Buffer; me
     }
     if (len < 0 || isNullText(src, start, len)) continue;
     if (len === 0 || src[start] !== LBRACE) throw new Declined('a value is not a JSON object text');
+    if (!walker.vouch(src, start, start + len))
+      throw new Declined(`the value at offset ${r.offset}: ${walker.refusal()}`);
     pos += src.copy(out, pos, start, start + len);
-    ends.push(pos);
     out[pos++] = 0x0a;
+    rows++;
     meta += `${r.offset},${r.timestamp}\n`;
   }
-  // One native pass over the batch: the only newlines are the ones written above, and no value
-  // leans on a leniency of DuckDB's reader.
-  const text = out.toString('latin1', 0, pos);
-  let from = 0;
-  for (let i = 0; i < ends.length; i++) {
-    if (text.indexOf('\n', from) !== ends[i]) throw new Declined('a value holds a newline');
-    from = ends[i]! + 1;
-  }
-  if (LENIENT.test(text)) throw new Declined('a value may hold JSON that JSON.parse refuses');
-  return { values: out.subarray(0, pos), meta, rows: ends.length };
+  // Invalid UTF-8 becomes U+FFFD on the JavaScript path (a bad record in a text field): one native pass.
+  const values = out.subarray(0, pos);
+  if (!isUtf8(values)) throw new Declined('a value is not valid UTF-8');
+  return { values, meta, rows };
 }
 
 /**
@@ -118,13 +113,14 @@ export async function runColumnarTask(t: TaskRun, sink: ParquetSink): Promise<Ta
   const input = { values: join(dir, 'values.ndjson'), meta: join(dir, 'meta.csv') };
   const output = join(dir, 'out');
   let records = 0;
+  const walker = new JsonWalker(typedFields(t.job));
   try {
     const values = await open(input.values, 'w');
     const meta = await open(input.meta, 'w');
     try {
       for await (const batch of t.reader.read(range, t.signal)) {
         if (t.signal?.aborted) throw Errors.aborted(`task ${t.taskId} cancelled`);
-        const e = encodeRecords(batch);
+        const e = encodeRecords(batch, walker);
         await Promise.all([values.write(e.values), meta.write(e.meta)]);
         records += batch.length;
         t.onProgress?.(records);

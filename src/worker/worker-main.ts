@@ -11,7 +11,7 @@ import { createLogger } from '../logger.ts';
 import { rangeFromJson } from '../offset-range.ts';
 import { RecordProcessor } from '../records/record-processor.ts';
 import { deadLetterTarget } from '../sinks/dead-letter.ts';
-import { columnarDisabled, columnarRefusal } from '../sinks/parquet/columnar-sql.ts';
+import { columnarDisabled, columnarRefusal } from '../sinks/parquet/columnar-plan.ts';
 import { ParquetSink } from '../sinks/parquet/parquet-sink.ts';
 import { createSinks } from '../sinks/sink-factory.ts';
 import { runColumnarTask } from './columnar-task.ts';

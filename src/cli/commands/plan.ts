@@ -8,7 +8,7 @@ import type { LoadedJob } from '../../job/job-loader.ts';
 import { describeColumns } from '../../job/schema.ts';
 import { connectAdmin } from '../../kafka/kafka-client.ts';
 import { fastPathEnabled, fastPathRefusal, recordsPathLine } from '../../records/fast-path.ts';
-import { columnarDisabled, columnarPathLine, columnarRefusal } from '../../sinks/parquet/columnar-sql.ts';
+import { columnarDisabled, columnarPathLine, columnarRefusal } from '../../sinks/parquet/columnar-plan.ts';
 import { assertIdentity } from '../../state/state-identity.ts';
 import { jobStateStore } from '../../state/state-store.ts';
 import { fmtInt, table } from '../format.ts';

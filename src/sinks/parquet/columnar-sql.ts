@@ -8,13 +8,9 @@
 // its usual messages. Pure: no DuckDB here (columnar-writer.ts runs it).
 
 import type { JobSpec, ParquetSinkSpec } from '../../job/job-spec.ts';
-import type {
-  ColumnSource,
-  Condition,
-  FilterScalar,
-  KafkaColumn,
-} from '../../job/options/columns-options.ts';
+import type { Condition, FilterScalar, KafkaColumn } from '../../job/options/columns-options.ts';
 import type { FieldType } from '../../job/schema.ts';
+import { sources, typedFields } from './columnar-plan.ts';
 
 /** The message of the error() a record the columnar path cannot prove equivalent raises. */
 export const DECLINED = 'krange: declined by the columnar path';
@@ -29,8 +25,6 @@ const SAFE = 9_007_199_254_740_991;
 const ISO_RE =
   '[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])';
 
-type Source = { value: string } | { kafka: KafkaColumn };
-
 /** A SQL string literal. */
 export function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
@@ -39,85 +33,6 @@ export function sqlString(s: string): string {
 /** A SQL identifier. */
 export function sqlIdent(s: string): string {
   return `"${s.replaceAll('"', '""')}"`;
-}
-
-function sources(spec: JobSpec): Source[] {
-  const columns: Record<string, ColumnSource> = spec.columns ?? {};
-  return Object.keys(spec.schema).map((name): Source => {
-    const c = Object.hasOwn(columns, name) ? columns[name]! : name;
-    return typeof c === 'string' ? { value: c } : { kafka: c.kafka };
-  });
-}
-
-/** The Kafka metadata each schema type can take exactly as the JavaScript path stores it. */
-const KAFKA_TYPES: Record<KafkaColumn, FieldType['kind'][]> = {
-  offset: ['int64', 'utf8'],
-  partition: ['int32', 'int64'],
-  timestamp: ['timestamp', 'int64'],
-  topic: ['utf8'],
-  key: [],
-};
-
-const LIST_ITEMS: FieldType['kind'][] = ['utf8', 'int32', 'int64', 'float64', 'bool'];
-
-function typeRefusal(name: string, ft: FieldType): string | undefined {
-  if (ft.kind !== 'list') return undefined;
-  if (!LIST_ITEMS.includes(ft.item.kind))
-    return `its field '${name}' is a list of ${ft.item.kind === 'list' ? 'lists' : ft.item.kind} (the columnar path reads lists of utf8, int32, int64, float64 or bool)`;
-  return undefined;
-}
-
-/** Why a job's records cannot take the columnar path, or undefined when they can. */
-export function columnarRefusal(spec: JobSpec): string | undefined {
-  if (spec.decoder !== 'json') return "its decoder is not 'json'";
-  if (spec.transform !== undefined)
-    return 'it has a JavaScript transform (declare projection, renames and Kafka metadata with `columns` instead)';
-  if (spec.sinks.length !== 1 || spec.sinks[0]!.kind !== 'parquet')
-    return 'its sinks are not exactly one Parquet sink (the others need JavaScript values)';
-  const sink = spec.sinks[0]!;
-  const names = Object.keys(spec.schema);
-  const src = sources(spec);
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i]!;
-    const ft = spec.schema[name]!;
-    const s = src[i]!;
-    if ('value' in s && s.value in Object.prototype)
-      return `its field '${s.value}' is also a name every JavaScript object has`;
-    if ('kafka' in s && !KAFKA_TYPES[s.kafka].includes(ft.kind))
-      return s.kafka === 'key'
-        ? `its field '${name}' is the Kafka key (the columnar path reads values only)`
-        : `its field '${name}' takes the Kafka ${s.kafka} as ${ft.kind}`;
-    const t = typeRefusal(name, ft);
-    if (t !== undefined) return t;
-  }
-  const keys = src.flatMap((s) => ('value' in s ? [s.value.toLowerCase()] : []));
-  if (new Set(keys).size !== new Set(src.flatMap((s) => ('value' in s ? [s.value] : []))).size)
-    return 'two of its value fields differ only in case (DuckDB names struct fields case-insensitively)';
-  const p = sink.partitionBy;
-  if (p !== undefined) {
-    if (names.includes(p.name)) return `its partition directory name '${p.name}' is also a schema field`;
-    if (!('kafkaTimestamp' in p)) {
-      if (p.format === 'value') return "it partitions by a field's value (format: 'value')";
-      if (spec.schema[p.field]?.kind !== 'timestamp')
-        return `it partitions by '${p.field}', which is not a timestamp field of the schema`;
-    }
-  }
-  return undefined;
-}
-
-/** Whether the columnar path is switched off (KRANGE_COLUMNAR=0 forces the JavaScript path). */
-export function columnarDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env['KRANGE_COLUMNAR'] === '0';
-}
-
-/** What `krange plan` says about a job's records path. */
-export function columnarPathLine(spec: JobSpec, env: NodeJS.ProcessEnv = process.env): string {
-  const refusal = columnarRefusal(spec);
-  if (refusal !== undefined)
-    return `records: JavaScript path; the columnar path (DuckDB) cannot apply because ${refusal}`;
-  if (columnarDisabled(env))
-    return 'records: JavaScript path (KRANGE_COLUMNAR=0); the columnar path (DuckDB) could apply';
-  return 'records: columnar path (DuckDB reads the JSON values and writes the Parquet; a task with a record it cannot vouch for runs on the JavaScript path)';
 }
 
 /** The value's field `key` as JSON (SQL NULL when missing). */
@@ -139,6 +54,22 @@ const isNumber = (j: string) => `regexp_full_match(${j}, '-?[0-9][0-9.eE+-]*')`;
 /** The text of a JSON string: its characters between the quotes, unescaped only when it has escapes. */
 const stringValue = (j: string) =>
   `(CASE WHEN contains(${j}, '\\') THEN json_extract_string(${j}, '$') ELSE (${j})[2:-2] END)`;
+
+/** The struct field type of a typed key: timestamps as text (an ISO-8601 text or integer ms). */
+function readType(ft: FieldType): string {
+  return ft.kind === 'timestamp' ? 'VARCHAR' : duckType(ft);
+}
+
+/** ms since 1970 of a typed timestamp's text: ISO-8601 texts are 20 characters or more, ms at most 16. */
+function typedEpochMs(x: string): string {
+  return `(CASE WHEN length(${x}) >= 20 THEN epoch_ms(CAST(${x} AS TIMESTAMPTZ)) ELSE CAST(${x} AS BIGINT) END)`;
+}
+
+/** A typed key's column as stored: the walker proved the reader's value is the one to store. */
+function typedValue(key: string, ft: FieldType): string {
+  const x = `struct_extract(v, ${sqlString(key)})`;
+  return ft.kind === 'timestamp' ? timestampFromMs(typedEpochMs(x), ft) : x;
+}
 
 interface Compiled {
   /** True when the JavaScript path accepts the value and stores what `value` gives. */
@@ -332,11 +263,17 @@ export function columnarCopySql(
   const names = Object.keys(spec.schema);
   const src = sources(spec);
   const keys = [...new Set(src.flatMap((s) => ('value' in s ? [s.value] : [])))];
+  const typed = new Map(typedFields(spec).map((f) => [f.key, f.type]));
+  const readAs = (k: string) => {
+    const ft = typed.get(k);
+    return ft === undefined ? 'JSON' : readType(ft);
+  };
   // A job of Kafka metadata only still needs the value to be an object (or null): one unused key.
-  const struct = `STRUCT(${(keys.length > 0 ? keys : ['krange.none']).map((k) => `${sqlIdent(k)} JSON`).join(', ')})`;
+  const struct = `STRUCT(${(keys.length > 0 ? keys : ['krange.none']).map((k) => `${sqlIdent(k)} ${keys.length > 0 ? readAs(k) : 'JSON'}`).join(', ')})`;
   const select = names.map((name, i) => {
     const ft = spec.schema[name]!;
     const s = src[i]!;
+    if ('value' in s && typed.has(s.value)) return `${typedValue(s.value, ft)} AS ${sqlIdent(name)}`;
     if ('value' in s) return `${checkedValue(field(s.value), ft)} AS ${sqlIdent(name)}`;
     const k = kafkaColumn(s.kafka, ft, task);
     const value = k.ok === 'true' ? k.value : `(CASE WHEN ${k.ok} THEN ${k.value} ELSE ${declined} END)`;
@@ -359,8 +296,9 @@ export function columnarCopySql(
     else {
       const i = names.indexOf(p.field);
       const s = src[i]!;
-      ms = 'value' in s ? epochMs(field(s.value)) : 't';
-      if ('value' in s) ms = `(CASE WHEN ${isNull(field(s.value))} THEN NULL ELSE ${ms} END)`;
+      if (!('value' in s)) ms = 't';
+      else if (typed.has(s.value)) ms = typedEpochMs(`struct_extract(v, ${sqlString(s.value)})`);
+      else ms = `(CASE WHEN ${isNull(field(s.value))} THEN NULL ELSE ${epochMs(field(s.value))} END)`;
     }
     // A directory only for instants the JavaScript path names the same way (else declined; a
     // field's instant is checked by its column).

@@ -1,6 +1,6 @@
 // The columnar path (DuckDB) takes a declarative JSON job's task only when it can vouch for every
-// record; a value JSON.parse would refuse (here a trailing comma, which DuckDB's reader accepts)
-// makes it give the task back (task.columnar_declined, with the task and the reason), and the
+// record; a value JSON.parse would refuse (here a trailing comma, which DuckDB's reader accepts and
+// the walker, records/json-walker.ts, does not) makes it give the task back (task.columnar_declined, with the task and the reason), and the
 // JavaScript path applies the job's bad-record policy: the good rows are written, the bad one skipped.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,7 +37,7 @@ describe('the columnar path', () => {
     expect(logLines(r.stderr).filter((l) => l.event === 'task.columnar_declined')).toEqual([
       expect.objectContaining({
         task: expect.stringContaining(topic),
-        reason: expect.stringContaining('JSON.parse refuses'),
+        reason: expect.stringContaining('at offset 1: not a JSON object that JSON.parse accepts'),
       }),
     ]);
     const rows = await query(`select id, name from '${join(root, 'out')}/**/*.parquet' order by id`);
