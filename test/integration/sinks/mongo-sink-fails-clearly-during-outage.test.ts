@@ -7,6 +7,7 @@ import { mongoSinkSchema } from '../../../src/job/job-spec.ts';
 import { t } from '../../../src/job/schema.ts';
 import { MongoSink } from '../../../src/sinks/mongo/mongo-sink.ts';
 import { failTaskDuringOutage } from '../../helpers/sink-outage.ts';
+import { closeMongo, mongoReader } from '../../helpers/sink-servers.ts';
 import { endpoints, runSinkTask, service, sinkRows, uniqueId } from '../../helpers/sinks.ts';
 
 const schema = { id: t.int64(), body: t.utf8() };
@@ -14,12 +15,7 @@ const database = uniqueId('krange_it');
 
 afterAll(async () => {
   service('mongo', 'start');
-  const client = await new MongoClient(endpoints().mongoUrl).connect();
-  await client
-    .db(database)
-    .dropDatabase()
-    .catch(() => undefined);
-  await client.close();
+  await closeMongo(await mongoReader(), database);
 });
 
 describe('mongo outage', () => {

@@ -1,11 +1,12 @@
 // A document the server (or BSON) cannot take fails the task with KRANGE_BAD_RECORD naming the
 // record's topic, partition and offset, instead of a bare driver error.
-import { MongoClient } from 'mongodb';
+import type { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isKrangeError, type KrangeError } from '../../../src/errors.ts';
 import { mongoSinkSchema } from '../../../src/job/job-spec.ts';
 import { t } from '../../../src/job/schema.ts';
 import { MongoSink } from '../../../src/sinks/mongo/mongo-sink.ts';
+import { closeMongo, mongoReader } from '../../helpers/sink-servers.ts';
 import { endpoints, runSinkTask, sinkRows, uniqueId } from '../../helpers/sinks.ts';
 
 const schema = { user: t.utf8(), body: t.utf8() };
@@ -26,16 +27,9 @@ async function failure(p: Promise<unknown>): Promise<KrangeError> {
 }
 
 beforeAll(async () => {
-  client = await new MongoClient(endpoints().mongoUrl).connect();
+  client = await mongoReader();
 });
-
-afterAll(async () => {
-  await client
-    .db(database)
-    .dropDatabase()
-    .catch(() => undefined);
-  await client.close();
-});
+afterAll(() => closeMongo(client, database));
 
 describe('mongo sink rejections', () => {
   it('names the record whose document is over the BSON size limit', async () => {

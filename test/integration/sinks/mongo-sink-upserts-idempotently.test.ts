@@ -1,10 +1,11 @@
 // The Mongo sink against a real server (FerretDB or mongod): writing the same range twice leaves
 // exactly one document per record, typed by the schema, with the job's indexes created once.
-import { Long, MongoClient } from 'mongodb';
+import { Long, type MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mongoSinkSchema } from '../../../src/job/job-spec.ts';
 import { t } from '../../../src/job/schema.ts';
 import { MongoSink } from '../../../src/sinks/mongo/mongo-sink.ts';
+import { closeMongo, mongoReader } from '../../helpers/sink-servers.ts';
 import { endpoints, runSinkTask, sinkRows, uniqueId } from '../../helpers/sinks.ts';
 
 const schema = {
@@ -39,16 +40,9 @@ function sink(options: Record<string, unknown>) {
 }
 
 beforeAll(async () => {
-  client = await new MongoClient(endpoints().mongoUrl).connect();
+  client = await mongoReader();
 });
-
-afterAll(async () => {
-  await client
-    .db(database)
-    .dropDatabase()
-    .catch(() => undefined);
-  await client.close();
-});
+afterAll(() => closeMongo(client, database));
 
 describe('mongo sink', () => {
   it('keeps exactly one document per record when the same range is written twice', async () => {

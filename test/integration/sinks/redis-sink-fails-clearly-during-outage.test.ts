@@ -1,12 +1,13 @@
 // Redis stops in the middle of a task: the write fails with a KRANGE_SINK error that names the
 // server and says what to do (retriable, so the pool retries the task); once Redis is back, the
 // same sink (its client reconnects) writes the whole range, nothing lost or doubled.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisSinkSchema } from '../../../src/job/job-spec.ts';
 import { t } from '../../../src/job/schema.ts';
 import { RedisSink } from '../../../src/sinks/redis/redis-sink.ts';
 import { failTaskDuringOutage } from '../../helpers/sink-outage.ts';
+import { closeRedis, redisReader } from '../../helpers/sink-servers.ts';
 import { endpoints, runSinkTask, service, sinkRows, uniqueId } from '../../helpers/sinks.ts';
 
 const schema = { id: t.int64() };
@@ -14,15 +15,11 @@ const prefix = uniqueId('krange_it');
 let redis: Redis;
 
 beforeAll(() => {
-  redis = new Redis(endpoints().redisUrl);
-  redis.on('error', () => undefined); // reconnects by itself
+  redis = redisReader();
 });
-
-afterAll(async () => {
+afterAll(() => {
   service('redis', 'start');
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
+  return closeRedis(redis, prefix);
 });
 
 describe('redis outage', () => {

@@ -1,10 +1,11 @@
 // The Redis `latest` mode against a real server: each key keeps the value of its highest Kafka
 // offset, whatever order the records arrive in and however often a range is replayed.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisSinkSchema } from '../../../src/job/job-spec.ts';
 import { t } from '../../../src/job/schema.ts';
 import { RedisSink } from '../../../src/sinks/redis/redis-sink.ts';
+import { closeRedis, redisReader } from '../../helpers/sink-servers.ts';
 import { endpoints, type RowInput, runSinkTask, sinkRows, uniqueId } from '../../helpers/sinks.ts';
 
 const schema = { user: t.utf8(), n: t.int64() };
@@ -37,15 +38,9 @@ async function stored(user: string): Promise<{ v: unknown; o: string | undefined
 }
 
 beforeAll(() => {
-  redis = new Redis(endpoints().redisUrl);
-  redis.on('error', () => undefined); // reconnects by itself
+  redis = redisReader();
 });
-
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-});
+afterAll(() => closeRedis(redis, prefix));
 
 describe('redis latest', () => {
   it('keeps the highest offset per key when an older range is replayed', async () => {

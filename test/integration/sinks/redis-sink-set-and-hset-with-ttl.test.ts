@@ -1,11 +1,12 @@
 // The Redis `set` and `hset` modes against a real server: keys from the template, JSON or a single
 // field as the value, hashes that mirror the row, TTLs, and a clear error for a missing key field.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isKrangeError } from '../../../src/errors.ts';
 import { redisSinkSchema } from '../../../src/job/job-spec.ts';
 import { t } from '../../../src/job/schema.ts';
 import { RedisSink } from '../../../src/sinks/redis/redis-sink.ts';
+import { closeRedis, redisReader } from '../../helpers/sink-servers.ts';
 import { endpoints, runSinkTask, sinkRows, uniqueId } from '../../helpers/sinks.ts';
 
 const schema = {
@@ -38,15 +39,9 @@ const data = sinkRows(
 );
 
 beforeAll(() => {
-  redis = new Redis(endpoints().redisUrl);
-  redis.on('error', () => undefined); // reconnects by itself
+  redis = redisReader();
 });
-
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-});
+afterAll(() => closeRedis(redis, prefix));
 
 describe('redis set and hset', () => {
   it('set stores the row as JSON under the rendered key, with a TTL', async () => {
