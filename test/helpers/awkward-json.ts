@@ -1,6 +1,11 @@
 // A corpus of awkward JSON record values for the tests that compare the record paths (the
 // JSON.parse path, the byte scanner, the columnar path): unicode, escapes, nulls, exponents, int64
-// edges, nested lists and objects, missing and duplicate fields, malformed JSON, invalid UTF-8.
+// edges, nested lists and objects, missing and duplicate fields, malformed JSON, invalid UTF-8; and
+// the declarative job two of them read it with (awkwardJob).
+import { validateJob } from '../../src/job/job-loader.ts';
+import type { JobSpec } from '../../src/job/job-spec.ts';
+import { t } from '../../src/job/schema.ts';
+import type { parquet } from '../../src/sinks/sink-specs.ts';
 
 /** Values both paths accept (or refuse) in ordinary ways: the scanner and DuckDB read them themselves. */
 export const ORDINARY = [
@@ -104,4 +109,34 @@ export function record(value: Buffer | null, offset: bigint) {
       return value;
     },
   };
+}
+
+/**
+ * The declarative job the paths read the corpus with: a field of every kind, two from the record's
+ * Kafka metadata and one renamed (`user` from `user_name`), bad records skipped; `sink` is its one
+ * Parquet sink.
+ */
+export function awkwardJob(sink: ReturnType<typeof parquet>): JobSpec {
+  return validateJob(
+    {
+      name: 'awkward',
+      topics: ['t'],
+      schema: {
+        id: t.int64(),
+        name: t.nullable(t.utf8()),
+        price: t.nullable(t.float64()),
+        n: t.nullable(t.int32()),
+        ok: t.nullable(t.bool()),
+        at: t.nullable(t.timestamp('ms')),
+        tags: t.nullable(t.list(t.utf8())),
+        part: t.int32(),
+        off: t.int64(),
+        user: t.nullable(t.utf8()),
+      },
+      columns: { part: { kafka: 'partition' }, off: { kafka: 'offset' }, user: 'user_name' },
+      onBadRecord: 'skip',
+      sinks: [sink],
+    },
+    'test',
+  );
 }

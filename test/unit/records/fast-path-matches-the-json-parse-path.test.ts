@@ -8,30 +8,9 @@ import { t } from '../../../src/job/schema.ts';
 import { DECLINE, FastPath } from '../../../src/records/fast-path.ts';
 import { RecordProcessor } from '../../../src/records/record-processor.ts';
 import { parquet } from '../../../src/sinks/sink-specs.ts';
-import { AWKWARD_BYTES as BYTES, ORDINARY, record } from '../../helpers/awkward-json.ts';
+import { awkwardJob, AWKWARD_BYTES as BYTES, ORDINARY, record } from '../../helpers/awkward-json.ts';
 
-const spec = validateJob(
-  {
-    name: 'awkward',
-    topics: ['t'],
-    schema: {
-      id: t.int64(),
-      name: t.nullable(t.utf8()),
-      price: t.nullable(t.float64()),
-      n: t.nullable(t.int32()),
-      ok: t.nullable(t.bool()),
-      at: t.nullable(t.timestamp('ms')),
-      tags: t.nullable(t.list(t.utf8())),
-      part: t.int32(),
-      off: t.int64(),
-      user: t.nullable(t.utf8()),
-    },
-    columns: { part: { kafka: 'partition' }, off: { kafka: 'offset' }, user: 'user_name' },
-    onBadRecord: 'skip',
-    sinks: [parquet({ path: '/tmp/x' })],
-  },
-  'test',
-);
+const spec = awkwardJob(parquet({ path: '/tmp/x' }));
 
 /** A processor with the scanner on (KRANGE_FAST_PATH=1) or off. */
 function processor(fast: boolean): RecordProcessor {

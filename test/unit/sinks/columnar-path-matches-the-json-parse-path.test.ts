@@ -9,31 +9,10 @@ import { validateJob } from '../../../src/job/job-loader.ts';
 import { t } from '../../../src/job/schema.ts';
 import { columnarRefusal } from '../../../src/sinks/parquet/columnar-plan.ts';
 import { parquet } from '../../../src/sinks/sink-specs.ts';
-import { AWKWARD_BYTES, ORDINARY, record } from '../../helpers/awkward-json.ts';
+import { AWKWARD_BYTES, awkwardJob, ORDINARY, record } from '../../helpers/awkward-json.ts';
 import { columnar, javascript } from '../../helpers/columnar-paths.ts';
 
-const spec = validateJob(
-  {
-    name: 'awkward',
-    topics: ['t'],
-    schema: {
-      id: t.int64(),
-      name: t.nullable(t.utf8()),
-      price: t.nullable(t.float64()),
-      n: t.nullable(t.int32()),
-      ok: t.nullable(t.bool()),
-      at: t.nullable(t.timestamp('ms')),
-      tags: t.nullable(t.list(t.utf8())),
-      part: t.int32(),
-      off: t.int64(),
-      user: t.nullable(t.utf8()),
-    },
-    columns: { part: { kafka: 'partition' }, off: { kafka: 'offset' }, user: 'user_name' },
-    onBadRecord: 'skip',
-    sinks: [parquet({ path: '/tmp/x', partitionBy: { field: 'at', format: 'date' } })],
-  },
-  'test',
-);
+const spec = awkwardJob(parquet({ path: '/tmp/x', partitionBy: { field: 'at', format: 'date' } }));
 
 const DECLINED_ORDINARY = [
   ' { "id" : -3 , "price" : -0 , "n" : 0 , "at" : 1764000000000 } ',
