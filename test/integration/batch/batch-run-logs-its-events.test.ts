@@ -1,6 +1,6 @@
 // A run logs what happens as structured events (src/log-events.ts), which operators and these tests
 // read instead of message text: the lock taken, the plan, each task started and done, each sink's
-// flush, the commit; a run with nothing new says so (iteration.empty).
+// staged files and flush, the commit; a run with nothing new says so (iteration.empty).
 import { describe, expect, it } from 'vitest';
 import { batchFixture, EVENTS_JOB, produceEvents } from '../../helpers/batch.ts';
 import { cli, logLines } from '../../helpers/cli.ts';
@@ -26,6 +26,10 @@ describe('a batch run', () => {
     const flushed = events.filter((l) => l.event === 'sink.flushed');
     expect(flushed.map((l) => Number(l['rows'])).reduce((a, b) => a + b, 0)).toBe(400);
     expect(flushed.every((l) => String(l['sink']).startsWith('parquet:'))).toBe(true);
+    // Each task's files are staged (complete under _temporary) before they are renamed and flushed.
+    const staged = events.filter((l) => l.event === 'sink.staged');
+    expect(staged.map((l) => l['task']).sort()).toEqual(flushed.map((l) => l['task']).sort());
+    expect(names.indexOf('sink.staged')).toBeLessThan(names.indexOf('sink.flushed'));
 
     const second = await cli(['run', EVENTS_JOB], env);
     expect(second.code, second.stderr).toBe(0);
