@@ -341,7 +341,10 @@ function aggregator(a: AggregatorBench): string {
       table(
         ['Sustained (backlog)', 'Value'],
         [
-          ['Backlog', `${int(s.records)} events (the W1 topic)`],
+          [
+            'Backlog',
+            `${int(s.records)} events (the W1 topic; the declarative demo job, read by the byte scanner)`,
+          ],
           ['Start-up to first committed flush', sec(s.startupMs)],
           s.startupIncluded
             ? ['Wall time to the last offset stored (the first flush took the whole backlog)', sec(s.drainMs)]

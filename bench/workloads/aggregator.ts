@@ -35,6 +35,8 @@ export interface SustainedResult {
   startupIncluded: boolean;
   wallToDrainMs: number;
   peakRssBytes: number;
+  /** CPU time (user + system) of the aggregator process, start-up and shutdown included, ms. */
+  cpuMs: number;
   /** Sum of the count measure over the table, and the stats table's records: both must be N. */
   countedEvents: number;
   countedRecords: number;
@@ -68,8 +70,9 @@ function startAggregator(
   topic: string,
   root = ROOT,
   env: Record<string, string> = {},
+  nodeArgs: string[] = [],
 ): Measured {
-  return startMeasured(process.execPath, [join(root, 'bin/krange.mjs'), 'aggregate', JOB_FILE], {
+  return startMeasured(process.execPath, [...nodeArgs, join(root, 'bin/krange.mjs'), 'aggregate', JOB_FILE], {
     cwd: root,
     env: {
       ...process.env,
@@ -125,11 +128,13 @@ export async function benchSustained(
   topic: string,
   records: number,
   runId: string,
+  /** Another krange checkout to run (an A/B experiment), and extra environment. */
+  o: { root?: string; env?: Record<string, string>; nodeArgs?: string[] } = {},
 ): Promise<SustainedResult> {
   const job = `bench_agg_${runId}_s`;
   await dropJob(db, job);
   const t0 = performance.now();
-  const agg = startAggregator(job, topic);
+  const agg = startAggregator(job, topic, o.root, o.env, o.nodeArgs);
   let exited = false;
   void agg.done.then(() => (exited = true));
   let firstAt: number | undefined;
@@ -179,6 +184,7 @@ export async function benchSustained(
     startupIncluded: !drained,
     wallToDrainMs: doneAt - t0,
     peakRssBytes: run.peakRssBytes,
+    cpuMs: run.cpuMs,
     countedEvents: Number(counted.rows[0]?.n ?? 0),
     countedRecords: Number(stats.rows[0]?.n ?? 0),
   };

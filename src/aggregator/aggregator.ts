@@ -10,10 +10,9 @@
 // Memory therefore only ever holds deltas PostgreSQL has not seen, for partitions this member owns.
 //
 // Tables (see table-sql.ts):
-//   <table> (default `<job>_agg`): window_start timestamptz, window_end timestamptz, one text column
-//     per groupBy field, one column per measure (count bigint, sum numeric, min/max typed like the
-//     field, countDistinct bigint plus `<name>_set text[]`, the exact set), updated_at;
-//     primary key (window_start, groupBy columns). New measures are added with ADD COLUMN IF NOT EXISTS.
+//   <table> (default `<job>_agg`): window_start, window_end, one text column per groupBy field, one
+//     column per measure (countDistinct also `<name>_set text[]`), updated_at; primary key
+//     (window_start, groupBy columns). New measures are added with ADD COLUMN IF NOT EXISTS.
 //   krange_stream_offsets (job, topic, partition, next_offset bigint, max_event_time bigint ms,
 //     updated_at): the next offset to consume and the partition's highest event time (its watermark
 //     is max_event_time - allowedLateness; stored with the offset so a replay decides lateness alike).
@@ -37,6 +36,7 @@ import { badRecordError } from '../sinks/dead-letter.ts';
 import { applyBatch, type BatchLike } from './apply-batch.ts';
 import { DeadLetters } from './dead-letters.ts';
 import { EmitOutbox } from './emit-outbox.ts';
+import { type Decoding, decodingOf } from './fast-decode.ts';
 import { classify, Flusher, type FlushInfo, sleep } from './flusher.ts';
 import { joinGroup } from './group-consumer.ts';
 import { startLagReport } from './lag-report.ts';
@@ -74,6 +74,7 @@ class Aggregator {
   private readonly log: Logger;
   private readonly store: AggregateStore;
   private readonly processor: RecordProcessor;
+  private readonly decoding: Decoding;
   private readonly kafka: Kafka;
   private readonly deadLetters: DeadLetters;
   private readonly flushRecords: number;
@@ -110,6 +111,7 @@ class Aggregator {
       logger: this.log,
     });
     this.processor = new RecordProcessor(this.spec);
+    this.decoding = decodingOf(this.spec, this.plan);
     this.kafka = jobKafka(opts.job, this.log);
     this.deadLetters = new DeadLetters(
       this.spec,
@@ -180,7 +182,12 @@ class Aggregator {
           this.opts.statsInterval ?? 10_000,
         );
         this.log.info(
-          { event: LogEvents.aggregateStarted, group: this.groupId(), window: this.plan.window },
+          {
+            event: LogEvents.aggregateStarted,
+            group: this.groupId(),
+            window: this.plan.window,
+            decoding: this.decoding.line,
+          },
           'aggregator started',
         );
       }
@@ -352,6 +359,7 @@ class Aggregator {
       processor: this.processor,
       policy: this.spec.onBadRecord,
       keepBad: this.deadLetters.keepsBad,
+      fast: this.decoding.fast,
     });
     this.consumed += r.records;
     Metrics.aggregateRecords.inc({ job: this.spec.name }, r.records);

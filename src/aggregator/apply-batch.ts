@@ -9,6 +9,7 @@ import type { AggregatePlan } from '../job/aggregate/aggregate-plan.ts';
 import type { BadRecordPolicy } from '../job/job-spec.ts';
 import type { BadRecord, RawRecord } from '../records/record.ts';
 import type { RecordProcessor } from '../records/record-processor.ts';
+import { DECLINE, type FastDecode } from './fast-decode.ts';
 import type { PartitionState } from './partition-state.ts';
 
 /** What the aggregator reads of a kafkajs batch (`fetchedOffset` is there at runtime, not in its types). */
@@ -27,6 +28,8 @@ export interface ApplyContext {
   policy: BadRecordPolicy;
   /** Keep bad records for a dead-letter target (else only counted). */
   keepBad: boolean;
+  /** The fast decoding (fast-decode.ts), for a job the byte scanner serves; RecordProcessor takes what it declines. */
+  fast?: FastDecode | undefined;
 }
 
 export interface ApplyResult {
@@ -55,9 +58,47 @@ export function applyBatch(st: PartitionState, batch: BatchLike, ctx: ApplyConte
   st.highWatermark = BigInt(batch.highWatermark);
   let resolve: string | undefined;
   let records = 0;
+  const fast = ctx.fast;
+  const scanned = {
+    topic: batch.topic,
+    partition: batch.partition,
+    timestamp: 0,
+    key: null as Buffer | null,
+  };
+  // Offsets rise within a batch: once one is at or past the position, so are the rest (no BigInt each).
+  let behind = true;
+  // The fast path moves the position once, when it hands over or at the end (settle()).
+  let unsettled = false;
+  const settle = () => {
+    if (unsettled && resolve !== undefined) st.position = BigInt(resolve) + 1n;
+    unsettled = false;
+  };
   for (const m of batch.messages) {
+    if (behind) {
+      if (BigInt(m.offset) < st.position) continue;
+      behind = false;
+    }
+    if (fast !== undefined && m.value !== null) {
+      const v = m.value;
+      scanned.timestamp = Number(m.timestamp);
+      scanned.key = m.key ?? null;
+      const values = fast.values(v, 0, v.length, scanned, m.offset);
+      if (values !== DECLINE) {
+        const reason =
+          values === null
+            ? st.addRecord(ctx.plan, [], m)
+            : st.addValues(ctx.plan, values, scanned.timestamp, m.offset, { key: scanned.key, value: v });
+        if (reason === undefined) {
+          resolve = m.offset;
+          unsettled = true;
+          records++;
+          continue;
+        }
+        // An event time that cannot be read: the JSON.parse path below makes the same bad record.
+      }
+    }
+    settle();
     const offset = BigInt(m.offset);
-    if (offset < st.position) continue;
     const raw: RawRecord = {
       topic: batch.topic,
       partition: batch.partition,
@@ -94,6 +135,7 @@ export function applyBatch(st: PartitionState, batch: BatchLike, ctx: ApplyConte
     resolve = m.offset;
     records++;
   }
+  settle();
   // Resolving a batch's last record resolves its trailing control records too (kafkajs does the same).
   if (resolve !== undefined && resolve === batch.messages[batch.messages.length - 1]?.offset) {
     const end = BigInt(batch.lastOffset()) + 1n;

@@ -2,9 +2,14 @@
 // [flushed, position) that PostgreSQL has not seen yet, the partition's watermark, and its counters.
 // A flush takes a snapshot (the state keeps filling meanwhile); a failed flush merges it back.
 
-import { type AggregatePlan, eventTimeOf, groupValue } from '../job/aggregate/aggregate-plan.ts';
+import {
+  type AggregatePlan,
+  eventTimeOf,
+  groupValue,
+  type TimedValues,
+} from '../job/aggregate/aggregate-plan.ts';
 import { type Acc, addValue, cloneAcc, initAcc, mergeAcc } from '../job/aggregate/measures.ts';
-import { isLate, watermark, windowStarts } from '../job/aggregate/windows.ts';
+import { isLate, lastWindowStart, watermark } from '../job/aggregate/windows.ts';
 import type { BadRecord } from '../records/record.ts';
 import type { SinkRow } from '../sinks/sink.ts';
 
@@ -62,6 +67,8 @@ export interface StoredPosition {
 export function tpKey(topic: string, partition: number): string {
   return `${topic}:${partition}`;
 }
+
+const NO_VALUES: readonly unknown[] = [];
 
 const zero = (): PartitionCounts => ({ records: 0, rows: 0, late: 0, bad: 0 });
 
@@ -132,42 +139,86 @@ export class PartitionState {
       times.push(t);
     }
     this.counts.records++;
-    rows.forEach((r, i) => {
-      const t = times[i]!;
-      if (isLate(t, this.maxEventTime, plan.allowedLateness)) {
-        this.counts.late++;
-        if (this.keepLate) {
-          const wm = watermark(this.maxEventTime, plan.allowedLateness);
-          this.late.push({
-            key: raw.key,
-            value: raw.value,
-            topic: r.topic,
-            partition: r.partition,
-            offset: r.offset.toString(),
-            seq: r.seq,
-            eventTime: t,
-            watermark: wm,
-          });
-        }
-        return;
-      }
-      this.counts.rows++;
-      const groups = plan.groupBy.map((g) => groupValue(r.values[g.index]));
-      for (const start of windowStarts(t, plan.window)) {
-        const key = deltaKey(start, groups);
-        let d = this.deltas.get(key);
-        if (d === undefined) {
-          d = { start, groups, accs: plan.measures.map(initAcc) };
-          this.deltas.set(key, d);
-        }
-        const accs = d.accs;
-        plan.measures.forEach((m, j) => {
-          accs[j] = addValue(m, accs[j]!, r.values);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      this.addRow(plan, r.values, times[i]!, r.offset, r.seq, raw);
+    }
+    return undefined;
+  }
+
+  /**
+   * addRecord() of a record that gave one row, from its checked values (the fast decoding): the
+   * same outcome, without a row object or an array per record.
+   */
+  addValues(
+    plan: AggregatePlan,
+    values: readonly unknown[],
+    timestamp: number,
+    /** The record's offset (decimal), for a late row's dead letter. */
+    offset: string,
+    raw: { key: Buffer | null; value: Buffer | null },
+  ): string | undefined {
+    const timed = this.timed;
+    timed.timestamp = timestamp;
+    timed.values = values;
+    const t = eventTimeOf(plan.eventTime, timed);
+    timed.values = NO_VALUES;
+    if (typeof t === 'string') return t;
+    this.counts.records++;
+    this.addRow(plan, values, t, offset, 0, raw);
+    return undefined;
+  }
+
+  /** Reused by addValues() to hand eventTimeOf a row without allocating one. */
+  private readonly timed: TimedValues = { timestamp: 0, values: NO_VALUES };
+
+  private addRow(
+    plan: AggregatePlan,
+    values: readonly unknown[],
+    t: number,
+    offset: bigint | string,
+    seq: number,
+    raw: { key: Buffer | null; value: Buffer | null },
+  ): void {
+    if (isLate(t, this.maxEventTime, plan.allowedLateness)) {
+      this.counts.late++;
+      if (this.keepLate) {
+        const wm = watermark(this.maxEventTime, plan.allowedLateness);
+        this.late.push({
+          key: raw.key,
+          value: raw.value,
+          topic: this.topic,
+          partition: this.partition,
+          offset: offset.toString(),
+          seq,
+          eventTime: t,
+          watermark: wm,
         });
       }
-      if (this.maxEventTime === null || t > this.maxEventTime) this.maxEventTime = t;
-    });
-    return undefined;
+      return;
+    }
+    this.counts.rows++;
+    const groupBy = plan.groupBy;
+    const measures = plan.measures;
+    const { size, slide } = plan.window;
+    // deltaKey() without the groups array: it is built only for a new window row.
+    let suffix = groupBy.length === 0 ? '\u0000' : '';
+    for (let g = 0; g < groupBy.length; g++) suffix += `\u0000${groupValue(values[groupBy[g]!.index])}`;
+    for (let start = lastWindowStart(t, slide); start > t - size; start -= slide) {
+      const key = start + suffix;
+      let d = this.deltas.get(key);
+      if (d === undefined) {
+        d = {
+          start,
+          groups: groupBy.map((g) => groupValue(values[g.index])),
+          accs: measures.map(initAcc),
+        };
+        this.deltas.set(key, d);
+      }
+      const accs = d.accs;
+      for (let j = 0; j < measures.length; j++) accs[j] = addValue(measures[j]!, accs[j]!, values);
+    }
+    if (this.maxEventTime === null || t > this.maxEventTime) this.maxEventTime = t;
   }
 
   /** Counts a bad record the policy lets through; `keep` holds it for the dead-letter target. */

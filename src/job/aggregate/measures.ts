@@ -81,7 +81,14 @@ function pick(op: 'min' | 'max', a: Acc, b: Acc): Acc {
 /** Adds one row's values (in schema order) to the accumulator; returns the new accumulator. */
 export function addValue(m: Measure, acc: Acc, values: readonly unknown[]): Acc {
   if (m.op === 'count') return (acc as number) + 1;
-  const v = normalise(m, values[m.index]);
+  const x = values[m.index];
+  // The set's text of a checked number is String(x) in every kind (int64 and ms/s timestamps are
+  // safe integers when numbers): no BigInt on the way, as normalise() would make.
+  if (m.op === 'countDistinct' && typeof x === 'number' && m.kind !== 'bool') {
+    (acc as Set<string>).add(String(x));
+    return acc;
+  }
+  const v = normalise(m, x);
   if (v === null) return acc;
   switch (m.op) {
     case 'sum':
