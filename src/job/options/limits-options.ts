@@ -4,16 +4,17 @@ import { z } from 'zod';
 import { options } from './strict-options.ts';
 
 /** The default task size, records (see `maxRecordsPerTask`). */
-export const MAX_RECORDS_PER_TASK = 250_000;
+export const MAX_RECORDS_PER_TASK = 300_000;
 
 export const limitsSchema = options({
   /** Cap on offsets per iteration, shared by partitions in proportion to their backlog. */
   maxOffsetsPerIteration: z.number().int().positive().optional(),
   /**
-   * Ranges longer than this are split into several tasks. A task's memory does not grow with its
-   * size, but on the columnar path its records wait in a scratch file (in /dev/shm up to 500,000
-   * records, ~120 MB of demo events per worker): 250,000 keeps that at ~60 MB per worker whatever
-   * the backlog, at the cost of more, smaller files for big backlogs.
+   * Ranges longer than this are split into several tasks. On the columnar path a task's records
+   * wait in a scratch file (in /dev/shm up to 500,000 records, ~120 MB of demo events per worker)
+   * and DuckDB holds a row group per file it writes: 300,000 bounds both whatever the backlog, at
+   * the cost of more, smaller files for big backlogs (a 2M backlog over 8 partitions, W1, is still
+   * one task per partition).
    */
   maxRecordsPerTask: z.number().int().positive().default(MAX_RECORDS_PER_TASK),
   /** At least this many tasks (ranges are split to reach it). */
