@@ -23,12 +23,16 @@ import { CODEC_NAMES, decompress } from './compression.ts';
 
 const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
-/** A record over the fetch buffer; key and value are sliced out only when read. */
+/**
+ * A record over the fetch buffer; key and value are sliced out only when read, and the offset
+ * becomes a BigInt only when asked for (the JavaScript path needs its decimal text only).
+ */
 export class FetchedRecord implements RawRecord {
   constructor(
     readonly topic: string,
     readonly partition: number,
-    readonly offset: bigint,
+    /** The offset: a number while it is a safe integer (always, in practice), else a bigint. */
+    private readonly at: number | bigint,
     readonly timestamp: number,
     readonly headers: Record<string, string>,
     readonly buf: Buffer,
@@ -37,6 +41,16 @@ export class FetchedRecord implements RawRecord {
     readonly valueStart: number,
     readonly valueLength: number,
   ) {}
+
+  get offset(): bigint {
+    const at = this.at;
+    return typeof at === 'number' ? BigInt(at) : at;
+  }
+
+  /** The offset's decimal text, without a BigInt in between. */
+  offsetText(): string {
+    return String(this.at);
+  }
 
   get key(): Buffer | null {
     return this.keyLength < 0 ? null : this.buf.subarray(this.keyStart, this.keyStart + this.keyLength);
@@ -222,9 +236,12 @@ function decodeRecords(
   out: FetchedRecord[],
 ): void {
   const buf = c.buf;
-  // Offsets as numbers while they are exact (always, in practice); a BigInt is made per record.
+  // Offsets as numbers while they are exact (always, in practice): no BigInt per record. A number
+  // compares with a bigint exactly, but the bounds are made numbers too when they are exact.
   const baseNum = Number(baseOffset);
   const exact = Number.isSafeInteger(baseNum + 2 ** 31);
+  const from = asNumberIfSafe(o.from);
+  const end = asNumberIfSafe(o.end);
   for (let i = 0; i < count; i++) {
     const length = c.varint();
     const recordEnd = c.pos + length;
@@ -243,8 +260,8 @@ function decodeRecords(
     if (headerCount > 0) headers = decodeHeaders(c, headerCount);
     if (c.pos > recordEnd) throw new RangeError(`record ${i} is longer than its length`);
     c.pos = recordEnd;
-    const offset = exact ? BigInt(baseNum + offsetDelta) : baseOffset + BigInt(offsetDelta);
-    if (offset < o.from || offset >= o.end) continue;
+    const offset = exact ? baseNum + offsetDelta : baseOffset + BigInt(offsetDelta);
+    if (offset < from || offset >= end) continue;
     out.push(
       new FetchedRecord(
         o.topic,
@@ -260,6 +277,11 @@ function decodeRecords(
       ),
     );
   }
+}
+
+function asNumberIfSafe(x: bigint): number | bigint {
+  const n = Number(x);
+  return Number.isSafeInteger(n) ? n : x;
 }
 
 /** Headers as text; a repeated key keeps every value, comma-joined (as before with kafkajs). */

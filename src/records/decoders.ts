@@ -15,7 +15,8 @@ export interface EncodedValue {
 
 export type RecordDecode = (r: EncodedValue) => unknown;
 
-function text(r: EncodedValue): string | null {
+/** The value's text: straight from the fetch buffer when the reader can give it. */
+export function valueTextOf(r: EncodedValue): string | null {
   if (r.valueText !== undefined) return r.valueText();
   const v = r.value;
   return v === null ? null : v.toString('utf8');
@@ -29,12 +30,21 @@ export function decoderFor(spec: JobSpec['decoder']): RecordDecode {
   switch (spec) {
     case 'json':
       return (r) => {
-        const t = text(r);
+        const t = valueTextOf(r);
         return t === null ? null : parseJsonExact(t);
       };
     case 'string':
-      return text;
+      return valueTextOf;
     case 'bytes':
       return (r) => r.value;
   }
+}
+
+/**
+ * For decoders that read the value as UTF-8 text (json, string): text -> value. The record
+ * processor decodes the text itself to look at it once (see RecordProcessor.processInto).
+ */
+export function textParserFor(spec: JobSpec['decoder']): ((text: string) => unknown) | undefined {
+  if (spec === 'json') return parseJsonExact;
+  return spec === 'string' ? (t) => t : undefined;
 }

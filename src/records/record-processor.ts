@@ -5,7 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { DecodedRecord, JobSpec, Row, Transform } from '../job/job-spec.ts';
 import { FieldError, RowChecker } from './coerce.ts';
-import { decoderFor, type RecordDecode } from './decoders.ts';
+import { decoderFor, type RecordDecode, textParserFor, valueTextOf } from './decoders.ts';
 import { columnsTransform, DECLINE, FastPath, fastPathEnabled, filterFor } from './fast-path.ts';
 import type { BadRecord, CheckedRow, RawRecord } from './record.ts';
 
@@ -42,6 +42,33 @@ class FastRow implements CheckedRow {
     const row: Record<string, unknown> = {};
     for (let i = 0; i < this.names.length; i++) row[this.names[i]!] = this.raw[i];
     return row;
+  }
+}
+
+/**
+ * A row of the JSON.parse path: a class (one shape) whose offset becomes a BigInt only when a sink
+ * reads it (the Parquet sink never does).
+ */
+class TaskRow implements CheckedRow {
+  readonly topic: string;
+  readonly partition: number;
+  readonly timestamp: number;
+
+  constructor(
+    readonly row: Row,
+    readonly values: unknown[],
+    r: RawRecord,
+    /** The offset's decimal text (not the record, which holds its whole fetch buffer). */
+    private readonly offsetText: string,
+    readonly seq: number,
+  ) {
+    this.topic = r.topic;
+    this.partition = r.partition;
+    this.timestamp = r.timestamp;
+  }
+
+  get offset(): bigint {
+    return BigInt(this.offsetText);
   }
 }
 
@@ -95,8 +122,13 @@ class Decoded implements DecodedRecord {
   }
 }
 
+/** U+FFFD: what a UTF-8 decoder puts in place of bytes that are not UTF-8. */
+const REPLACEMENT = '\uFFFD';
+
 export class RecordProcessor {
   private readonly decode: RecordDecode;
+  /** json and string decoders: the value's text -> value (the text is decoded in processInto). */
+  private readonly parseText: ((text: string) => unknown) | undefined;
   private readonly transform: Transform | undefined;
   private readonly checker: RowChecker;
   private readonly rejectInvalidUtf8: boolean;
@@ -110,6 +142,7 @@ export class RecordProcessor {
 
   constructor(spec: JobSpec) {
     this.decode = decoderFor(spec.decoder);
+    this.parseText = textParserFor(spec.decoder);
     this.prepareValues = typeof spec.decoder === 'object' ? spec.decoder.prepare : undefined;
     this.transform = spec.transform ?? columnsTransform(spec);
     // Off unless asked for: on the demo events the scanner measured ~20% slower than JSON.parse
@@ -142,14 +175,22 @@ export class RecordProcessor {
    * returns the BadRecord and appends nothing. No result object or array per record.
    */
   processInto(r: RawRecord, out: CheckedRow[]): BadRecord | undefined {
-    const offset = r.offset.toString();
+    const offset = r.offsetText !== undefined ? r.offsetText() : r.offset.toString();
     if (this.fast !== undefined) {
       const raw = this.fast.extract(r, offset);
       if (raw !== DECLINE) return this.addRaw(r, offset, raw, out);
     }
     let value: unknown;
+    // Whether a text field of the row may hold U+FFFD from bytes that are not UTF-8: only when the
+    // value's own text holds one (invalid bytes decode to it). A search in a text of one-byte
+    // characters returns at once, so ordinary records skip the per-field search (invalidUtf8).
+    let replaced = true;
     try {
-      value = this.decode(r);
+      if (this.parseText !== undefined) {
+        const text = valueTextOf(r);
+        replaced = text?.includes(REPLACEMENT) === true;
+        value = text === null ? null : this.parseText(text);
+      } else value = this.decode(r);
     } catch (err) {
       return badRecord(r, offset, 'decode', `cannot decode value: ${(err as Error).message}`);
     }
@@ -161,10 +202,10 @@ export class RecordProcessor {
       return badRecord(r, offset, 'transform', `transform threw: ${(err as Error).message}`);
     }
     if (res === null || res === undefined) return undefined;
-    if (!Array.isArray(res)) return this.add(r, offset, res, 0, out);
+    if (!Array.isArray(res)) return this.add(r, offset, res, 0, out, replaced);
     const before = out.length;
     for (let seq = 0; seq < res.length; seq++) {
-      const bad = this.add(r, offset, res[seq], seq, out);
+      const bad = this.add(r, offset, res[seq], seq, out, replaced);
       if (bad !== undefined) {
         out.length = before;
         return bad;
@@ -205,6 +246,7 @@ export class RecordProcessor {
     row: unknown,
     seq: number,
     out: CheckedRow[],
+    replaced: boolean,
   ): BadRecord | undefined {
     if (typeof row !== 'object' || row === null || Array.isArray(row)) {
       return badRecord(
@@ -216,17 +258,11 @@ export class RecordProcessor {
     }
     try {
       const values = this.checker.check(row as Row);
-      const bad = this.invalidUtf8(r, offset, values);
-      if (bad !== undefined) return bad;
-      out.push({
-        row: row as Row,
-        values,
-        topic: r.topic,
-        partition: r.partition,
-        offset: r.offset,
-        timestamp: r.timestamp,
-        seq,
-      });
+      if (replaced) {
+        const bad = this.invalidUtf8(r, offset, values);
+        if (bad !== undefined) return bad;
+      }
+      out.push(new TaskRow(row as Row, values, r, offset, seq));
       return undefined;
     } catch (err) {
       if (err instanceof FieldError) return schemaBad(r, offset, err.field, err.message);

@@ -11,6 +11,8 @@ export interface RawRecord {
   key: Buffer | null;
   value: Buffer | null;
   headers: Record<string, string>;
+  /** The offset's decimal text, when the reader can give it without a BigInt (kafka/record-batch.ts). */
+  offsetText?(): string;
   /** The value as UTF-8 text, straight from the fetch buffer (see kafka/record-batch.ts). */
   valueText?(): string | null;
   /** The buffer the value lies in, with its start and length (-1: null), for the fast path. */

@@ -23,7 +23,8 @@ const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (o: {
 const Long = require('kafkajs/src/utils/long') as { fromValue(v: string | number): unknown };
 
 interface BatchSpec {
-  base: number;
+  /** The first offset (a decimal string for offsets beyond 2^53). */
+  base: number | string;
   values: (string | null)[];
   keys?: (string | null)[];
   headers?: Record<string, string | string[]>;
@@ -112,6 +113,23 @@ describe('decodeRecordBatches', () => {
     );
     expect(records.map((r) => r.valueText())).toEqual(['c', 'd', 'e']);
     expect(nextOffset).toBe(6n);
+  });
+
+  it('keeps offsets exact as numbers below 2^53 and as bigints beyond, with their decimal text', async () => {
+    const small = await decode([await batch({ base: 9_007_199_254_740_000, values: ['a', 'b'] })], {
+      end: 2n ** 53n,
+    });
+    expect(small.records.map((r) => r.offset)).toEqual([9_007_199_254_740_000n, 9_007_199_254_740_001n]);
+    expect(small.records.map((r) => r.offsetText())).toEqual(['9007199254740000', '9007199254740001']);
+    const base = 2n ** 63n - 10n;
+    const { records, nextOffset } = await decode(
+      [await batch({ base: base.toString(), values: ['a', 'b', 'c', 'd'] })],
+      { from: base + 1n, end: base + 3n },
+    );
+    expect(records.map((r) => r.valueText())).toEqual(['b', 'c']);
+    expect(records.map((r) => r.offset)).toEqual([base + 1n, base + 2n]);
+    expect(records.map((r) => r.offsetText())).toEqual([(base + 1n).toString(), (base + 2n).toString()]);
+    expect(nextOffset).toBe(base + 4n);
   });
 
   it('stops before a batch cut short by the fetch byte limit', async () => {

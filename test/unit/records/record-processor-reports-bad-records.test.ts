@@ -37,6 +37,8 @@ describe('RecordProcessor', () => {
     const res = p.process(rec('{"id":1,"tag":"a"}'));
     expect(res.ok).toBe(true);
     if (res.ok) expect(res.rows.map((r) => [r.offset, r.seq, r.values])).toEqual([[5n, 0, [1, 'a']]]);
+    const far = p.process(rec('{"id":1,"tag":"a"}', 2n ** 63n - 1n));
+    expect(far.ok && far.rows.map((r) => r.offset)).toEqual([2n ** 63n - 1n]);
     const many = p.process(rec('{"id":1,"many":3}'));
     expect(many.ok && many.rows.map((r) => r.seq)).toEqual([0, 1, 2]);
   });
