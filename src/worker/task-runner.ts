@@ -32,8 +32,13 @@ export interface TaskRun {
   fence?: FenceCheck | undefined;
 }
 
-/** Rows handed to the sinks at a time. */
-const SINK_BATCH = 8192;
+/**
+ * Rows handed to the sinks at a time. Small, so a row dies young: rows waiting here survive the
+ * worker's minor GCs (copied, then promoted) and are read back from memory the caches no longer
+ * hold; 1024 against 8192 promoted ~25% fewer bytes on the demo job (BENCHMARKS.md, issue 17). Sinks
+ * that write to a server gather their own batches (`batchSize`), so their round trips do not shrink.
+ */
+const SINK_BATCH = 1024;
 /** ...or fewer, once this long has passed: a slow transform still keeps the sinks streaming. */
 const SINK_FLUSH_MS = 500;
 /** Bad records kept in memory per task before the task fails regardless of policy. */
