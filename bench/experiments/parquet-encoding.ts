@@ -5,7 +5,11 @@
 // one snappy file in row groups of 65,536, in a fresh process; DuckDB checks every file alike.
 //   default     what krange does today
 //   delta-int   int64/timestamp columns: DELTA_BINARY_PACKED, no dictionary
-//   delta-int+  the same, and no dictionary for event_id and session_id
+//   delta-int+  the same, and no dictionary for event_id and session_id (what krange does since)
+//   chunk-stats delta-int+, statistics per column chunk only (no page-level statistics or index)
+//   batch-8k    delta-int+, the column writers' mini-batch 8,192 values instead of 1,024
+//   plain-float delta-int+, and no dictionary for the float64 column (price)
+//   no-codec    delta-int+ uncompressed (not a candidate: what snappy costs)
 //
 //   node --import tsx bench/experiments/parquet-encoding.ts [--rows 1000000] [--repeats 3]
 
@@ -25,7 +29,17 @@ import { checkLocalParquet } from '../lib/parquet-check.ts';
 import { runMeasured } from '../lib/proc-tree.ts';
 import { summarize } from '../lib/stats.ts';
 
-const VARIANTS = ['default', 'delta-int', 'delta-int+'] as const;
+const VARIANTS = [
+  'default',
+  'delta-int',
+  'delta-int+',
+  'chunk-stats',
+  'batch-8k',
+  'plain-float',
+  'no-codec',
+] as const;
+/** --variants a,b,c: only those (default: all). */
+const chosen = (option('--variants')?.split(',') as Variant[] | undefined) ?? [...VARIANTS];
 type Variant = (typeof VARIANTS)[number];
 
 function props(variant: Variant, intColumns: string[]): pw.WriterProperties {
@@ -37,9 +51,13 @@ function props(variant: Variant, intColumns: string[]): pw.WriterProperties {
     for (const c of intColumns)
       b = b.setColumnDictionaryEnabled(c, false).setColumnEncoding(c, pw.Encoding.DELTA_BINARY_PACKED);
   }
-  if (variant === 'delta-int+') {
+  if (variant !== 'default' && variant !== 'delta-int') {
     for (const c of ['event_id', 'session_id']) b = b.setColumnDictionaryEnabled(c, false);
   }
+  if (variant === 'chunk-stats') b = b.setStatisticsEnabled(pw.EnabledStatistics.Chunk);
+  if (variant === 'batch-8k') b = b.setWriteBatchSize(8192);
+  if (variant === 'plain-float') b = b.setColumnDictionaryEnabled('price', false);
+  if (variant === 'no-codec') b = b.setCompression(pw.Compression.UNCOMPRESSED);
   return b.build();
 }
 
@@ -93,11 +111,11 @@ async function main(): Promise<void> {
   const repeats = Number(option('--repeats') ?? 3);
   const dir = mkdtempSync(join(tmpdir(), 'krange-encoding-'));
   const got = new Map<Variant, { cpuMs: number; wallMs: number; bytes: number; checksum: string }[]>(
-    VARIANTS.map((v) => [v, []]),
+    chosen.map((v) => [v, []]),
   );
   try {
     for (let r = 0; r < repeats; r++) {
-      for (const v of r % 2 === 0 ? VARIANTS : [...VARIANTS].reverse()) {
+      for (const v of r % 2 === 0 ? chosen : [...chosen].reverse()) {
         const out = join(dir, `${v}.parquet`);
         const res = await runMeasured(process.execPath, [
           '--import',
@@ -126,13 +144,13 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const base = summarize(got.get('default')!.map((s) => s.cpuMs)).median;
-  const baseBytes = got.get('default')![0]!.bytes;
+  const base = summarize(got.get(chosen[0]!)!.map((s) => s.cpuMs)).median;
+  const baseBytes = got.get(chosen[0]!)![0]!.bytes;
   const sums = new Set([...got.values()].flatMap((l) => l.map((s) => s.checksum)));
   process.stdout.write(
     `${rows} rows, encoder only (Arrow IPC -> parquet-wasm), median of ${repeats}; files read back alike: ${sums.size === 1}\n`,
   );
-  for (const v of VARIANTS) {
+  for (const v of chosen) {
     const cpu = summarize(got.get(v)!.map((s) => s.cpuMs)).median;
     const bytes = got.get(v)![0]!.bytes;
     process.stdout.write(

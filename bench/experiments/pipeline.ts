@@ -5,7 +5,7 @@
 // in a fresh process, alternating.
 //
 //   node --import tsx bench/experiments/pipeline.ts --ab base=/tmp/krange-exp/base hoist=/tmp/krange-exp/hoist \
-//     [--repeats 5] [--records 250000] [--env name:NODE_OPTIONS=--max-semi-space-size=64]
+//     [--repeats 5] [--records 250000] [--rounds 1] [--env name:NODE_OPTIONS=--max-semi-space-size=64]
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,27 +93,39 @@ async function child(root: string): Promise<void> {
     (await imp('src/sinks/parquet/columnar-sql.ts').catch(() => undefined));
   const useColumnar =
     columnar !== undefined && sql.columnarRefusal(spec) === undefined && !sql.columnarDisabled();
-  const task = {
-    job: spec,
-    iteration: 0,
-    taskId: 't0',
-    range: { topic: 'pipeline', partition: 0, begin: 0n, end: BigInt(records) },
-    attempt: 1,
-    reader,
-    processor: new RecordProcessor(spec),
-    sinks,
-    deadLetter: undefined,
-    logger: pino({ level: 'warn' }),
+  const runOnce = async () => {
+    const task = {
+      job: spec,
+      iteration: 0,
+      taskId: 't0',
+      range: { topic: 'pipeline', partition: 0, begin: 0n, end: BigInt(records) },
+      attempt: 1,
+      reader,
+      processor: new RecordProcessor(spec),
+      sinks,
+      deadLetter: undefined,
+      logger: pino({ level: 'warn' }),
+    };
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const fast = useColumnar ? await columnar.runColumnarTask(task, sinks[0]) : undefined;
+    const res = fast ?? (await runTask(task));
+    const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    return { res, fast, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
   };
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const fast = useColumnar ? await columnar.runColumnarTask(task, sinks[0]) : undefined;
-  const res = fast ?? (await runTask(task));
-  const wallMs = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
+  // With --rounds N > 1 the task runs N times in this process and the figures are the medians of
+  // rounds 2..N (the first warms the JIT up): steadier than one round on a loaded machine.
+  const rounds = Math.max(1, Number(option('--rounds') ?? 1));
+  const runs = [];
+  for (let i = 0; i < rounds; i++) runs.push(await runOnce());
+  const counted = rounds > 1 ? runs.slice(1) : runs;
+  const { res, fast } = runs[runs.length - 1]!;
+  const wallMs = summarize(counted.map((x) => x.wallMs)).median;
+  const cpuMs = summarize(counted.map((x) => x.cpuMs)).median;
   rmSync(out, { recursive: true, force: true });
   process.stdout.write(
-    `${JSON.stringify({ records: res.records, path: fast === undefined ? 'js' : 'columnar', wallMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`,
+    `${JSON.stringify({ records: res.records, path: fast === undefined ? 'js' : 'columnar', wallMs, cpuMs, maxRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`,
   );
 }
 
@@ -138,6 +150,8 @@ async function ab(): Promise<void> {
           String(records),
           '--job',
           jobFile,
+          '--rounds',
+          option('--rounds') ?? '1',
         ],
         { env: { ...process.env, ...env.get(v.name) } },
       );

@@ -12,6 +12,8 @@ for name in "$@"; do
   rm -rf "$dir"; mkdir -p "$dir"
   cp -r "$ROOT/bin" "$ROOT/src" "$ROOT/jobs" "$ROOT/package.json" "$ROOT/tsconfig.json" "$dir/"
   ln -s "$ROOT/node_modules" "$dir/node_modules"
+  # Job files import 'krange', i.e. dist/ (build it first: node scripts/build.mjs --if-stale).
+  if [ -d "$ROOT/dist" ]; then cp -r "$ROOT/dist" "$dir/"; fi
   if [ -f "$HERE/$name.patch" ]; then
     (cd "$dir" && patch -s -p1 < "$HERE/$name.patch") || { echo "snapshot: $name.patch does not apply to the current src/" >&2; exit 1; }
   fi
