@@ -21,6 +21,17 @@ const MAX_DEPTH = 64;
 const INT64_MAX = Buffer.from('9223372036854775807');
 const INT64_MIN = Buffer.from('9223372036854775808');
 
+/** Bytes a string's scan stops at: the quote, a backslash, control characters, 0xEF (U+FFFD's first byte). */
+const STOP = new Uint8Array(256);
+for (let c = 0; c < 0x20; c++) STOP[c] = 1;
+STOP[QUOTE] = 1;
+STOP[BACKSLASH] = 1;
+STOP[0xef] = 1;
+
+function isDigit(c: number | undefined): boolean {
+  return c !== undefined && c >= ZERO && c <= NINE;
+}
+
 /** Scans one value at a time: `b` and `end` are set by the subclass before each value. */
 export abstract class JsonBytes {
   protected b: Buffer = Buffer.alloc(0);
@@ -34,6 +45,8 @@ export abstract class JsonBytes {
   protected numExpValue = 0;
   /** The decimal exponent of the first significant digit, before the exponent part. */
   protected numLead = 0;
+  /** Whether the last string scanned held an escape. */
+  protected escaped = false;
 
   /** Space and tab only: a newline would split the NDJSON line, a CR may too. */
   protected ws(p: number): number {
@@ -51,11 +64,16 @@ export abstract class JsonBytes {
     const b = this.b;
     const end = this.end;
     let q = p + 1;
+    this.escaped = false;
     while (q < end) {
+      // Ordinary bytes in one tight loop: a table load and a test each.
+      while (q < end && STOP[b[q]!] === 0) q++;
+      if (q >= end) return -1;
       const c = b[q]!;
       if (c === QUOTE) return q + 1;
       if (c < 0x20) return -1;
       if (c === BACKSLASH) {
+        this.escaped = true;
         const e = b[q + 1];
         if (e === 0x75) {
           const u = this.hex4(q + 2);
@@ -235,7 +253,6 @@ export abstract class JsonBytes {
 
 /** exact-json.ts's hasLongDigitRun over bytes: probes one byte in 16. */
 export function hasLongDigitRunBytes(b: Buffer, start: number, end: number): boolean {
-  const isDigit = (c: number | undefined) => c !== undefined && c >= ZERO && c <= NINE;
   for (let p = start + 15; p < end; p += 16) {
     if (!isDigit(b[p])) continue;
     let a = p;

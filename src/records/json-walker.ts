@@ -9,7 +9,6 @@
 import type { FieldType } from '../job/schema.ts';
 import { parseJsonExact } from './exact-json.ts';
 import {
-  BACKSLASH,
   COLON,
   COMMA,
   DOT,
@@ -194,7 +193,7 @@ export class JsonWalker extends JsonBytes {
   private lookup(ks: number, ke: number): number {
     const cands = this.byLength[ke - ks];
     const b = this.b;
-    for (let k = ks; k < ke; k++) if (b[k] === BACKSLASH) return this.keys.length > 0 ? -2 : -1;
+    if (this.escaped) return this.keys.length > 0 ? -2 : -1;
     if (cands === undefined) return -1;
     for (let i = 0; i < cands.length; i++) {
       const f = cands[i]!;
