@@ -66,8 +66,9 @@ export abstract class JsonBytes {
     let q = p + 1;
     this.escaped = false;
     while (q < end) {
-      // Ordinary bytes in one tight loop: a table load and a test each.
-      while (q < end && STOP[b[q]!] === 0) q++;
+      // Ordinary bytes in one tight loop: a table load and a test each (past the buffer's end the
+      // load is undefined, which stops it too).
+      while (STOP[b[q]!] === 0) q++;
       if (q >= end) return -1;
       const c = b[q]!;
       if (c === QUOTE) return q + 1;

@@ -137,9 +137,10 @@ export class JsonWalker extends JsonBytes {
         const ks = p + 1;
         const ke = this.skipString(p);
         if (ke < 0) return false;
-        p = this.ws(ke);
+        p = b[ke] === COLON ? ke : this.ws(ke);
         if (b[p] !== COLON) return false;
-        p = this.ws(p + 1);
+        p++;
+        if (b[p] === 0x20 || b[p] === 0x09) p = this.ws(p);
         const f = this.lookup(ks, ke - 1);
         if (f === -2) return this.no(-1, 'a key with escapes');
         if (f >= 0) {
@@ -150,10 +151,15 @@ export class JsonWalker extends JsonBytes {
           if (p < 0) return this.no(f, 'a value it cannot vouch for');
         } else p = this.skip(p, 1);
         if (p < 0) return false;
-        p = this.ws(p);
-        const c = b[p];
-        if (c === COMMA) p = this.ws(p + 1);
-        else if (c === RBRACE) {
+        let c = b[p];
+        if (c === 0x20 || c === 0x09) {
+          p = this.ws(p);
+          c = b[p];
+        }
+        if (c === COMMA) {
+          p++;
+          if (b[p] === 0x20 || b[p] === 0x09) p = this.ws(p);
+        } else if (c === RBRACE) {
           p++;
           break;
         } else return false;

@@ -1,5 +1,5 @@
 // One task on the columnar path: the range's record values are copied, without a JavaScript value
-// per record, into an NDJSON file (one value a line) beside a CSV of their offsets and timestamps in a
+// per record, into an NDJSON file (one value a line) beside a CSV of their offsets (and timestamps) in a
 // scratch directory (/dev/shm when there is one), DuckDB turns them into the task's Parquet files
 // (sinks/parquet/columnar-sql.ts), and the Parquet sink commits them by its usual protocol. Any
 // record the path cannot vouch for (records/json-walker.ts: not strict JSON on one line, or a typed
@@ -16,7 +16,7 @@ import { Errors } from '../errors.ts';
 import { LogEvents } from '../log-events.ts';
 import { JsonWalker } from '../records/json-walker.ts';
 import type { RawRecord } from '../records/record.ts';
-import { typedFields } from '../sinks/parquet/columnar-plan.ts';
+import { readsKafkaTimestamp, typedFields } from '../sinks/parquet/columnar-plan.ts';
 import { columnarCopySql } from '../sinks/parquet/columnar-sql.ts';
 import { runColumnarCopy } from '../sinks/parquet/columnar-writer.ts';
 import type { ParquetSink } from '../sinks/parquet/parquet-sink.ts';
@@ -50,7 +50,7 @@ function isNullText(b: Buffer, start: number, len: number): boolean {
 }
 
 /**
- * A fetched batch as NDJSON value lines and `offset,timestamp` CSV lines, a line each per record
+ * A fetched batch as NDJSON value lines and `offset[,timestamp]` CSV lines (the timestamp only where the job reads it), a line each per record
  * with a value (a null value gives no row on either path). Throws Declined for a value the walker
  * does not vouch for (not a strict JSON object on one line, or a typed field DuckDB would read
  * otherwise than the JavaScript path) and for a batch that is not valid UTF-8.
@@ -58,6 +58,7 @@ function isNullText(b: Buffer, start: number, len: number): boolean {
 export function encodeRecords(
   batch: readonly RawRecord[],
   walker: JsonWalker,
+  timestamps: boolean,
 ): { values: Buffer; meta: string; rows: number } {
   let size = 0;
   for (let i = 0; i < batch.length; i++) {
@@ -91,7 +92,7 @@ export function encodeRecords(
     pos += src.copy(out, pos, start, start + len);
     out[pos++] = 0x0a;
     rows++;
-    meta += `${r.offset},${r.timestamp}\n`;
+    meta += timestamps ? `${r.offset},${r.timestamp}\n` : `${r.offset}\n`;
   }
   // Invalid UTF-8 becomes U+FFFD on the JavaScript path (a bad record in a text field): one native pass.
   const values = out.subarray(0, pos);
@@ -114,13 +115,14 @@ export async function runColumnarTask(t: TaskRun, sink: ParquetSink): Promise<Ta
   const output = join(dir, 'out');
   let records = 0;
   const walker = new JsonWalker(typedFields(t.job));
+  const timestamps = readsKafkaTimestamp(t.job);
   try {
     const values = await open(input.values, 'w');
     const meta = await open(input.meta, 'w');
     try {
       for await (const batch of t.reader.read(range, t.signal)) {
         if (t.signal?.aborted) throw Errors.aborted(`task ${t.taskId} cancelled`);
-        const e = encodeRecords(batch, walker);
+        const e = encodeRecords(batch, walker, timestamps);
         await Promise.all([values.write(e.values), meta.write(e.meta)]);
         records += batch.length;
         t.onProgress?.(records);

@@ -10,7 +10,7 @@ import { afterAll, expect } from 'vitest';
 import type { JobSpec, ParquetSinkSpec } from '../../src/job/job-spec.ts';
 import { JsonWalker } from '../../src/records/json-walker.ts';
 import { RecordProcessor } from '../../src/records/record-processor.ts';
-import { typedFields } from '../../src/sinks/parquet/columnar-plan.ts';
+import { readsKafkaTimestamp, typedFields } from '../../src/sinks/parquet/columnar-plan.ts';
 import { columnarCopySql, DECLINED } from '../../src/sinks/parquet/columnar-sql.ts';
 import { runColumnarCopy } from '../../src/sinks/parquet/columnar-writer.ts';
 import { partitioner } from '../../src/sinks/parquet/parquet-paths.ts';
@@ -28,7 +28,7 @@ export async function columnar(job: JobSpec, records: Rec[]): Promise<unknown[][
   mkdirSync(dir);
   let e: ReturnType<typeof encodeRecords>;
   try {
-    e = encodeRecords(records, new JsonWalker(typedFields(job)));
+    e = encodeRecords(records, new JsonWalker(typedFields(job)), readsKafkaTimestamp(job));
   } catch (err) {
     if (err instanceof Declined) return 'declined';
     throw err;

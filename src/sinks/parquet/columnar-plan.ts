@@ -111,3 +111,16 @@ export function typedFields(spec: JobSpec): WalkedField[] {
   });
   return [...types].flatMap(([key, type]) => (type === null ? [] : [{ key, type }]));
 }
+
+/**
+ * Whether the job reads the records' Kafka timestamps (a column, a filter or the partition
+ * directory): only then does meta.csv carry them beside the offsets.
+ */
+export function readsKafkaTimestamp(spec: JobSpec): boolean {
+  const sink = spec.sinks[0];
+  const p = sink?.kind === 'parquet' ? sink.partitionBy : undefined;
+  return (
+    (p !== undefined && 'kafkaTimestamp' in p) ||
+    sources(spec).some((s) => 'kafka' in s && s.kafka === 'timestamp')
+  );
+}

@@ -10,7 +10,7 @@
 import type { JobSpec, ParquetSinkSpec } from '../../job/job-spec.ts';
 import type { Condition, FilterScalar, KafkaColumn } from '../../job/options/columns-options.ts';
 import type { FieldType } from '../../job/schema.ts';
-import { sources, typedFields } from './columnar-plan.ts';
+import { readsKafkaTimestamp, sources, typedFields } from './columnar-plan.ts';
 
 /** The message of the error() a record the columnar path cannot prove equivalent raises. */
 export const DECLINED = 'krange: declined by the columnar path';
@@ -246,7 +246,7 @@ export interface TaskCoordinates {
   end: bigint;
 }
 
-/** The files of a task's records: the values (NDJSON), their `offset,timestamp` lines (CSV). */
+/** The files of a task's records: the values (NDJSON), their `offset[,timestamp]` lines (CSV). */
 export interface ColumnarInput {
   values: string;
   meta: string;
@@ -323,7 +323,7 @@ export function columnarCopySql(
   SELECT ${select.join(',\n    ')}
   FROM read_json(${sqlString(input.values)}, format = 'newline_delimited', records = false,
     columns = {v: ${sqlString(struct)}})
-  POSITIONAL JOIN read_csv(${sqlString(input.meta)}, header = false, auto_detect = false, delim = ',', columns = {o: 'BIGINT', t: 'BIGINT'})
+  POSITIONAL JOIN read_csv(${sqlString(input.meta)}, header = false, auto_detect = false, delim = ',', columns = {${readsKafkaTimestamp(spec) ? "o: 'BIGINT', t: 'BIGINT'" : "o: 'BIGINT'"}})
   WHERE CASE WHEN o IS NULL OR v IS NULL THEN ${declined} ELSE (${keep}) END
 ) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${sink.rowGroupSize}${partition}, KV_METADATA {${kv}})`;
 }
