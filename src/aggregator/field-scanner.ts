@@ -15,18 +15,9 @@
 import { isUtf8 } from 'node:buffer';
 import type { JobSpec } from '../job/job-spec.ts';
 import type { ColumnSource, KafkaColumn } from '../job/options/columns-options.ts';
+import { hasLongDigitRunBytes } from '../records/json-bytes.ts';
 import { DECLINE } from '../records/json-scanner.ts';
-import {
-  BACKSLASH,
-  COLON,
-  COMMA,
-  DECLINED,
-  Decline,
-  hasLongDigitRun,
-  JsonCursor,
-  MINUS,
-  QUOTE,
-} from './json-cursor.ts';
+import { BACKSLASH, COLON, COMMA, DECLINED, Decline, JsonCursor, MINUS, QUOTE } from './json-cursor.ts';
 
 export { DECLINE };
 
@@ -151,7 +142,7 @@ export class FieldScanner extends JsonCursor {
   ): unknown[] | typeof DECLINE {
     // Such a text goes to lossless-json on the JSON.parse path (exact-json.ts), which refuses a
     // repeated key anywhere: leave it to that path.
-    if (hasLongDigitRun(buf, start, end)) return DECLINE;
+    if (hasLongDigitRunBytes(buf, start, end)) return DECLINE;
     const got = this.scanned;
     got.fill(undefined);
     this.seen.fill(0);

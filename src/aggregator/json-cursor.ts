@@ -17,25 +17,6 @@ export function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
-const RUN = 16;
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
-
-/** exact-json.ts hasLongDigitRun() over bytes: 16 digits in a row, probing every 16th byte. */
-export function hasLongDigitRun(buf: Buffer, start: number, end: number): boolean {
-  for (let p = start + RUN - 1; p < end; p += RUN) {
-    if (!isDigit(buf[p]!)) continue;
-    let a = p;
-    while (a > start && p - a < RUN - 1 && isDigit(buf[a - 1]!)) a--;
-    let b = p + 1;
-    while (b < end && b - a < RUN && isDigit(buf[b]!)) b++;
-    if (b - a >= RUN) return true;
-  }
-  return false;
-}
-
 export class JsonCursor {
   protected buf: Buffer = Buffer.alloc(0);
   protected pos = 0;
