@@ -92,7 +92,9 @@ export function encodeRecords(
     pos += src.copy(out, pos, start, start + len);
     out[pos++] = 0x0a;
     rows++;
-    meta += timestamps ? `${r.offset},${r.timestamp}\n` : `${r.offset}\n`;
+    // The offset's text straight from the fetched record: no BigInt made and printed per record.
+    const offset = r.offsetText === undefined ? r.offset : r.offsetText();
+    meta += timestamps ? `${offset},${r.timestamp}\n` : `${offset}\n`;
   }
   // Invalid UTF-8 becomes U+FFFD on the JavaScript path (a bad record in a text field): one native pass.
   const values = out.subarray(0, pos);
