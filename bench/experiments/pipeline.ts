@@ -42,6 +42,7 @@ async function child(root: string): Promise<void> {
         ...a: unknown[]
       ) => unknown)
     | undefined;
+  const numberOffsets = FetchedRecord !== undefined && 'offsetText' in FetchedRecord.prototype;
   const perBatch = Math.floor((4 * 1024 * 1024) / 230);
   const batches: unknown[][] = [];
   for (let i = 0; i < records; i += perBatch) {
@@ -63,7 +64,8 @@ async function child(root: string): Promise<void> {
           ? new FetchedRecord(
               'pipeline',
               0,
-              common.offset,
+              // As the reader makes them: a number offset where FetchedRecord takes one (offsetText).
+              numberOffsets ? j : common.offset,
               common.timestamp,
               {},
               buf,
