@@ -47,6 +47,8 @@ export abstract class JsonBytes {
   protected numLead = 0;
   /** Whether the last string scanned held an escape. */
   protected escaped = false;
+  /** Whether skip() has met an object since the subclass last cleared it. */
+  protected nested = false;
 
   /** Space and tab only: a newline would split the NDJSON line, a CR may too. */
   protected ws(p: number): number {
@@ -224,6 +226,7 @@ export abstract class JsonBytes {
     if (c === LBRACE || c === LBRACKET) {
       if (depth >= MAX_DEPTH) return -1;
       const obj = c === LBRACE;
+      if (obj) this.nested = true;
       const close = obj ? RBRACE : RBRACKET;
       p = this.ws(p + 1);
       if (b[p] === close) return p + 1;

@@ -104,6 +104,9 @@ export class JsonWalker extends JsonBytes {
   /** Why the last vouch() said no: a field index, or -1 for JSON that JSON.parse refuses (or not on one line). */
   private field = -1;
   private problem = '';
+  /** The top-level keys of the value being walked: [start, end) byte offsets, flat. */
+  private readonly keySpans: number[] = [];
+  private escapedKey = false;
 
   constructor(fields: readonly WalkedField[]) {
     super();
@@ -127,6 +130,9 @@ export class JsonWalker extends JsonBytes {
     const gen = ++this.generation;
     this.field = -1;
     this.problem = '';
+    this.keySpans.length = 0;
+    this.escapedKey = false;
+    this.nested = false;
     let p = this.ws(start);
     if (b[p] !== LBRACE) return false;
     p = this.ws(p + 1);
@@ -141,8 +147,11 @@ export class JsonWalker extends JsonBytes {
         if (b[p] !== COLON) return false;
         p++;
         if (b[p] === 0x20 || b[p] === 0x09) p = this.ws(p);
+        this.keySpans.push(ks, ke - 1);
+        if (this.escaped) this.escapedKey = true;
         const f = this.lookup(ks, ke - 1);
-        if (f === -2) return this.no(-1, 'a key with escapes');
+        if (f === -2)
+          return this.no(-1, 'a key with escapes (JSON.parse reads it, the columnar path does not try)');
         if (f >= 0) {
           // JSON.parse keeps the last, DuckDB refuses
           if (this.seen[f] === gen) return this.no(f, 'repeated');
@@ -169,15 +178,35 @@ export class JsonWalker extends JsonBytes {
     for (let i = 0; i < this.checks.length; i++)
       if (this.seen[i] !== gen && !this.checks[i]!.nullable) return this.no(i, 'missing');
     // A value with 16 digits in a row is parsed by lossless-json on the JavaScript path, which refuses
-    // duplicate keys anywhere: rare, so it is simply asked.
+    // duplicate keys (with different values) at any depth: a flat object with plain keys is checked
+    // here (any repeated key declines it), anything else is asked of lossless-json itself.
     if (hasLongDigitRunBytes(b, start, end)) {
-      try {
-        parseJsonExact(b.toString('utf8', start, end));
-      } catch {
-        return false;
-      }
+      if (this.nested || this.escapedKey) {
+        try {
+          parseJsonExact(b.toString('utf8', start, end));
+        } catch {
+          return false;
+        }
+      } else if (this.repeatedKey())
+        return this.no(-1, 'a repeated key in a value with 16 digits in a row (lossless-json refuses it)');
     }
     return true;
+  }
+
+  /** Whether two top-level keys of the value just walked have the same bytes. */
+  private repeatedKey(): boolean {
+    const k = this.keySpans;
+    const b = this.b;
+    for (let i = 0; i < k.length; i += 2) {
+      const len = k[i + 1]! - k[i]!;
+      for (let j = i + 2; j < k.length; j += 2) {
+        if (k[j + 1]! - k[j]! !== len) continue;
+        let x = 0;
+        while (x < len && b[k[i]! + x] === b[k[j]! + x]) x++;
+        if (x === len) return true;
+      }
+    }
+    return false;
   }
 
   private no(field: number, problem: string): false {
@@ -189,9 +218,7 @@ export class JsonWalker extends JsonBytes {
   /** Why the last vouch() returned false, for the log. */
   refusal(): string {
     if (this.field < 0)
-      return this.problem === ''
-        ? 'not a JSON object that JSON.parse accepts, on one line'
-        : `${this.problem} (JSON.parse reads it, the columnar path does not try)`;
+      return this.problem === '' ? 'not a JSON object that JSON.parse accepts, on one line' : this.problem;
     return `field '${this.keys[this.field]!.toString()}': ${this.problem}`;
   }
 

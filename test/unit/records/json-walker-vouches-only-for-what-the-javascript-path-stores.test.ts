@@ -225,6 +225,24 @@ describe('the json walker', () => {
     expect(taken).toBeGreaterThan(300);
   }, 120_000);
 
+  it('declines a repeated key where the JavaScript path parses with lossless-json (16 digits in a row)', async () => {
+    const head = '{"event_id":"e","user_id":1,"ts":"2026-11-24T10:00:00Z","country":"US","tags":[]';
+    const refused = [
+      `${head},"x":1,"x":2,"big":12345678901234567890}`,
+      `${head},"x":"1234567890123456","x":2}`,
+      `${head},"n":{"q":1,"q":2},"big":12345678901234567890}`,
+      `${head},"x\u0031":1,"x1":2,"big":12345678901234567890}`,
+    ];
+    const walker = new JsonWalker(typedFields(job));
+    for (const v of refused) {
+      expect([v, javascript(job, [record(Buffer.from(v), 0n)])]).toEqual([v, 'refused']);
+      expect([v, walker.vouch(Buffer.from(v), 0, Buffer.byteLength(v))]).toEqual([v, false]);
+    }
+    // Without a 16-digit run JSON.parse keeps the last: taken, and so is a flat value with a long run.
+    const taken = [`${head},"x":1,"x":2}`, `${head},"big":12345678901234567890,"y":[1]}`];
+    expect(await compare(taken)).toBe(taken.length);
+  });
+
   it('reads doubles as JSON.parse does, in every spelling', async () => {
     const r = rand(23);
     const spellings: string[] = [];
