@@ -7,7 +7,7 @@
 // runTask() then runs the task on the JavaScript path, which applies the bad-record policy as usual.
 
 import { isUtf8 } from 'node:buffer';
-import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +102,48 @@ export function encodeRecords(
   return { values, meta, rows };
 }
 
+/** The scratch directories this thread made: removed when the worker shuts down. */
+const scratchDirs = new Set<string>();
+/** The scratch roots this thread already swept of dead processes' directories. */
+const swept = new Set<string>();
+const SCRATCH_NAME = /^krange-columnar-(\d+)-\d+$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes, once per root and thread, the scratch directories of krange processes that are gone (a
+ * SIGKILLed run's NDJSON, or DuckDB's spill directory, which DuckDB removes only when its instance
+ * closes, after the task's own clean-up). A directory of a live process is never touched.
+ */
+function sweepDeadScratch(root: string): void {
+  if (swept.has(root)) return;
+  swept.add(root);
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(SCRATCH_NAME.exec(name)?.[1] ?? Number.NaN);
+    if (Number.isNaN(pid) || pid === process.pid || processAlive(pid)) continue;
+    rmSync(join(root, name), { recursive: true, force: true });
+  }
+}
+
+/** Removes this thread's scratch directories, DuckDB's spill directory in them: at the worker's shutdown. */
+export function removeColumnarScratch(): void {
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+  scratchDirs.clear();
+}
+
 /**
  * Runs the task on the columnar path, or returns undefined (nothing committed, scratch removed)
  * when it cannot vouch for every record: the caller then runs the JavaScript path.
@@ -109,7 +151,10 @@ export function encodeRecords(
 export async function runColumnarTask(t: TaskRun, sink: ParquetSink): Promise<TaskResult | undefined> {
   const started = performance.now();
   const { range } = t;
-  const scratch = join(scratchRoot(range.end - range.begin), `krange-columnar-${process.pid}-${threadId}`);
+  const root = scratchRoot(range.end - range.begin);
+  sweepDeadScratch(root);
+  const scratch = join(root, `krange-columnar-${process.pid}-${threadId}`);
+  scratchDirs.add(scratch);
   const dir = join(scratch, `${t.taskId}-a${t.attempt}`.replace(/[^A-Za-z0-9_.-]/g, '_'));
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });

@@ -14,7 +14,7 @@ import { deadLetterTarget } from '../sinks/dead-letter.ts';
 import { columnarDisabled, columnarRefusal } from '../sinks/parquet/columnar-plan.ts';
 import { ParquetSink } from '../sinks/parquet/parquet-sink.ts';
 import { createSinks } from '../sinks/sink-factory.ts';
-import { runColumnarTask } from './columnar-task.ts';
+import { removeColumnarScratch, runColumnarTask } from './columnar-task.ts';
 import type { DriverMessage, TaskResult, WorkerInit, WorkerMessage } from './messages.ts';
 import { fenceCheck } from './task-fence.ts';
 import { runTask, type TaskRun } from './task-runner.ts';
@@ -77,6 +77,7 @@ async function main(
         await reader.close();
         await Promise.allSettled(sinks.map((s) => s.close()));
         await deadLetter?.close().catch(() => undefined);
+        removeColumnarScratch();
         process.exit(0);
       })();
       return;
