@@ -15,9 +15,10 @@
 import { isUtf8 } from 'node:buffer';
 import type { JobSpec } from '../job/job-spec.ts';
 import type { ColumnSource, KafkaColumn } from '../job/options/columns-options.ts';
-import { hasLongDigitRunBytes } from '../records/json-bytes.ts';
+import { kafkaValue } from '../records/fast-path.ts';
+import { BACKSLASH, COLON, COMMA, hasLongDigitRunBytes, MINUS, QUOTE } from '../records/json-bytes.ts';
+import { DECLINED, Decline, JsonCursor } from '../records/json-cursor.ts';
 import { DECLINE } from '../records/json-scanner.ts';
-import { BACKSLASH, COLON, COMMA, DECLINED, Decline, JsonCursor, MINUS, QUOTE } from './json-cursor.ts';
 
 export { DECLINE };
 
@@ -43,21 +44,6 @@ export interface ScannedRecord {
   partition: number;
   timestamp: number;
   key: Buffer | null;
-}
-
-function kafkaValue(r: ScannedRecord, offset: string, k: KafkaColumn): unknown {
-  switch (k) {
-    case 'topic':
-      return r.topic;
-    case 'partition':
-      return r.partition;
-    case 'offset':
-      return offset;
-    case 'timestamp':
-      return r.timestamp;
-    case 'key':
-      return r.key === null ? null : r.key.toString('utf8');
-  }
 }
 
 export class FieldScanner extends JsonCursor {

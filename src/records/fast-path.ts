@@ -20,7 +20,8 @@ function sources(spec: JobSpec): Source[] {
   });
 }
 
-function kafkaValue(
+/** A Kafka metadata column's value as the JavaScript path stores it (offset as decimal text). */
+export function kafkaValue(
   r: { topic: string; partition: number; timestamp: number; key: Buffer | null },
   offset: string,
   k: KafkaColumn,

@@ -28,6 +28,20 @@ STOP[QUOTE] = 1;
 STOP[BACKSLASH] = 1;
 STOP[0xef] = 1;
 
+/** The escapes `\" \\ \/ \b \f \n \r \t` (the byte after the backslash); `\u` is checked apart. */
+export function isSimpleEscape(e: number | undefined): boolean {
+  return (
+    e === QUOTE ||
+    e === BACKSLASH ||
+    e === 0x2f ||
+    e === 0x62 ||
+    e === 0x66 ||
+    e === 0x6e ||
+    e === 0x72 ||
+    e === 0x74
+  );
+}
+
 function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= ZERO && c <= NINE;
 }
@@ -90,17 +104,7 @@ export abstract class JsonBytes {
             q += 6;
           } else if (u >= 0xdc00 && u <= 0xdfff) return -1;
           else if (read && u === 0xfffd) return -1;
-        } else if (
-          e === QUOTE ||
-          e === BACKSLASH ||
-          e === 0x2f ||
-          e === 0x62 ||
-          e === 0x66 ||
-          e === 0x6e ||
-          e === 0x72 ||
-          e === 0x74
-        )
-          q += 2;
+        } else if (isSimpleEscape(e)) q += 2;
         else return -1;
       } else if (read && c === 0xef && b[q + 1] === 0xbf && b[q + 2] === 0xbd) {
         // U+FFFD: the JavaScript path cannot tell it from invalid UTF-8 and refuses the record.

@@ -5,31 +5,17 @@
 // malformed input) makes it decline, and the record takes the JSON.parse path, which then gives the
 // same values or the same error as always. So the fast path cannot change a record's outcome.
 
+import { BACKSLASH, COLON, COMMA, MINUS, QUOTE } from './json-bytes.ts';
+import { DECLINED, Decline, JsonCursor } from './json-cursor.ts';
+
 /** Returned when the scanner leaves the record to the JSON.parse path. */
 export const DECLINE: unique symbol = Symbol('decline');
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const MINUS = 0x2d;
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
-
-/** Thrown inside the scanner to decline; caught once at the top. */
-class Decline extends Error {}
-const DECLINED = new Decline();
-
-export class JsonScanner {
+export class JsonScanner extends JsonCursor {
   /** Wanted keys by byte length: [key bytes, slot]. */
   private readonly byLength: Map<number, [Buffer, number][]> = new Map();
-  private buf: Buffer = Buffer.alloc(0);
-  private pos = 0;
-  private end = 0;
-
   constructor(keys: readonly string[]) {
+    super();
     keys.forEach((k, slot) => {
       const b = Buffer.from(k, 'utf8');
       const list = this.byLength.get(b.length) ?? [];
@@ -77,20 +63,6 @@ export class JsonScanner {
     }
   }
 
-  private peek(): number {
-    return this.pos < this.end ? this.buf[this.pos]! : -1;
-  }
-
-  private next(): number {
-    if (this.pos >= this.end) throw DECLINED;
-    return this.buf[this.pos++]!;
-  }
-
-  private spaces(): void {
-    const buf = this.buf;
-    while (this.pos < this.end && isSpace(buf[this.pos]!)) this.pos++;
-  }
-
   /** A key without escapes; its slot, or -1 when not wanted. */
   private key(): number {
     const buf = this.buf;
@@ -124,14 +96,6 @@ export class JsonScanner {
     if (c === 0x6e) return this.literal('null', null);
     if (c === 0x5b && top) return this.array();
     throw DECLINED;
-  }
-
-  private literal<T>(word: string, v: T): T {
-    const buf = this.buf;
-    if (this.pos + word.length > this.end) throw DECLINED;
-    for (let i = 0; i < word.length; i++) if (buf[this.pos + i] !== word.charCodeAt(i)) throw DECLINED;
-    this.pos += word.length;
-    return v;
   }
 
   private array(): unknown[] {
@@ -184,45 +148,6 @@ export class JsonScanner {
     return buf.toString(high ? 'utf8' : 'latin1', start, p);
   }
 
-  private numStart = 0;
-  private intStart = 0;
-  private intEnd = 0;
-
-  /** Moves past a JSON number (strict grammar); true when it is an integer (no fraction, no exponent). */
-  private skipNumber(): boolean {
-    const buf = this.buf;
-    const end = this.end;
-    let p = this.pos;
-    this.numStart = p;
-    if (buf[p] === MINUS) p++;
-    this.intStart = p;
-    if (p >= end) throw DECLINED;
-    if (buf[p] === 0x30) p++;
-    else {
-      if (!(buf[p]! >= 0x31 && buf[p]! <= 0x39)) throw DECLINED;
-      while (p < end && buf[p]! >= 0x30 && buf[p]! <= 0x39) p++;
-    }
-    this.intEnd = p;
-    let integer = true;
-    if (p < end && buf[p] === 0x2e) {
-      integer = false;
-      p++;
-      const f = p;
-      while (p < end && buf[p]! >= 0x30 && buf[p]! <= 0x39) p++;
-      if (p === f) throw DECLINED;
-    }
-    if (p < end && (buf[p] === 0x65 || buf[p] === 0x45)) {
-      integer = false;
-      p++;
-      if (p < end && (buf[p] === 0x2b || buf[p] === MINUS)) p++;
-      const e = p;
-      while (p < end && buf[p]! >= 0x30 && buf[p]! <= 0x39) p++;
-      if (p === e) throw DECLINED;
-    }
-    this.pos = p;
-    return integer;
-  }
-
   /**
    * A JSON number. Integers of up to 15 digits are summed by hand; other numbers go through
    * Number(), which rounds exactly as JSON.parse; longer integers decline (the JSON.parse path
@@ -237,84 +162,5 @@ export class JsonScanner {
     let x = 0;
     for (let i = s; i < e; i++) x = x * 10 + (buf[i]! - 48);
     return buf[this.numStart] === MINUS ? -x : x;
-  }
-
-  /** Validates and skips any JSON value (an unwanted field), building nothing. */
-  private skipValue(depth: number): void {
-    if (depth > 64) throw DECLINED;
-    const c = this.peek();
-    if (c === QUOTE) {
-      const buf = this.buf;
-      let p = this.pos + 1;
-      for (;;) {
-        if (p >= this.end) throw DECLINED;
-        const b = buf[p]!;
-        if (b === QUOTE) break;
-        if (b < 0x20) throw DECLINED;
-        if (b === BACKSLASH) {
-          const e = buf[p + 1];
-          if (e === 0x75) {
-            for (let i = 2; i < 6; i++) {
-              const h = buf[p + i] ?? 0;
-              const hex = (h >= 0x30 && h <= 0x39) || ((h | 0x20) >= 0x61 && (h | 0x20) <= 0x66);
-              if (!hex) throw DECLINED;
-            }
-            p += 6;
-            continue;
-          }
-          // " \ / b f n r t
-          if (
-            !(
-              e === 0x22 ||
-              e === 0x5c ||
-              e === 0x2f ||
-              e === 0x62 ||
-              e === 0x66 ||
-              e === 0x6e ||
-              e === 0x72 ||
-              e === 0x74
-            )
-          )
-            throw DECLINED;
-          p += 2;
-          continue;
-        }
-        p++;
-      }
-      this.pos = p + 1;
-      return;
-    }
-    if (c === 0x7b || c === 0x5b) {
-      const close = c === 0x7b ? 0x7d : 0x5d;
-      this.pos++;
-      this.spaces();
-      if (this.peek() === close) {
-        this.pos++;
-        return;
-      }
-      for (;;) {
-        this.spaces();
-        if (c === 0x7b) {
-          if (this.peek() !== QUOTE) throw DECLINED;
-          this.skipValue(depth + 1);
-          this.spaces();
-          if (this.next() !== COLON) throw DECLINED;
-          this.spaces();
-        }
-        this.skipValue(depth + 1);
-        this.spaces();
-        const n = this.next();
-        if (n === close) return;
-        if (n !== COMMA) throw DECLINED;
-      }
-    }
-    if (c === MINUS || (c >= 0x30 && c <= 0x39)) {
-      this.skipNumber();
-      return;
-    }
-    if (c === 0x74) return void this.literal('true', true);
-    if (c === 0x66) return void this.literal('false', false);
-    if (c === 0x6e) return void this.literal('null', null);
-    throw DECLINED;
   }
 }

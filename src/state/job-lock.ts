@@ -75,7 +75,8 @@ function processStart(pid: number): string | null {
   }
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this pid is alive on this host (EPERM: alive, another user's). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

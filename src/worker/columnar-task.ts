@@ -20,6 +20,7 @@ import { readsKafkaTimestamp, typedFields } from '../sinks/parquet/columnar-plan
 import { columnarCopySql } from '../sinks/parquet/columnar-sql.ts';
 import { runColumnarCopy } from '../sinks/parquet/columnar-writer.ts';
 import type { ParquetSink } from '../sinks/parquet/parquet-sink.ts';
+import { pidAlive } from '../state/job-lock.ts';
 import type { TaskResult } from './messages.ts';
 import { sinkContext, type TaskRun } from './task-runner.ts';
 
@@ -108,15 +109,6 @@ const scratchDirs = new Set<string>();
 const swept = new Set<string>();
 const SCRATCH_NAME = /^krange-columnar-(\d+)-\d+$/;
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes, once per root and thread, the scratch directories of krange processes that are gone (a
  * SIGKILLed run's NDJSON, or DuckDB's spill directory, which DuckDB removes only when its instance
@@ -133,7 +125,7 @@ function sweepDeadScratch(root: string): void {
   }
   for (const name of names) {
     const pid = Number(SCRATCH_NAME.exec(name)?.[1] ?? Number.NaN);
-    if (Number.isNaN(pid) || pid === process.pid || processAlive(pid)) continue;
+    if (Number.isNaN(pid) || pid === process.pid || pidAlive(pid)) continue;
     rmSync(join(root, name), { recursive: true, force: true });
   }
 }

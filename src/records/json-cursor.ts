@@ -1,13 +1,10 @@
-// A cursor over a JSON text in a buffer for the aggregator's field scanner (field-scanner.ts): the
-// moves that validate and skip JSON without building anything (strings with their escapes,
-// numbers by the strict grammar, whole values), and the Decline it throws when it meets anything
-// it does not handle exactly as JSON.parse. Split from the scanner only to keep each file short.
+// A cursor over a JSON text in a buffer, for the scanners that read a few fields of a record and
+// validate the rest (records/json-scanner.ts, the fast path; aggregator/field-scanner.ts): the moves
+// that validate and skip JSON without building anything (strings with their escapes, numbers by the
+// strict grammar, whole values), and the Decline it throws when it meets anything it does not
+// handle exactly as JSON.parse.
 
-export const QUOTE = 0x22;
-export const BACKSLASH = 0x5c;
-export const COMMA = 0x2c;
-export const COLON = 0x3a;
-export const MINUS = 0x2d;
+import { BACKSLASH, COLON, COMMA, isSimpleEscape, MINUS, QUOTE } from './json-bytes.ts';
 
 /** Thrown inside the scanner to decline; caught once at the top. */
 export class Decline extends Error {}
@@ -74,20 +71,7 @@ export class JsonCursor {
           p += 6;
           continue;
         }
-        // " \ / b f n r t
-        if (
-          !(
-            e === 0x22 ||
-            e === 0x5c ||
-            e === 0x2f ||
-            e === 0x62 ||
-            e === 0x66 ||
-            e === 0x6e ||
-            e === 0x72 ||
-            e === 0x74
-          )
-        )
-          throw DECLINED;
+        if (!isSimpleEscape(e)) throw DECLINED;
         p += 2;
         continue;
       }
