@@ -1,6 +1,6 @@
 // Reads Parquet back with DuckDB, an independent reader. HDFS files are first copied to a local
 // temporary directory (the WebHDFS client itself is checked byte for byte by webhdfs-client-streams-renames-and-reports-remote-errors.test.ts).
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -59,6 +59,17 @@ export async function downloadParquet(
     writeFileSync(target, await client.readFile(`${dir}/${f}`));
   }
   return { local, files };
+}
+
+/** Every .parquet file under a local directory, sorted (full paths). */
+export function localParquetFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .flatMap((n) => {
+      const p = join(dir, n);
+      return statSync(p).isDirectory() ? localParquetFiles(p) : [p];
+    })
+    .filter((p) => p.endsWith('.parquet'))
+    .sort();
 }
 
 export function parquetGlob(local: string): string {

@@ -2,26 +2,16 @@
 // declarative form (jobs/clickstream-columns.ts) write the same Parquet from the same topic: on the
 // JavaScript paths (JSON.parse, byte scanner) byte for byte; on the columnar path (DuckDB, the
 // declarative job's default) the same data by a DuckDB checksum over every column.
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clickEvent } from '../../../src/demo/clickstream-events.ts';
 import { cli } from '../../helpers/cli.ts';
-import { query } from '../../helpers/duckdb.ts';
+import { localParquetFiles, query } from '../../helpers/duckdb.ts';
 import { createTopic, produce, uniqueName } from '../../helpers/kafka.ts';
 
 const N = 3000;
-
-function files(dir: string): string[] {
-  return readdirSync(dir)
-    .flatMap((n) => {
-      const p = join(dir, n);
-      return statSync(p).isDirectory() ? files(p) : [p];
-    })
-    .filter((p) => p.endsWith('.parquet'))
-    .sort();
-}
 
 describe('declarative and JS demo jobs', () => {
   it('write the same Parquet', async () => {
@@ -54,10 +44,10 @@ describe('declarative and JS demo jobs', () => {
       });
       expect(r.code, r.stderr).toBe(0);
     }
-    const js = files(out['js']!);
+    const js = localParquetFiles(out['js']!);
     expect(js.length).toBeGreaterThan(0);
     for (const kind of ['columns', 'scanner']) {
-      const other = files(out[kind]!);
+      const other = localParquetFiles(out[kind]!);
       expect(other.map((f) => relative(out[kind]!, f))).toEqual(js.map((f) => relative(out['js']!, f)));
       for (const [i, f] of js.entries()) {
         expect(readFileSync(other[i]!).equals(readFileSync(f)), `${kind} ${f}`).toBe(true);
@@ -79,7 +69,7 @@ describe('declarative and JS demo jobs', () => {
     expect(await sum(out['columns']!)).toEqual(a);
     expect(await sum(out['scanner']!)).toEqual(a);
     // Same directories and file names on the columnar path, the same rows in each file.
-    const columnar = files(out['columnar']!);
+    const columnar = localParquetFiles(out['columnar']!);
     expect(columnar.map((f) => relative(out['columnar']!, f))).toEqual(
       js.map((f) => relative(out['js']!, f)),
     );

@@ -2,13 +2,13 @@
 // bound cuts a big backlog) changes the files, not the data: on the columnar path and on the
 // JavaScript path the rows read back by DuckDB are those of one task per partition, every record
 // exactly once, and each task wrote its own file (named by its offsets) in each date directory.
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clickEvent } from '../../../src/demo/clickstream-events.ts';
 import { cli } from '../../helpers/cli.ts';
-import { query } from '../../helpers/duckdb.ts';
+import { localParquetFiles, query } from '../../helpers/duckdb.ts';
 import { writeJobFile } from '../../helpers/job-file.ts';
 import { createTopic, produce, uniqueName } from '../../helpers/kafka.ts';
 
@@ -16,16 +16,6 @@ const N = 3000;
 const PARTITIONS = 2;
 /** 1,500 records a partition in tasks of at most 400: 4 tasks each. */
 const SMALL = 400;
-
-function files(dir: string): string[] {
-  return readdirSync(dir)
-    .flatMap((n) => {
-      const p = join(dir, n);
-      return statSync(p).isDirectory() ? files(p) : [p];
-    })
-    .filter((p) => p.endsWith('.parquet'))
-    .sort();
-}
 
 /** The demo job (declarative or with its JS transform) with the task size given. */
 function job(dir: string, name: string, file: string, maxRecordsPerTask: number): string {
@@ -85,12 +75,12 @@ describe('small tasks', () => {
     expect(await sum(out['js-small']!)).toEqual(whole);
 
     // One file per task and date directory: 2 partitions x 4 tasks where the whole run wrote 2.
-    const dirs = (d: string) => new Set(files(d).map((f) => f.slice(0, f.lastIndexOf('/'))));
-    const wholeFiles = files(out['columnar-whole']!);
+    const dirs = (d: string) => new Set(localParquetFiles(d).map((f) => f.slice(0, f.lastIndexOf('/'))));
+    const wholeFiles = localParquetFiles(out['columnar-whole']!);
     const perDir = dirs(out['columnar-whole']!).size;
     expect(wholeFiles.length).toBe(PARTITIONS * perDir);
-    expect(files(out['columnar-small']!).length).toBe(PARTITIONS * 4 * perDir);
-    expect(files(out['js-small']!).length).toBe(PARTITIONS * 4 * perDir);
+    expect(localParquetFiles(out['columnar-small']!).length).toBe(PARTITIONS * 4 * perDir);
+    expect(localParquetFiles(out['js-small']!).length).toBe(PARTITIONS * 4 * perDir);
     // The small tasks stayed on the columnar path (DuckDB wrote their files).
     const writers = await query(
       `select distinct created_by from parquet_file_metadata('${out['columnar-small']}/**/*.parquet')`,
